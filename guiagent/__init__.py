@@ -1,0 +1,3 @@
+"""guiagent: a framework for multimodal GUI agents."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from guiagent.cli import main
+
+sys.exit(main())

@@ -1,0 +1,202 @@
+"""Every coordinate conversion in guiagent, in one module.
+
+    model space  --(ModelFrame)-->  screenshot pixels  --(Display)-->  screen points
+
+Model space depends on the family's convention (``Convention``): relative 0..1000, relative 0..1, or absolute
+pixels of the image the model was shown. That image may be a resized screenshot (``smart_resize``) and may carry
+padding on the right and bottom (Kimi-VL); ``ModelFrame`` records the image size and the part of it that holds the
+screenshot (the content), so one formula covers every case:
+
+    image_px   = x * image_w / units          (units: 1000, 1, or image_w for absolute pixels)
+    screenshot = image_px * screenshot_w / content_w
+
+Screenshot pixels are physical pixels; the input system works in logical points: divide by the HiDPI scale and
+add the monitor's offset (``Display``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+from guiagent.actions.types import Action, Point, Space, map_points
+from guiagent.errors import ActionError
+
+Size = tuple[int, int]  # (width, height)
+
+
+class Convention(str, Enum):
+    RELATIVE_1000 = "relative-1000"
+    RELATIVE_1 = "relative-1"
+    ABSOLUTE = "absolute"
+
+    @property
+    def units(self) -> float | None:
+        return {Convention.RELATIVE_1000: 1000.0, Convention.RELATIVE_1: 1.0}.get(self)
+
+
+# ---------------------------------------------------------------- image budgets
+
+def smart_resize(height: int, width: int, factor: int = 28, min_pixels: int = 100 * 28 * 28,
+                 max_pixels: int = 16384 * 28 * 28) -> tuple[int, int]:
+    """Qwen2-VL / Qwen2.5-VL resize rule. Returns (height, width).
+
+    Invariants: both sides are multiples of ``factor``; the area lies in [min_pixels, max_pixels]; the aspect ratio
+    is kept as closely as the rounding allows. Each side is rounded to the nearest multiple of ``factor``; if the
+    area is then too large both sides are scaled down and floored, if too small scaled up and ceiled.
+    """
+    if height <= 0 or width <= 0:
+        raise ValueError(f"image size must be positive, got {width}x{height}")
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError(f"aspect ratio must be under 200, got {max(height, width) / min(height, width):.1f}")
+    h_bar = max(factor, round_by_factor(height, factor))
+    w_bar = max(factor, round_by_factor(width, factor))
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = max(factor, math.floor(height / beta / factor) * factor)
+        w_bar = max(factor, math.floor(width / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+def round_by_factor(number: float, factor: int) -> int:
+    # Python's round() is banker's rounding, which is what the reference implementation uses.
+    return round(number / factor) * factor
+
+
+def kimi_resize(width: int, height: int, token_limit: int = 4096, patch_size: int = 14,
+                merge: int = 2) -> tuple[Size, Size]:
+    """Kimi-VL (MoonViT) resize rule. Returns ((content_w, content_h), (padded_w, padded_h)).
+
+    If the patch count (w//14)*(h//14) exceeds ``token_limit``, both sides are scaled by sqrt(limit/patches) and
+    truncated; then the image is padded right and bottom up to a multiple of patch_size*merge (28).
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"image size must be positive, got {width}x{height}")
+    patches = (width // patch_size) * (height // patch_size)
+    if patches > token_limit:
+        scale = math.sqrt(token_limit / patches)
+        width, height = int(width * scale), int(height * scale)
+    unit = patch_size * merge
+    padded = (math.ceil(width / unit) * unit, math.ceil(height / unit) * unit)
+    return (width, height), padded
+
+
+# ---------------------------------------------------------------- model <-> screenshot
+
+@dataclass(frozen=True)
+class ModelFrame:
+    """How a model's coordinates relate to the screenshot it was shown.
+
+    screenshot_size: the screenshot in physical pixels (W, H).
+    image_size:      the image the model saw, padding included.
+    content_size:    the part of image_size (top-left aligned) that holds the resized screenshot.
+    """
+
+    convention: Convention
+    screenshot_size: Size
+    image_size: Size
+    content_size: Size
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "convention", Convention(self.convention))
+        for name in ("screenshot_size", "image_size", "content_size"):
+            w, h = getattr(self, name)
+            if w <= 0 or h <= 0:
+                raise ValueError(f"{name} must be positive, got {w}x{h}")
+            object.__setattr__(self, name, (int(w), int(h)))
+
+    @classmethod
+    def unscaled(cls, convention: Convention, screenshot_size: Size) -> "ModelFrame":
+        """The model saw the screenshot as it is."""
+        return cls(convention, screenshot_size, screenshot_size, screenshot_size)
+
+    @classmethod
+    def resized(cls, convention: Convention, screenshot_size: Size, image_size: Size) -> "ModelFrame":
+        return cls(convention, screenshot_size, image_size, image_size)
+
+    def _units(self) -> tuple[float, float]:
+        u = self.convention.units
+        return (u, u) if u is not None else (float(self.image_size[0]), float(self.image_size[1]))
+
+    def to_screenshot(self, point: Point) -> Point:
+        _expect_space(point, Space.MODEL)
+        ux, uy = self._units()
+        (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
+        return Point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, Space.SCREENSHOT)
+
+    def to_model(self, point: Point) -> Point:
+        _expect_space(point, Space.SCREENSHOT)
+        ux, uy = self._units()
+        (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
+        return Point(point.x * cw / sw * ux / iw, point.y * ch / sh * uy / ih, Space.MODEL)
+
+
+# ---------------------------------------------------------------- screenshot <-> screen
+
+@dataclass(frozen=True)
+class Display:
+    """A captured monitor.
+
+    size_px: the screenshot size in physical pixels.
+    scale:   physical pixels per logical point (2.0 on Retina, 1.5 at Windows' 150%).
+    offset:  the monitor's top-left corner in the virtual screen, in logical points.
+    """
+
+    size_px: Size
+    scale: float = 1.0
+    offset: tuple[float, float] = (0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"display scale must be positive, got {self.scale!r}")
+        w, h = self.size_px
+        if w <= 0 or h <= 0:
+            raise ValueError(f"display size must be positive, got {w}x{h}")
+
+    @property
+    def size_points(self) -> tuple[float, float]:
+        return self.size_px[0] / self.scale, self.size_px[1] / self.scale
+
+    def to_screen(self, point: Point) -> Point:
+        _expect_space(point, Space.SCREENSHOT)
+        return Point(point.x / self.scale + self.offset[0], point.y / self.scale + self.offset[1], Space.SCREEN)
+
+    def to_screenshot(self, point: Point) -> Point:
+        _expect_space(point, Space.SCREEN)
+        return Point((point.x - self.offset[0]) * self.scale, (point.y - self.offset[1]) * self.scale,
+                     Space.SCREENSHOT)
+
+    def contains_screenshot_point(self, point: Point) -> bool:
+        _expect_space(point, Space.SCREENSHOT)
+        return 0 <= point.x < self.size_px[0] and 0 <= point.y < self.size_px[1]
+
+    def contains_screen_point(self, point: Point) -> bool:
+        return self.contains_screenshot_point(self.to_screenshot(point))
+
+
+# ---------------------------------------------------------------- whole actions
+
+def action_to_screenshot(action: Action, frame: ModelFrame) -> Action:
+    return map_points(action, frame.to_screenshot)
+
+
+def action_to_model(action: Action, frame: ModelFrame) -> Action:
+    return map_points(action, frame.to_model)
+
+
+def action_to_screen(action: Action, display: Display) -> Action:
+    return map_points(action, display.to_screen)
+
+
+def screen_action_to_screenshot(action: Action, display: Display) -> Action:
+    return map_points(action, display.to_screenshot)
+
+
+def _expect_space(point: Point, space: Space) -> None:
+    if point.space is not space:
+        raise ActionError(f"expected a point in {space.value} space, got one in {point.space.value} space")

@@ -1,0 +1,131 @@
+"""The JSON form of actions, used by ``guiagent parse``, trajectories, replay and the viewer.
+
+    {"type": "click", "x": 99.379, "y": 197.802}
+
+Coordinates are rounded to 3 decimals. The space is not part of the object: whoever stores a list of actions says
+which space it is in (trajectories keep one list in screenshot pixels and one in the model's space).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guiagent.actions import types as t
+from guiagent.actions.types import Action, Point, Space
+from guiagent.errors import ActionError
+
+
+def _r(v: float) -> float:
+    out = round(v, 3)
+    return 0.0 if out == 0 else out  # no "-0.0" in files
+
+
+def _xy(p: Point | None, prefix: str = "") -> dict[str, Any]:
+    if p is None:
+        return {f"{prefix}x": None, f"{prefix}y": None}
+    return {f"{prefix}x": _r(p.x), f"{prefix}y": _r(p.y)}
+
+
+def action_to_json(action: Action) -> dict[str, Any]:
+    """Plain-data form of an action."""
+    a = action
+    if isinstance(a, t.Click):
+        if (a.button, a.clicks) == ("left", 1):
+            return {"type": "click", **_xy(a.point)}
+        if (a.button, a.clicks) == ("left", 2):
+            return {"type": "double_click", **_xy(a.point)}
+        if (a.button, a.clicks) == ("right", 1):
+            return {"type": "right_click", **_xy(a.point)}
+        return {"type": "click", **_xy(a.point), "button": a.button, "clicks": a.clicks}
+    if isinstance(a, t.Drag):
+        return {"type": "drag", **_xy(a.start), **_xy(a.end, "to_")}
+    if isinstance(a, t.Scroll):
+        out = {"type": "scroll", **_xy(a.point), "direction": a.direction}
+        if a.amount is not None:
+            out["amount"] = a.amount
+        return out
+    if isinstance(a, t.Type):
+        return {"type": "type", "text": a.text, "submit": a.submit}
+    if isinstance(a, t.Hotkey):
+        return {"type": "hotkey", "keys": list(a.keys)}
+    if isinstance(a, (t.Press, t.KeyDown, t.KeyUp)):
+        return {"type": _KEY_TYPES[type(a)], "key": a.key}
+    if isinstance(a, t.MoveTo):
+        return {"type": "move_to", **_xy(a.point)}
+    if isinstance(a, (t.MouseDown, t.MouseUp)):
+        return {"type": "mouse_down" if isinstance(a, t.MouseDown) else "mouse_up", **_xy(a.point), "button": a.button}
+    if isinstance(a, t.Wait):
+        return {"type": "wait", "seconds": a.seconds}
+    if isinstance(a, t.Finished):
+        return {"type": "finished", "content": a.content}
+    if isinstance(a, t.CallUser):
+        return {"type": "call_user", "content": a.content}
+    if isinstance(a, t.LongPress):
+        return {"type": "long_press", **_xy(a.point), "seconds": a.seconds}
+    if isinstance(a, t.OpenApp):
+        return {"type": "open_app", "name": a.name}
+    if isinstance(a, t.Navigate):
+        return {"type": "navigate", "url": a.url}
+    for cls, name in ((t.PressHome, "press_home"), (t.PressBack, "press_back"), (t.NavigateBack, "navigate_back")):
+        if isinstance(a, cls):
+            return {"type": name}
+    raise ActionError(f"not an action: {action!r}")
+
+
+_KEY_TYPES = {t.Press: "press", t.KeyDown: "key_down", t.KeyUp: "key_up"}
+
+
+def action_from_json(data: dict[str, Any], space: Space = Space.SCREENSHOT) -> Action:
+    """Inverse of ``action_to_json``; points get ``space``. Raises ActionError on malformed data."""
+    if not isinstance(data, dict) or "type" not in data:
+        raise ActionError(f"an action must be an object with a 'type', got {data!r}")
+    kind = data["type"]
+
+    def point(prefix: str = "", optional: bool = False) -> Point | None:
+        x, y = data.get(f"{prefix}x"), data.get(f"{prefix}y")
+        if x is None and y is None and optional:
+            return None
+        if x is None or y is None:
+            raise ActionError(f"{kind} needs {prefix}x and {prefix}y, got {data!r}")
+        return Point(x, y, space)
+
+    try:
+        if kind == "click":
+            return t.Click(point(), data.get("button", "left"), data.get("clicks", 1))
+        if kind == "double_click":
+            return t.double_click(point())
+        if kind == "right_click":
+            return t.right_click(point())
+        if kind == "drag":
+            return t.Drag(point(), point("to_"))
+        if kind == "scroll":
+            return t.Scroll(data["direction"], point(optional=True), data.get("amount"))
+        if kind == "type":
+            return t.Type(data["text"], data.get("submit", False))
+        if kind == "hotkey":
+            return t.Hotkey(tuple(data["keys"]))
+        if kind in ("press", "key_down", "key_up"):
+            return {"press": t.Press, "key_down": t.KeyDown, "key_up": t.KeyUp}[kind](data["key"])
+        if kind == "move_to":
+            return t.MoveTo(point())
+        if kind in ("mouse_down", "mouse_up"):
+            cls = t.MouseDown if kind == "mouse_down" else t.MouseUp
+            return cls(point(optional=True), data.get("button", "left"))
+        if kind == "wait":
+            return t.Wait(data.get("seconds"))
+        if kind == "finished":
+            return t.Finished(data.get("content"))
+        if kind == "call_user":
+            return t.CallUser(data.get("content"))
+        if kind == "long_press":
+            return t.LongPress(point(), data.get("seconds"))
+        if kind == "open_app":
+            return t.OpenApp(data["name"])
+        if kind == "navigate":
+            return t.Navigate(data["url"])
+        simple = {"press_home": t.PressHome, "press_back": t.PressBack, "navigate_back": t.NavigateBack}
+        if kind in simple:
+            return simple[kind]()
+    except KeyError as e:
+        raise ActionError(f"{kind} action is missing field {e.args[0]!r}: {data!r}") from None
+    raise ActionError(f"unknown action type {kind!r}")

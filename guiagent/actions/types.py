@@ -1,0 +1,331 @@
+"""The one typed action set shared by parsers, environments, recorders and viewers.
+
+Every action is a frozen dataclass validated at construction. Coordinates are ``Point`` values that carry the
+space they are expressed in (see ``Space``); converting between spaces is the job of ``guiagent.actions.coords``
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable, Literal, Union
+
+from guiagent.actions.keys import canonical_key
+from guiagent.errors import ActionError
+
+
+class Space(str, Enum):
+    """Where a coordinate lives.
+
+    MODEL       the model's own coordinate convention (0..1000, 0..1 or pixels of the image it saw)
+    SCREENSHOT  physical pixels of the screenshot the environment returned
+    SCREEN      logical points the input system uses (screenshot pixels / HiDPI scale + monitor offset)
+    """
+
+    MODEL = "model"
+    SCREENSHOT = "screenshot"
+    SCREEN = "screen"
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    space: Space = Space.SCREENSHOT
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ActionError(f"point {name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ActionError(f"point {name} must be finite, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        object.__setattr__(self, "space", Space(self.space))
+
+
+Button = Literal["left", "right", "middle"]
+Direction = Literal["up", "down", "left", "right"]
+BUTTONS: tuple[str, ...] = ("left", "right", "middle")
+DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
+
+
+def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
+    if value not in choices:
+        raise ActionError(f"{what} must be one of {list(choices)}, got {value!r}")
+
+
+def _check_text(value: object, what: str, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, str):
+        raise ActionError(f"{what} must be a string, got {value!r}")
+
+
+def _check_point(value: object, what: str, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, Point):
+        raise ActionError(f"{what} must be a Point, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Click:
+    """Press and release a mouse button ``clicks`` times at ``point``."""
+
+    point: Point
+    button: Button = "left"
+    clicks: int = 1
+
+    def __post_init__(self) -> None:
+        _check_point(self.point, "click point")
+        _check_choice(self.button, BUTTONS, "button")
+        if isinstance(self.clicks, bool) or not isinstance(self.clicks, int) or not 1 <= self.clicks <= 3:
+            raise ActionError(f"click count must be 1, 2 or 3, got {self.clicks!r}")
+
+
+def double_click(point: Point) -> Click:
+    return Click(point, "left", 2)
+
+
+def right_click(point: Point) -> Click:
+    return Click(point, "right", 1)
+
+
+@dataclass(frozen=True)
+class Drag:
+    """Press the left button at ``start``, move to ``end``, release."""
+
+    start: Point
+    end: Point
+
+    def __post_init__(self) -> None:
+        _check_point(self.start, "drag start")
+        _check_point(self.end, "drag end")
+
+
+@dataclass(frozen=True)
+class Scroll:
+    """Scroll the wheel; ``point`` None means wherever the pointer is. ``amount`` None means the env default."""
+
+    direction: Direction
+    point: Point | None = None
+    amount: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice(self.direction, DIRECTIONS, "scroll direction")
+        _check_point(self.point, "scroll point", allow_none=True)
+        if self.amount is not None and (isinstance(self.amount, bool) or not isinstance(self.amount, int)
+                                        or self.amount <= 0):
+            raise ActionError(f"scroll amount must be a positive integer or None, got {self.amount!r}")
+
+
+@dataclass(frozen=True)
+class Type:
+    """Type ``text`` into the focused widget; ``submit`` presses Enter afterwards."""
+
+    text: str
+    submit: bool = False
+
+    def __post_init__(self) -> None:
+        _check_text(self.text, "typed text")
+        if not isinstance(self.submit, bool):
+            raise ActionError(f"submit must be a bool, got {self.submit!r}")
+
+
+def _keys_tuple(keys: object, what: str) -> tuple[str, ...]:
+    if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
+        raise ActionError(f"{what} keys must be a list of key names, got {keys!r}")
+    if not keys:
+        raise ActionError(f"{what} needs at least one key")
+    return tuple(canonical_key(k) for k in keys)
+
+
+@dataclass(frozen=True)
+class Hotkey:
+    """Press ``keys`` down in order, then release them in reverse order."""
+
+    keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        keys = _keys_tuple(self.keys, "hotkey")
+        if len(set(keys)) != len(keys):
+            raise ActionError(f"hotkey repeats a key: {list(self.keys)!r}")
+        object.__setattr__(self, "keys", keys)
+
+
+@dataclass(frozen=True)
+class _OneKey:
+    key: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", canonical_key(self.key))
+
+
+@dataclass(frozen=True)
+class Press(_OneKey):
+    """Tap one key (down then up)."""
+
+
+@dataclass(frozen=True)
+class KeyDown(_OneKey):
+    """Press and hold one key (UI-TARS-2's ``press``)."""
+
+
+@dataclass(frozen=True)
+class KeyUp(_OneKey):
+    """Release a held key (UI-TARS-2's ``release``)."""
+
+
+@dataclass(frozen=True)
+class MoveTo:
+    point: Point
+
+    def __post_init__(self) -> None:
+        _check_point(self.point, "move_to point")
+
+
+@dataclass(frozen=True)
+class MouseDown:
+    point: Point | None = None
+    button: Button = "left"
+
+    def __post_init__(self) -> None:
+        _check_point(self.point, "mouse_down point", allow_none=True)
+        _check_choice(self.button, BUTTONS, "button")
+
+
+@dataclass(frozen=True)
+class MouseUp:
+    point: Point | None = None
+    button: Button = "left"
+
+    def __post_init__(self) -> None:
+        _check_point(self.point, "mouse_up point", allow_none=True)
+        _check_choice(self.button, BUTTONS, "button")
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Do nothing for ``seconds`` (None: the agent's default), then look again."""
+
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.seconds is not None:
+            if isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float)) \
+                    or not math.isfinite(self.seconds) or self.seconds < 0:
+                raise ActionError(f"wait seconds must be a non-negative number, got {self.seconds!r}")
+            object.__setattr__(self, "seconds", float(self.seconds))
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The task is done; ``content`` is the answer or summary, if any."""
+
+    content: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_text(self.content, "finished content", allow_none=True)
+
+
+@dataclass(frozen=True)
+class CallUser:
+    """The model needs the user (task infeasible, login, a question)."""
+
+    content: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_text(self.content, "call_user content", allow_none=True)
+
+
+@dataclass(frozen=True)
+class LongPress:
+    point: Point
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_point(self.point, "long_press point")
+        if self.seconds is not None:
+            if isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float)) \
+                    or not math.isfinite(self.seconds) or self.seconds < 0:
+                raise ActionError(f"long_press seconds must be a non-negative number, got {self.seconds!r}")
+            object.__setattr__(self, "seconds", float(self.seconds))
+
+
+@dataclass(frozen=True)
+class OpenApp:
+    name: str
+
+    def __post_init__(self) -> None:
+        _check_text(self.name, "app name")
+        if not self.name.strip():
+            raise ActionError("open_app needs an app name")
+
+
+@dataclass(frozen=True)
+class PressHome:
+    pass
+
+
+@dataclass(frozen=True)
+class PressBack:
+    pass
+
+
+@dataclass(frozen=True)
+class Navigate:
+    url: str
+
+    def __post_init__(self) -> None:
+        _check_text(self.url, "url")
+        if not self.url.strip():
+            raise ActionError("navigate needs a url")
+
+
+@dataclass(frozen=True)
+class NavigateBack:
+    pass
+
+
+Action = Union[
+    Click, Drag, Scroll, Type, Hotkey, Press, KeyDown, KeyUp, MoveTo, MouseDown, MouseUp, Wait, Finished,
+    CallUser, LongPress, OpenApp, PressHome, PressBack, Navigate, NavigateBack,
+]
+ACTION_CLASSES: tuple[type, ...] = Action.__args__  # type: ignore[attr-defined]
+
+#: Actions that end a run.
+TERMINAL_ACTIONS: tuple[type, ...] = (Finished, CallUser)
+
+
+def points_of(action: Action) -> list[Point]:
+    """Every point an action carries, in field order."""
+    return [v for f in dataclasses.fields(action) if isinstance(v := getattr(action, f.name), Point)]
+
+
+def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
+    """Return ``action`` with every point replaced by ``fn(point)``; other fields unchanged."""
+    changes = {f.name: fn(v) for f in dataclasses.fields(action) if isinstance(v := getattr(action, f.name), Point)}
+    return dataclasses.replace(action, **changes) if changes else action
+
+
+def canonical(action: Action) -> Action:
+    """The canonical form of an action: a one-key hotkey is a key press."""
+    if isinstance(action, Hotkey) and len(action.keys) == 1:
+        return Press(action.keys[0])
+    return action
+
+
+@dataclass(frozen=True)
+class Step:
+    """One parsed model response."""
+
+    actions: tuple[Action, ...]
+    raw: str
+    thought: str | None = None
+    reflection: str | None = None
+    summary: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)

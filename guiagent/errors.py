@@ -1,0 +1,53 @@
+"""Exceptions raised by guiagent.
+
+    GuiAgentError
+    ├── ParseError            model text that does not follow the family's grammar
+    ├── ActionError           an action that is invalid in itself (bad key, NaN coordinate, empty hotkey)
+    │   └── UnsupportedAction an action the target (family formatter, environment) cannot express
+    ├── EnvError              an environment that cannot carry out a valid action (point off screen, no display)
+    ├── ModelError            a model backend that failed (HTTP error, bad checkpoint)
+    └── ConfigError           bad user configuration (unknown family, bad spec string)
+"""
+
+from __future__ import annotations
+
+
+class GuiAgentError(Exception):
+    """Base class of every error guiagent raises on purpose."""
+
+
+class ParseError(GuiAgentError, ValueError):
+    """Model output that could not be parsed. The message quotes the offending fragment."""
+
+    def __init__(self, message: str, fragment: str | None = None):
+        self.fragment = fragment
+        if fragment is not None:
+            message = f"{message}: {quote_fragment(fragment)}"
+        super().__init__(message)
+
+
+class ActionError(GuiAgentError, ValueError):
+    """An action whose fields are invalid."""
+
+
+class UnsupportedAction(ActionError):
+    """An action that a family or an environment cannot express."""
+
+
+class EnvError(GuiAgentError):
+    """An environment could not carry out an action or capture the screen."""
+
+
+class ModelError(GuiAgentError):
+    """A model backend failed."""
+
+
+class ConfigError(GuiAgentError, ValueError):
+    """Bad configuration: unknown names, malformed spec strings, conflicting options."""
+
+
+def quote_fragment(fragment: str, limit: int = 120) -> str:
+    """Quote a piece of model text for an error message, shortened to ``limit`` characters."""
+    if len(fragment) > limit:
+        fragment = fragment[: limit - 3] + "..."
+    return repr(fragment)

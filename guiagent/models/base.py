@@ -1,0 +1,66 @@
+"""The model interface: messages in, response text out.
+
+A ``Model`` is anything with ``complete(messages, sampling) -> ModelResponse``. Backends (OpenAI-compatible HTTP,
+local transformers, scripted, replay) implement it; the agent loop knows nothing else about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, Sequence, Union, runtime_checkable
+
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """An image as the model should see it (already resized to the profile's budget by whoever built it)."""
+
+    image: Image.Image = field(compare=False)
+    #: a stable name for the image (trajectory screenshot file) so messages can be compared and exported
+    ref: str | None = None
+
+
+Part = Union[TextPart, ImagePart]
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: tuple[Part, ...]
+
+    @classmethod
+    def text(cls, role: Role, text: str) -> "Message":
+        return cls(role, (TextPart(text),))
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.0
+    top_p: float = 0.9
+    max_tokens: int = 1000
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelResponse:
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+
+
+@runtime_checkable
+class Model(Protocol):
+    #: what trajectories record as the model's name
+    name: str
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
+        ...

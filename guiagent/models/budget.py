@@ -1,0 +1,63 @@
+"""Image budgets: what a family does to a screenshot before the model sees it.
+
+The budget decides both the image that is sent and the ``ModelFrame`` that maps the model's coordinates back, so
+the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image
+
+from guiagent.actions.coords import Convention, ModelFrame, Size, kimi_resize, smart_resize
+
+
+@dataclass(frozen=True)
+class ImageBudget:
+    """kind:
+    "none"          the screenshot is sent as it is
+    "smart_resize"  Qwen2-VL/2.5-VL: each side a multiple of ``factor``, area within [min_pixels, max_pixels]
+    "kimi"          MoonViT: at most ``token_limit`` 14-px patches, then padded right/bottom to a multiple of 28;
+                    ``coords_on_padded`` says whether relative coordinates refer to the padded image
+    """
+
+    kind: Literal["none", "smart_resize", "kimi"] = "none"
+    factor: int = 28
+    min_pixels: int = 100 * 28 * 28
+    max_pixels: int = 16384 * 28 * 28
+    token_limit: int = 4096
+    coords_on_padded: bool = False
+
+    def sizes(self, screenshot_size: Size) -> tuple[Size, Size]:
+        """(image_size, content_size) of what the model sees for a screenshot of ``screenshot_size``."""
+        w, h = screenshot_size
+        if self.kind == "none":
+            return (w, h), (w, h)
+        if self.kind == "smart_resize":
+            rh, rw = smart_resize(h, w, self.factor, self.min_pixels, self.max_pixels)
+            return (rw, rh), (rw, rh)
+        if self.kind == "kimi":
+            content, padded = kimi_resize(w, h, self.token_limit)
+            return padded, content
+        raise ValueError(f"unknown image budget kind {self.kind!r}")
+
+    def frame(self, convention: Convention, screenshot_size: Size) -> ModelFrame:
+        image, content = self.sizes(screenshot_size)
+        if self.kind == "kimi" and not self.coords_on_padded:
+            # Coordinates are relative to the unpadded content: the padding is invisible to the mapping.
+            image = content
+        return ModelFrame(Convention(convention), screenshot_size, image, content)
+
+    def prepare(self, screenshot: Image.Image) -> Image.Image:
+        """The image the model should be sent (RGB)."""
+        image, content = self.sizes(screenshot.size)
+        img = screenshot.convert("RGB") if screenshot.mode != "RGB" else screenshot
+        if content != img.size:
+            img = img.resize(content, Image.Resampling.BICUBIC)
+        if image != content:
+            canvas = Image.new("RGB", image, (0, 0, 0))
+            canvas.paste(img, (0, 0))
+            img = canvas
+        return img
