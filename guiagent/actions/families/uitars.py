@@ -1,0 +1,492 @@
+"""UI-TARS grammars.
+
+ui-tars-1.0 / ui-tars-1.5 (Qwen2-VL / Qwen2.5-VL based)::
+
+    Thought: I need to open the File menu.
+    Action: click(start_box='<|box_start|>(235,512)<|box_end|>')
+
+ui-tars-2 (and Doubao-1.5-UI-TARS) writes points as ``<point>x y</point>`` and adds press/release, move_to,
+mouse_down/up, navigate; UI-TARS-2 also has an XML tool-call form::
+
+    <gui_think>I need to open the File menu.</gui_think>
+    <seed:tool_call>
+    <function=click>
+    <parameter=point><point>500 300</point></parameter>
+    </function>
+    </seed:tool_call>
+
+The three grammars share one table of functions; they differ in vocabulary (1.x has no press/release/navigate...)
+and in how they write points when formatting. Every box/point syntax parses in every grammar (a box means its
+centre). Coordinates stay in MODEL space: what 0..1000 or pixels mean is the profile's business.
+
+Decisions worth knowing:
+- ``hotkey(key='enter')`` (one key) is a ``Press``; ``press``/``release`` are key-down/key-up (UI-TARS-2 meaning).
+- ``type(content=..., start_box=...)`` is a click on the box, then the typing; ``select(start_box)`` is a click
+  (with an ``end_box`` it is a drag); mobile ``scroll(start_box, end_box)`` (a swipe) is a drag.
+- ``wait()`` is ``Wait(None)``: the agent's default pause (the prompt says about 5 s).
+- ``finished(content='')`` is ``Finished(None)``; a terminal action must be the last of its step.
+- With ``Reflection:`` / ``Action_Summary:`` sections, ``summary`` holds the summary and ``thought`` the Thought
+  section, or the summary when there is no Thought section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from guiagent.actions import types as t
+from guiagent.actions.families.literals import (
+    Call, action_errors, as_int, as_number, as_text, bind, check_length, fmt_int, parse_box, parse_calls, py_str,
+    split_keys,
+)
+from guiagent.actions.types import Action, Point, Space, Step, canonical
+from guiagent.errors import ParseError, UnsupportedAction
+
+Builder = Callable[[dict[str, Any], str], list[Action]]
+
+
+@dataclass(frozen=True)
+class _Fn:
+    params: tuple[str, ...]
+    required: tuple[str, ...]
+    build: Builder
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+_POINT_ALIASES = {"point": "start_box", "start_point": "start_box", "end_point": "end_box"}
+
+
+# ---------------------------------------------------------------- argument readers
+
+def _point(args: dict[str, Any], key: str, frag: str) -> Point | None:
+    value = args.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (list, tuple)):  # an unquoted [x, y] or [x1, y1, x2, y2]
+        if len(value) not in (2, 4) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                for v in value):
+            raise ParseError("a box needs 2 or 4 numbers", frag)
+        nums = [float(v) for v in value]
+        if len(nums) == 4:
+            nums = [(nums[0] + nums[2]) / 2, (nums[1] + nums[3]) / 2]
+        with action_errors(frag):
+            return Point(nums[0], nums[1], Space.MODEL)
+    return parse_box(as_text(value, key, frag))
+
+
+def _need_point(args: dict[str, Any], key: str, frag: str) -> Point:
+    p = _point(args, key, frag)
+    if p is None:
+        raise ParseError(f"missing {key}", frag)
+    return p
+
+
+def _choice(value: Any, choices: tuple[str, ...], what: str, frag: str, default: str | None = None) -> str:
+    if value is None or value == "":
+        if default is None:
+            raise ParseError(f"missing {what}", frag)
+        return default
+    text = as_text(value, what, frag).strip().lower()
+    if text not in choices:
+        raise ParseError(f"{what} must be one of {', '.join(choices)}, got {value!r}", frag)
+    return text
+
+
+def _content(args: dict[str, Any], key: str, frag: str) -> str | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    return as_text(value, key, frag) or None
+
+
+# ---------------------------------------------------------------- builders
+
+def _click(button: str, clicks: int) -> Builder:
+    return lambda a, f: [t.Click(_need_point(a, "start_box", f), button, clicks)]
+
+
+def _click2(a: dict[str, Any], f: str) -> list[Action]:
+    button = _choice(a.get("button"), t.BUTTONS, "button", f, "left")
+    clicks = as_int(a.get("clicks"), "clicks", f) or 1
+    return [t.Click(_need_point(a, "start_box", f), button, clicks)]  # type: ignore[arg-type]
+
+
+def _drag(a: dict[str, Any], f: str) -> list[Action]:
+    return [t.Drag(_need_point(a, "start_box", f), _need_point(a, "end_box", f))]
+
+
+def _select(a: dict[str, Any], f: str) -> list[Action]:
+    start, end = _need_point(a, "start_box", f), _point(a, "end_box", f)
+    return [t.Drag(start, end)] if end is not None else [t.Click(start)]
+
+
+def _hotkey(a: dict[str, Any], f: str) -> list[Action]:
+    return [canonical(t.Hotkey(tuple(split_keys(a.get("key"), f))))]
+
+
+def _type(a: dict[str, Any], f: str) -> list[Action]:
+    content = as_text(a.get("content"), "content", f)
+    box = _point(a, "start_box", f)
+    submit = content.endswith("\n")
+    typed = t.Type(content[:-1] if submit else content, submit)
+    return [t.Click(box), typed] if box is not None else [typed]
+
+
+def _scroll(a: dict[str, Any], f: str) -> list[Action]:
+    start, end = _point(a, "start_box", f), _point(a, "end_box", f)
+    if end is not None:  # mobile swipe
+        if start is None:
+            raise ParseError("a swipe (scroll with end_box) needs a start_box", f)
+        return [t.Drag(start, end)]
+    return [t.Scroll(_choice(a.get("direction"), t.DIRECTIONS, "direction", f), start)]  # type: ignore[arg-type]
+
+
+def _one_key(cls: type) -> Builder:
+    def build(a: dict[str, Any], f: str) -> list[Action]:
+        keys = split_keys(a.get("key"), f)
+        if len(keys) != 1:
+            raise ParseError("expected exactly one key", f)
+        return [cls(keys[0])]
+    return build
+
+
+def _mouse(cls: type) -> Builder:
+    return lambda a, f: [cls(_point(a, "start_box", f), _choice(a.get("button"), t.BUTTONS, "button", f, "left"))]
+
+
+_NO_ARGS: dict[str, type] = {"press_home": t.PressHome, "press_back": t.PressBack, "navigate_back": t.NavigateBack}
+
+_V1: dict[str, _Fn] = {
+    "click": _Fn(("start_box",), ("start_box",), _click("left", 1)),
+    "left_single": _Fn(("start_box",), ("start_box",), _click("left", 1)),
+    "left_double": _Fn(("start_box",), ("start_box",), _click("left", 2)),
+    "right_single": _Fn(("start_box",), ("start_box",), _click("right", 1)),
+    "drag": _Fn(("start_box", "end_box"), ("start_box", "end_box"), _drag),
+    "select": _Fn(("start_box", "end_box"), ("start_box",), _select),
+    "hotkey": _Fn(("key",), ("key",), _hotkey, {"keys": "key"}),
+    "type": _Fn(("content", "start_box"), ("content",), _type),
+    "scroll": _Fn(("start_box", "direction", "end_box"), (), _scroll),
+    "wait": _Fn((), (), lambda a, f: [t.Wait()]),
+    "finished": _Fn(("content",), (), lambda a, f: [t.Finished(_content(a, "content", f))]),
+    "call_user": _Fn(("content",), (), lambda a, f: [t.CallUser(_content(a, "content", f))]),
+    "long_press": _Fn(("start_box", "time"), ("start_box",),
+                      lambda a, f: [t.LongPress(_need_point(a, "start_box", f), as_number(a.get("time"), "time", f))]),
+    "open_app": _Fn(("app_name",), ("app_name",),
+                    lambda a, f: [t.OpenApp(as_text(a.get("app_name"), "app_name", f))]),
+    "press_home": _Fn((), (), lambda a, f: [t.PressHome()]),
+    "press_back": _Fn((), (), lambda a, f: [t.PressBack()]),
+}
+
+_V2: dict[str, _Fn] = {
+    **_V1,
+    "click": _Fn(("start_box", "button", "clicks"), ("start_box",), _click2),
+    "wait": _Fn(("time",), (), lambda a, f: [t.Wait(as_number(a.get("time"), "time", f))]),
+    "press": _Fn(("key",), ("key",), _one_key(t.KeyDown)),
+    "release": _Fn(("key",), ("key",), _one_key(t.KeyUp)),
+    "move_to": _Fn(("start_box",), ("start_box",), lambda a, f: [t.MoveTo(_need_point(a, "start_box", f))]),
+    "hover": _Fn(("start_box",), ("start_box",), lambda a, f: [t.MoveTo(_need_point(a, "start_box", f))]),
+    "mouse_down": _Fn(("start_box", "button"), (), _mouse(t.MouseDown)),
+    "mouse_up": _Fn(("start_box", "button"), (), _mouse(t.MouseUp)),
+    "navigate": _Fn(("content",), ("content",), lambda a, f: [t.Navigate(as_text(a.get("content"), "url", f))],
+                    {"url": "content"}),
+    "navigate_back": _Fn((), (), lambda a, f: [t.NavigateBack()]),
+}
+
+_V1_SUPPORTED = frozenset({t.Click, t.Drag, t.Scroll, t.Type, t.Hotkey, t.Press, t.Wait, t.Finished, t.CallUser,
+                           t.LongPress, t.OpenApp, t.PressHome, t.PressBack})
+_V2_SUPPORTED = _V1_SUPPORTED | {t.KeyDown, t.KeyUp, t.MoveTo, t.MouseDown, t.MouseUp, t.Navigate, t.NavigateBack}
+
+
+def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | None, call: Call | None,
+                  family: str, frag: str) -> list[Action]:
+    """Look ``name`` up in the family's table and build its actions (from a call or from XML parameters)."""
+    fn = functions.get(name)
+    if fn is None:
+        raise ParseError(f"unknown action {name!r} for {family}; known: {', '.join(sorted(functions))}", frag)
+    aliases = {**_POINT_ALIASES, **fn.aliases}
+    if call is not None:
+        bound = bind(call, fn.params, name=name, aliases=aliases)
+    else:
+        bound = {}
+        for key, value in (args or {}).items():
+            key = aliases.get(key, key)
+            if key not in fn.params:
+                raise ParseError(f"{name} has no parameter {key!r} (accepted: {', '.join(fn.params) or 'none'})",
+                                 frag)
+            if key in bound:
+                raise ParseError(f"{name} got parameter {key!r} twice", frag)
+            bound[key] = value
+    for req in fn.required:
+        if bound.get(req) is None:
+            raise ParseError(f"{name}() is missing argument {req!r}", frag)
+    with action_errors(frag):
+        return fn.build(bound, frag)
+
+
+def check_terminal_last(actions: list[Action], frag: str) -> None:
+    for i, a in enumerate(actions[:-1]):
+        if isinstance(a, t.TERMINAL_ACTIONS):
+            raise ParseError(f"actions after {type(a).__name__} would never run", frag)
+
+
+# ---------------------------------------------------------------- text form: Thought / Action
+
+_HEADER = re.compile(r"^[ \t]*(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
+_ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
+_FENCE_OPEN = re.compile(r"\A\s*```[A-Za-z]*[ \t]*\n")
+_FENCE_CLOSE = re.compile(r"\n?[ \t]*```\s*\Z")
+
+
+def strip_fence(text: str) -> str:
+    """Drop a code fence around the whole response (the UI-TARS prompt shows its format inside one)."""
+    m = _FENCE_OPEN.match(text)
+    if not m:
+        return text
+    inner = text[m.end():]
+    c = _FENCE_CLOSE.search(inner)
+    return inner[:c.start()] if c else inner
+
+
+def split_sections(text: str) -> tuple[dict[str, str], str | None, str]:
+    """(sections before Action, the Action body or None, text before the first header)."""
+    sections: dict[str, str] = {}
+    headers = list(_HEADER.finditer(text))
+    preamble = text[:headers[0].start()] if headers else text
+    for i, m in enumerate(headers):
+        label = m.group(1)
+        if label == "Action":
+            return sections, text[m.end():], preamble
+        end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
+        sections.setdefault(label, text[m.end():end].strip())
+    return sections, None, preamble
+
+
+_N = r"\s*[0-9]+(?:\.[0-9]+)?\s*"
+_BARE_BOX = re.compile(r"((?:start_box|end_box)\s*=\s*)(['\"])\s*(\(" + _N + "," + _N + "(?:," + _N + "," + _N + r")?\))\s*\2")
+
+
+def restore_box_tokens(text: str) -> str:
+    """Put ``<|box_start|>...<|box_end|>`` back around bare ``'(x,y)'`` boxes in start_box/end_box arguments.
+
+    Servers that skip special tokens return ``start_box='(235,512)'``; the model was trained on (and its history
+    should show) ``start_box='<|box_start|>(235,512)<|box_end|>'``. Idempotent; thoughts are left alone.
+    """
+    return _BARE_BOX.sub(lambda m: f"{m.group(1)}{m.group(2)}<|box_start|>{m.group(3)}<|box_end|>{m.group(2)}", text)
+
+
+# ---------------------------------------------------------------- XML tool-call form (UI-TARS-2)
+
+_THINK = re.compile(r"<gui_think>(.*?)</gui_think>", re.S)
+_TOOL = re.compile(r"<seed:tool_call>(.*?)(?:</seed:tool_call>|\Z)", re.S)
+_FUNC = re.compile(r"\s*<function=([^<>\s]+)>(.*?)</function>", re.S)
+_PARAM = re.compile(r"\s*<parameter=([^<>\s]+)>(.*?)</parameter>", re.S)
+_XML_STOPPERS = ("</parameter>", "</function>", "</seed:tool_call>")
+_TEXT_PARAMS = frozenset({"content", "url", "app_name"})
+
+
+def _xml_items(pattern: re.Pattern[str], body: str, what: str) -> list[re.Match[str]]:
+    items, pos = [], 0
+    while True:
+        m = pattern.match(body, pos)
+        if not m:
+            rest = body[pos:]
+            if rest.strip():
+                raise ParseError(f"expected {what}", rest.strip()[:80])
+            return items
+        items.append(m)
+        pos = m.end()
+
+
+# ---------------------------------------------------------------- the grammar
+
+@dataclass(frozen=True, eq=False)
+class UiTarsGrammar:
+    """One UI-TARS grammar. ``style`` says how formatting writes points: "box" = ``start_box='<|box_start|>(x,y)
+    <|box_end|>'`` (1.x), "point" = ``point='<point>x y</point>'``, "xml" = the UI-TARS-2 tool-call form."""
+
+    name: str
+    functions: dict[str, _Fn]
+    supported: frozenset[type]
+    style: str = "box"
+
+    # ------------------------------------------------------------ parse
+    def parse(self, text: str) -> Step:
+        check_length(text)
+        body = strip_fence(text)
+        thought = None
+        extra: dict[str, str] = {}
+        if self.functions is _V2:
+            thinks = _THINK.findall(body)
+            if thinks:
+                thought = "\n".join(s.strip() for s in thinks).strip() or None
+                body = _THINK.sub("", body)
+            if "<seed:tool_call>" in body or "<function=" in body:
+                return self._parse_xml(text, body, thought)
+        sections, actions_text, preamble = split_sections(body)
+        if actions_text is None:
+            try:
+                calls = parse_calls(body, lenient_quotes=True)
+            except ParseError:
+                raise ParseError(f"no 'Action:' section found in this {self.name} response", text[-120:]) from None
+        else:
+            if not actions_text.strip():
+                raise ParseError("the 'Action:' section is empty", text[-120:])
+            calls = parse_calls(actions_text, lenient_quotes=True, prefix=_ACTION_LABEL)
+            if preamble.strip():
+                extra["preamble"] = preamble.strip()
+        actions: list[Action] = []
+        for call in calls:
+            actions += build_actions(self.functions, call.name, None, call, self.name, call.text)
+        if not actions:
+            raise ParseError("no action found", text[-120:])
+        check_terminal_last(actions, text[-120:])
+        summary = sections.get("Action_Summary") or None
+        return Step(tuple(actions), text, thought=sections.get("Thought") or thought or summary,
+                    reflection=sections.get("Reflection") or None, summary=summary, extra=extra)
+
+    def _parse_xml(self, raw: str, body: str, thought: str | None) -> Step:
+        actions: list[Action] = []
+        for tool in _TOOL.finditer(body):
+            for fm in _xml_items(_FUNC, tool.group(1), "<function=NAME>...</function>"):
+                name = fm.group(1)
+                params = {}
+                for pm in _xml_items(_PARAM, fm.group(2), "<parameter=NAME>...</parameter>"):
+                    if pm.group(1) in params:
+                        raise ParseError(f"parameter {pm.group(1)!r} given twice", fm.group(0).strip())
+                    value = pm.group(2)
+                    params[pm.group(1)] = value if pm.group(1) in _TEXT_PARAMS else value.strip()
+                actions += build_actions(self.functions, name, params, None, self.name, fm.group(0).strip())
+        outside = _TOOL.sub("", body).strip()
+        if "<function=" in outside or "<parameter=" in outside:
+            raise ParseError("a <function=...> block outside <seed:tool_call>", outside[:80])
+        if not actions:
+            raise ParseError("the <seed:tool_call> block holds no function", raw[-120:])
+        check_terminal_last(actions, raw[-120:])
+        if any(isinstance(a, t.TERMINAL_ACTIONS) for a in actions) and len(actions) > 1:
+            raise ParseError("finished/call_user must stand alone in their step", raw[-120:])
+        return Step(tuple(actions), raw, thought=thought, extra={"text": outside} if outside else {})
+
+    # ------------------------------------------------------------ format
+    def _call(self, action: Action) -> tuple[str, list[tuple[str, str, Any]]]:
+        """(function name, [(parameter, kind, value)]) for one action; kind is "point", "str" or "num"."""
+        a = action
+        if type(a) not in self.supported:
+            raise UnsupportedAction(f"{self.name} cannot express {type(a).__name__}")
+        v2 = self.functions is _V2
+        pt, start, end = ("point", "start_point", "end_point") if v2 else ("start_box", "start_box", "end_box")
+        if isinstance(a, t.Click):
+            simple = {("left", 1): "click", ("left", 2): "left_double", ("right", 1): "right_single"}
+            if (a.button, a.clicks) in simple:
+                return simple[(a.button, a.clicks)], [(pt, "point", a.point)]
+            if not v2:
+                raise UnsupportedAction(f"{self.name} cannot express a {a.button} click x{a.clicks}")
+            return "click", [(pt, "point", a.point), ("button", "str", a.button), ("clicks", "num", a.clicks)]
+        if isinstance(a, t.Drag):
+            return "drag", [(start, "point", a.start), (end, "point", a.end)]
+        if isinstance(a, t.Scroll):
+            if a.amount is not None:
+                raise UnsupportedAction(f"{self.name} scrolls have no amount; use Scroll(..., amount=None)")
+            params = [(pt, "point", a.point)] if a.point is not None else []
+            return "scroll", params + [("direction", "str", a.direction)]
+        if isinstance(a, t.Type):
+            return "type", [("content", "str", a.text + ("\n" if a.submit else ""))]
+        if isinstance(a, (t.Hotkey, t.Press)):
+            keys = a.keys if isinstance(a, t.Hotkey) else (a.key,)
+            return "hotkey", [("key", "str", " ".join(keys))]
+        if isinstance(a, (t.KeyDown, t.KeyUp)):
+            return ("press" if isinstance(a, t.KeyDown) else "release"), [("key", "str", a.key)]
+        if isinstance(a, t.MoveTo):
+            return "move_to", [(pt, "point", a.point)]
+        if isinstance(a, (t.MouseDown, t.MouseUp)):
+            params = [(pt, "point", a.point)] if a.point is not None else []
+            if a.button != "left":
+                params.append(("button", "str", a.button))
+            return ("mouse_down" if isinstance(a, t.MouseDown) else "mouse_up"), params
+        if isinstance(a, t.Wait):
+            if a.seconds is None:
+                return "wait", []
+            if not v2:
+                raise UnsupportedAction(f"{self.name}'s wait() has no duration; use Wait(None)")
+            return "wait", [("time", "num", a.seconds)]
+        if isinstance(a, (t.Finished, t.CallUser)):
+            name = "finished" if isinstance(a, t.Finished) else "call_user"
+            if a.content is None or a.content == "":
+                return name, []
+            return name, [("content", "str", a.content)]
+        if isinstance(a, t.LongPress):
+            params = [(pt, "point", a.point)]
+            if a.seconds is not None:
+                params.append(("time", "num", a.seconds))
+            return "long_press", params
+        if isinstance(a, t.OpenApp):
+            return "open_app", [("app_name", "str", a.name)]
+        if isinstance(a, t.Navigate):
+            return "navigate", [("content", "str", a.url)]
+        for cls, name in ((t.PressHome, "press_home"), (t.PressBack, "press_back"),
+                          (t.NavigateBack, "navigate_back")):
+            if isinstance(a, cls):
+                return name, []
+        raise UnsupportedAction(f"{self.name} cannot express {a!r}")
+
+    def _point_text(self, p: Point) -> str:
+        if p.space is not Space.MODEL:
+            raise UnsupportedAction(f"format model-space points; got a point in {p.space.value} space "
+                                    "(map it with the profile's ModelFrame first)")
+        x, y = fmt_int(p.x), fmt_int(p.y)
+        return f"<point>{x} {y}</point>" if self.style in ("point", "xml") else f"<|box_start|>({x},{y})<|box_end|>"
+
+    def format_action(self, action: Action) -> str:
+        name, params = self._call(action)
+        if self.style == "xml":
+            lines = [f"<function={name}>"]
+            for key, kind, value in params:
+                text = self._point_text(value) if kind == "point" else (
+                    fmt_int(value) if kind == "num" and float(value).is_integer() else str(value))
+                if any(s in text for s in _XML_STOPPERS):
+                    raise UnsupportedAction(f"{key} contains an XML closing tag and cannot be written in this form")
+                lines.append(f"<parameter={key}>{text}</parameter>")
+            return "\n".join(lines + ["</function>"])
+        args = []
+        for key, kind, value in params:
+            if kind == "point":
+                args.append(f"{key}={py_str(self._point_text(value))}")
+            elif kind == "num":
+                args.append(f"{key}={fmt_int(value) if float(value).is_integer() else repr(float(value))}")
+            else:
+                args.append(f"{key}={py_str(value)}")
+        return f"{name}({', '.join(args)})"
+
+    def format_step(self, actions: Iterable[Action], thought: str | None = None,
+                    reflection: str | None = None) -> str:
+        """A whole response. In the XML form a reflection has no place and is left out."""
+        actions = list(actions)
+        _check_step(actions)
+        if self.style == "xml":
+            head = f"<gui_think>{thought}</gui_think>\n" if thought else ""
+            body = "\n".join(self.format_action(a) for a in actions)
+            return f"{head}<seed:tool_call>\n{body}\n</seed:tool_call>"
+        lines = []
+        if reflection:
+            lines.append(f"Reflection: {reflection}")
+            if thought:
+                lines.append(f"Action_Summary: {thought}")
+        elif thought:
+            lines.append(f"Thought: {thought}")
+        lines.append("Action: " + "\n\n".join(self.format_action(a) for a in actions))
+        return "\n".join(lines)
+
+
+def _check_step(actions: list[Action]) -> None:
+    from guiagent.errors import ActionError
+    if not actions:
+        raise ActionError("a step needs at least one action")
+    if any(isinstance(a, t.TERMINAL_ACTIONS) for a in actions[:-1]):
+        raise ActionError("finished/call_user must be the last action of a step")
+
+
+UI_TARS_10 = UiTarsGrammar("ui-tars-1.0", _V1, _V1_SUPPORTED, "box")
+UI_TARS_15 = UiTarsGrammar("ui-tars-1.5", _V1, _V1_SUPPORTED, "box")
+UI_TARS_2 = UiTarsGrammar("ui-tars-2", _V2, _V2_SUPPORTED, "xml")
+#: UI-TARS-2 / Doubao-1.5-UI-TARS written in the point syntax (parses the same; formats ``point='<point>x y</point>'``).
+UI_TARS_2_POINT = UiTarsGrammar("ui-tars-2", _V2, _V2_SUPPORTED, "point")

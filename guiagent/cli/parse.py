@@ -1,0 +1,134 @@
+"""``guiagent parse``: model text -> typed actions as JSON, in pixels of a given screen.
+
+    guiagent parse --family ui-tars-1.5 --screen 1920x1080 "Thought: ...
+    Action: click(start_box='(100,200)')"
+    {"actions": [{"type": "click", "x": 99.379, "y": 197.802}]}
+
+Exit codes: 0 every input parsed, 1 some input did not parse, 2 usage error (bad --screen, unknown family, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import Any, TextIO
+
+from guiagent.actions.jsonform import action_to_json
+from guiagent.actions.types import map_points
+from guiagent.errors import ConfigError, GuiAgentError
+from guiagent.models.profiles import PROFILES, Profile, get_profile
+
+_SIZE = re.compile(r"\s*([0-9]{1,6})\s*[xX×*]\s*([0-9]{1,6})\s*")
+
+EPILOG = """\
+examples:
+  guiagent parse --family ui-tars-1.5 --screen 1920x1080 "Thought: open the menu
+  Action: click(start_box='<|box_start|>(100,200)<|box_end|>')"
+
+  echo "pyautogui.click(x=0.5, y=0.25)" | guiagent parse --family kimi-vl --screen 2560x1440
+
+  printf '%s\\n' '{"text": "Action: wait()"}' '{"text": "nonsense"}' \\
+      | guiagent parse --family ui-tars-1.0 --screen 1280x800 --jsonl
+
+output: {"actions": [...]} with coordinates in pixels of the given screen, rounded to 3 decimals;
+with --jsonl one line per input line, {"actions": [...]} or {"error": "..."}.
+exit status: 0 all inputs parsed, 1 at least one did not, 2 usage error.
+"""
+
+
+def screen_size(text: str) -> tuple[int, int]:
+    """argparse type for --screen: 'WxH' with positive integers."""
+    m = _SIZE.fullmatch(text)
+    if not m or int(m.group(1)) <= 0 or int(m.group(2)) <= 0:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, such as 1920x1080, got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def family(name: str) -> Profile:
+    """argparse type for --family: a profile name."""
+    try:
+        return get_profile(name)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "parse",
+        help="parse model output into actions (JSON, screen pixels)",
+        description="Parse one model response (or JSON lines of them) with the family's grammar and print the "
+                    "actions as JSON, with coordinates mapped from the model's image space to pixels of the "
+                    "given screen (e.g. through smart_resize for ui-tars-1.5). Nothing in the text is executed.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--family", required=True, type=family, metavar="FAMILY",
+                   help=f"model family: {', '.join(PROFILES)}")
+    p.add_argument("--screen", required=True, type=screen_size, metavar="WxH",
+                   help="size of the screenshot the model saw, in pixels, e.g. 1920x1080")
+    p.add_argument("--jsonl", action="store_true",
+                   help='read JSON lines {"text": ...} from stdin, write one JSON line per input')
+    p.add_argument("text", nargs="?", metavar="TEXT",
+                   help="the model's response; read from stdin when omitted")
+    p.set_defaults(func=run)
+
+
+def parse_to_json(profile: Profile, screen: tuple[int, int], text: str) -> list[dict[str, Any]]:
+    """Parse ``text`` and return the actions' JSON form in screenshot pixels. Raises ParseError."""
+    step = profile.parser().parse(text)
+    frame = profile.frame(screen)
+    return [action_to_json(map_points(a, frame.to_screenshot)) for a in step.actions]
+
+
+def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,
+        stderr: TextIO | None = None) -> int:
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    try:
+        args.family.frame(args.screen)
+    except ValueError as e:  # e.g. an aspect ratio the family's image budget cannot handle
+        print(f"guiagent parse: error: --screen {args.screen[0]}x{args.screen[1]}: {e}", file=stderr)
+        return 2
+    if args.jsonl:
+        if args.text is not None:
+            print("guiagent parse: error: give TEXT or --jsonl (which reads stdin), not both", file=stderr)
+            return 2
+        return _run_jsonl(args.family, args.screen, stdin, stdout)
+    text = args.text
+    if text is None:
+        if stdin.isatty():
+            print("guiagent parse: error: give the model's TEXT as an argument or pipe it on stdin", file=stderr)
+            return 2
+        text = stdin.read()
+    try:
+        actions = parse_to_json(args.family, args.screen, text)
+    except GuiAgentError as e:
+        print(f"guiagent parse: {type(e).__name__}: {e}", file=stderr)
+        return 1
+    stdout.write(json.dumps({"actions": actions}, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _run_jsonl(profile: Profile, screen: tuple[int, int], stdin: TextIO, stdout: TextIO) -> int:
+    status = 0
+    for number, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as e:
+            out: dict[str, Any] = {"error": f"line {number}: not JSON ({e})"}
+        else:
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                out = {"error": f'line {number}: expected an object {{"text": "..."}}'}
+            else:
+                try:
+                    out = {"actions": parse_to_json(profile, screen, record["text"])}
+                except GuiAgentError as e:
+                    out = {"error": str(e)}
+        if "error" in out:
+            status = 1
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return status
