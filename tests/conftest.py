@@ -1,0 +1,20 @@
+"""Shared pytest fixtures. Each part of the project appends its own fixtures below, in its own section."""
+
+from __future__ import annotations
+
+import pytest
+
+
+# ---------------------------------------------------------------- models (stub OpenAI-compatible server)
+
+@pytest.fixture
+def stub_openai():
+    """A started ``StubOpenAI`` (tests/stub_openai.py) serving the model "stub-model"; stopped after the test."""
+    from stub_openai import StubOpenAI
+
+    stub = StubOpenAI()
+    stub.start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
