@@ -1,0 +1,247 @@
+"""DesktopEnv: the real screen, captured with mss and driven with pyautogui.
+
+    env = DesktopEnv(monitor=1)            # or "all", "primary", 2, ...
+    obs = env.observe()                    # PIL image in physical pixels of that monitor
+    env.execute(Click(Point(640, 400)))    # a point in that screenshot (Space.SCREENSHOT) or Space.SCREEN
+
+Every point is converted once, with ``env.display`` (``guiagent.actions.coords.Display``: HiDPI scale and
+monitor offset), to whole logical points, and checked against the selected monitor before any input is sent.
+Key combinations are checked against the deny list (``guiagent.envs.desktop.safety``), counting keys still held
+by earlier KeyDown actions. ``check(action)`` runs every check and returns the SCREEN-space action without
+sending anything: that is what an agent's dry-run and confirm modes show.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any, Callable, Iterable, Mapping
+
+from guiagent.actions import types as t
+from guiagent.actions.coords import Display, action_to_screen
+from guiagent.actions.types import Action, Point, Space, map_points, points_of
+from guiagent.envs.base import Observation
+from guiagent.envs.desktop import preflight
+from guiagent.envs.desktop.capture import Capture, Monitor, MonitorSpec, MssCapture, display_for, select_monitor
+from guiagent.envs.desktop.executor import PyAutoGuiExecutor, load_pyautogui
+from guiagent.envs.desktop.keymap import OsName, check_os, current_os
+from guiagent.envs.desktop.safety import DenyList, default_deny
+from guiagent.envs.desktop.text import (
+    ClipboardTyper, PyperclipClipboard, XClipboard, XdotoolTyper, paste_route, x11_focused_window_class,
+)
+from guiagent.errors import ActionError, ConfigError, EnvError
+
+UNICODE_METHODS = ("auto", "xdotool", "clipboard")
+
+
+class DesktopEnv:
+    """The user's real desktop (or an Xvfb) as an ``Env``.
+
+    Args:
+        monitor: which monitor to capture and act on: 1.. (mss order), "primary", or "all" / 0 for the whole
+            virtual screen. Points outside it are refused.
+        scale: physical pixels per logical point. None measures it (capture width / monitor width); give it to
+            override the measurement.
+        x_display: X11 only: the display to drive (e.g. ":99" for a sandbox Xvfb); default $DISPLAY.
+        pause: seconds pyautogui waits after each call (its own default, 0.1 s, makes typing slow).
+        failsafe: keep pyautogui's fail-safe (pointer in a screen corner stops the agent). Turn off only for VMs
+            whose pointer starts in a corner.
+        deny: key combinations to refuse, as "ctrl+alt+delete" strings; None means ``default_deny(os)``;
+            an empty collection refuses nothing.
+        scroll_amount: wheel notches per Scroll whose amount is None.
+        drag_duration: seconds the pointer takes to move from a drag's start to its end.
+        type_interval: seconds between typed keys.
+        unicode_method: how non-ASCII text is typed: "xdotool" (X11), "clipboard" (paste, old clipboard
+            restored), or "auto" (xdotool if installed, else the clipboard).
+        paste_restore_delay: seconds between sending the paste shortcut and restoring the old clipboard.
+        default_wait: seconds a Wait without a duration sleeps.
+        allow_xwayland: drive XWayland in a Wayland session (only X11 apps are visible and reachable).
+        os_name: "linux", "macos" or "windows"; default: this machine.
+        capture: a Capture to use instead of mss (tests; remote screens).
+        gui: a pyautogui-like module to use instead of importing pyautogui (tests).
+        environ: the environment variables preflight checks read (default ``os.environ``).
+    """
+
+    name = "desktop"
+
+    def __init__(self, monitor: MonitorSpec = 1, *, scale: float | None = None, x_display: str | None = None,
+                 pause: float = 0.02, failsafe: bool = True, deny: Iterable[str] | None = None,
+                 scroll_amount: int = 5, drag_duration: float = 0.3, type_interval: float = 0.0,
+                 unicode_method: str = "auto", paste_restore_delay: float = 0.3, default_wait: float = 1.0,
+                 allow_xwayland: bool = False, os_name: OsName | None = None, capture: Capture | None = None,
+                 gui: Any = None, environ: Mapping[str, str] | None = None):
+        self.os_name: OsName = check_os(os_name or current_os())
+        if unicode_method not in UNICODE_METHODS:
+            raise ConfigError(f"unicode_method must be one of {list(UNICODE_METHODS)}, got {unicode_method!r}")
+        for label, value in (("pause", pause), ("drag_duration", drag_duration), ("type_interval", type_interval),
+                             ("paste_restore_delay", paste_restore_delay), ("default_wait", default_wait)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value < 0:
+                raise ConfigError(f"{label} must be a non-negative number of seconds, got {value!r}")
+        if isinstance(scroll_amount, bool) or not isinstance(scroll_amount, int) or scroll_amount <= 0:
+            raise ConfigError(f"scroll_amount must be a positive integer, got {scroll_amount!r}")
+        self.monitor_spec = monitor
+        self.scale_override = scale
+        self.unicode_method = unicode_method
+        self.paste_restore_delay = float(paste_restore_delay)
+        self.deny = DenyList(default_deny(self.os_name) if deny is None else deny)
+        environ = os.environ if environ is None else environ
+
+        self.x_display: str | None = None
+        self.tools = preflight.Tools(None, None, None)
+        if self.os_name == "linux" and (capture is None or gui is None):
+            self.x_display = preflight.x_display_name(environ, x_display, allow_xwayland)
+            preflight.check_xauthority(environ)
+            preflight.check_x_connection(self.x_display)
+            self.tools = preflight.Tools.find()
+            if unicode_method == "xdotool":
+                preflight.need_xdotool(self.tools)
+            elif unicode_method == "clipboard":
+                preflight.need_clipboard_tool(self.tools)
+        elif self.os_name == "linux":
+            self.x_display = x_display or environ.get("DISPLAY")
+            self.tools = preflight.Tools.find()
+
+        self._capture: Capture = capture if capture is not None else MssCapture(self.x_display)
+        gui = gui if gui is not None else load_pyautogui(self.os_name, self.x_display)
+        self.executor = PyAutoGuiExecutor(
+            gui, self.os_name, pause=pause, failsafe=failsafe, scroll_amount=scroll_amount,
+            drag_duration=drag_duration, type_interval=type_interval, default_wait=default_wait,
+            unicode_typer=self._unicode_typer)
+        self._monitor: Monitor = select_monitor(self._capture.monitors(), monitor)
+        self._display: Display | None = None
+        self._closed = False
+        self._typer: Callable[[str], None] | None = None
+
+    # ------------------------------------------------------------ Env protocol
+
+    @property
+    def monitor(self) -> Monitor:
+        return self._monitor
+
+    @property
+    def display(self) -> Display:
+        """The Display of the last screenshot (captured now if there is none yet)."""
+        if self._display is None:
+            self.observe()
+        assert self._display is not None
+        return self._display
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Observation:
+        """Release held keys/buttons, look up the monitors again, and capture. The desktop itself is not reset."""
+        self._check_open()
+        self.executor.release_all()
+        self._monitor = select_monitor(self._capture.monitors(), self.monitor_spec)
+        return self.observe()
+
+    def observe(self) -> Observation:
+        self._check_open()
+        image = self._capture.grab(self._monitor)
+        self._display = display_for(self._monitor, image.size, self.scale_override)
+        d = self._display
+        info = {"monitor": self._monitor.index, "offset": list(d.offset), "scale": d.scale,
+                "size_px": list(d.size_px), "size_points": list(d.size_points), "os": self.os_name}
+        return Observation(image, time.time(), info)
+
+    def check(self, action: Action) -> Action:
+        """Every check ``execute`` makes, without input. Returns the action in whole SCREEN points."""
+        self._check_open()
+        action = self._to_screen(action)
+        self._check_keys(action)
+        self.executor.check(action)
+        return action
+
+    def execute(self, action: Action) -> None:
+        self.executor.run(self.check(action))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.executor.release_all()
+        finally:
+            self._capture.close()
+
+    def __enter__(self) -> "DesktopEnv":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ conversion and checks
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EnvError("this DesktopEnv is closed")
+
+    def _to_screen(self, action: Action) -> Action:
+        """Convert every point to SCREEN space once, refuse points off the monitor, round to whole points."""
+        d = self.display
+        for p in points_of(action):
+            if p.space is Space.MODEL:
+                raise ActionError("the desktop takes points in screenshot or screen space; convert model "
+                                  "coordinates with the profile's ModelFrame first")
+            inside = d.contains_screenshot_point(p) if p.space is Space.SCREENSHOT else d.contains_screen_point(p)
+            if not inside:
+                w, h = d.size_px
+                raise EnvError(f"point ({p.x:g}, {p.y:g}) in {p.space.value} space is outside monitor "
+                               f"{self._monitor.index} ({w}x{h} pixels at offset {d.offset[0]:g},{d.offset[1]:g}, "
+                               f"scale {d.scale:g}); nothing was sent")
+        screen = map_points(action, lambda p: p if p.space is Space.SCREEN else d.to_screen(p))
+        return map_points(screen, self._whole_point)
+
+    def _whole_point(self, p: Point) -> Point:
+        m, d = self._monitor, self.display
+        left, top = d.offset
+        w, h = d.size_points
+        x = min(max(round(p.x), math.ceil(left)), math.ceil(left + w) - 1)
+        y = min(max(round(p.y), math.ceil(top)), math.ceil(top + h) - 1)
+        return Point(x, y, Space.SCREEN)
+
+    def _check_keys(self, a: Action) -> None:
+        held = list(self.executor.held_keys)
+        if isinstance(a, t.Hotkey):
+            self.deny.check(held + [k for k in a.keys if k not in held], f"hotkey {'+'.join(a.keys)}")
+        elif isinstance(a, (t.Press, t.KeyDown)):
+            self.deny.check(held + ([a.key] if a.key not in held else []), f"{type(a).__name__} {a.key!r}")
+        elif isinstance(a, t.Type) and held:
+            from guiagent.actions.keys import CANONICAL_KEYS
+            for ch in a.text:
+                key = ch.lower()
+                if key in CANONICAL_KEYS:
+                    self.deny.check(held + [key], f"typing {ch!r} while {'+'.join(held)} is held")
+
+    # ------------------------------------------------------------ non-ASCII text
+
+    def _unicode_typer(self) -> Callable[[str], None]:
+        if self._typer is None:
+            self._typer = self._make_typer()
+        return self._typer
+
+    def _make_typer(self) -> Callable[[str], None]:
+        method = self.unicode_method
+        if self.os_name == "linux":
+            assert self.x_display is not None
+            if method == "xdotool" or (method == "auto" and self.tools.xdotool):
+                return XdotoolTyper(preflight.need_xdotool(self.tools), self.x_display).type
+            tool = preflight.need_clipboard_tool(self.tools)
+            x_display = self.x_display
+            typer = ClipboardTyper(lambda sel: XClipboard(tool, x_display, sel),
+                                   lambda: paste_route("linux", x11_focused_window_class(x_display)),
+                                   self._press_paste, self.paste_restore_delay)
+            return typer.type
+        if method == "xdotool":
+            raise ConfigError("unicode_method='xdotool' is X11 only; use 'clipboard' or 'auto'")
+        clipboard = PyperclipClipboard()
+        os_name = self.os_name
+        return ClipboardTyper(lambda sel: clipboard, lambda: paste_route(os_name), self._press_paste,
+                              self.paste_restore_delay).type
+
+    def _press_paste(self, keys: tuple[str, ...]) -> None:
+        gui, names = self.executor.gui, [self.executor.key_name(k) for k in keys]
+        for name in names:
+            gui.keyDown(name)
+        for name in reversed(names):
+            gui.keyUp(name)

@@ -1,0 +1,261 @@
+"""Carry out typed actions with pyautogui.
+
+The executor receives actions whose points are already whole logical points in SCREEN space (the env converts
+and checks them first) and turns each into pyautogui calls. Everything here that can refuse an action (an
+unknown key, an unsupported action) does so before the first event is sent.
+
+pyautogui facts this module works around:
+- it reads $DISPLAY once, when imported (X11); ``load_pyautogui`` imports it for the chosen display, and re-binds
+  its X backend if it was imported for another display earlier in the process;
+- it silently ignores key names it has no keycode for, so keys are checked with ``isValidKey`` first;
+- its ``PAUSE`` (0.1 s after every call by default) and ``FAILSAFE`` are module globals: they are set for the
+  duration of each action and put back afterwards;
+- on Windows a wheel "click" is 1/120 of a notch and ``hscroll`` scrolls vertically, so amounts are multiplied by
+  120 there and horizontal scrolling is shift+wheel, the convention Windows apps follow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import time
+from typing import Any, Callable, Iterator
+
+from guiagent.actions import types as t
+from guiagent.actions.types import Action
+from guiagent.envs.desktop.keymap import OsName, pyautogui_key
+from guiagent.envs.desktop.text import split_runs
+from guiagent.errors import EnvError, UnsupportedAction
+
+MOBILE_ONLY: tuple[type, ...] = (t.LongPress, t.OpenApp, t.PressHome, t.PressBack, t.Navigate, t.NavigateBack)
+
+
+class FailSafeTriggered(EnvError):
+    """pyautogui's fail-safe fired: the pointer is in a screen corner, which is how a user stops the agent.
+
+    Agent loops should end the run on this error rather than report it to the model and carry on.
+    """
+
+    fatal = True
+
+
+@contextlib.contextmanager
+def _display_env(name: str) -> Iterator[None]:
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old
+
+
+def load_pyautogui(os_name: OsName, x_display: str | None = None) -> Any:
+    """Import pyautogui (bound to ``x_display`` on X11) and return the module."""
+    try:
+        if os_name == "linux" and x_display:
+            with _display_env(x_display):
+                import pyautogui
+                _bind_x11(pyautogui, x_display)
+        else:
+            import pyautogui
+    except ImportError as e:
+        raise EnvError(f"the real desktop needs pyautogui and mss: pip install 'guiagent[desktop]' ({e})") from e
+    except KeyError as e:  # pyautogui's X backend reads os.environ['DISPLAY'] at import
+        raise EnvError("no display: DISPLAY is not set; run inside a graphical session or an Xvfb") from e
+    except Exception as e:  # Xlib's XauthError / DisplayConnectionError and friends
+        raise EnvError(f"pyautogui could not connect to the display {x_display or ''}: {e}") from e
+    return pyautogui
+
+
+def _bind_x11(gui: Any, x_display: str) -> None:
+    """Point pyautogui's X backend (a module-level Xlib connection and keycode table) at ``x_display``."""
+    backend = gui.platformModule
+    current = backend._display.get_display_name()
+    if current != x_display:
+        old = backend._display
+        importlib.reload(backend)  # re-runs the module: new connection to $DISPLAY and a fresh keycode table
+        with contextlib.suppress(Exception):
+            old.close()
+    width, height = backend._size()
+    # pyautogui computes its corner fail-safe points once, at import; recompute them for this screen.
+    gui.FAILSAFE_POINTS[:] = [(0, 0), (0, height - 1), (width - 1, 0), (width - 1, height - 1)]
+
+
+def _xy(point: t.Point | None) -> tuple[int | None, int | None]:
+    if point is None:
+        return None, None
+    return int(point.x), int(point.y)
+
+
+class PyAutoGuiExecutor:
+    """Runs SCREEN-space actions through a pyautogui module (the real one, or a stand-in in unit tests)."""
+
+    def __init__(self, gui: Any, os_name: OsName, *, pause: float = 0.02, failsafe: bool = True,
+                 scroll_amount: int = 5, drag_duration: float = 0.3, type_interval: float = 0.0,
+                 default_wait: float = 1.0, unicode_typer: Callable[[], Callable[[str], None]] | None = None):
+        self.gui, self.os_name = gui, os_name
+        self.pause, self.failsafe = float(pause), bool(failsafe)
+        self.scroll_amount, self.drag_duration = int(scroll_amount), float(drag_duration)
+        self.type_interval, self.default_wait = float(type_interval), float(default_wait)
+        self._unicode_typer = unicode_typer
+        self.held_keys: list[str] = []      # canonical names held by KeyDown, in press order
+        self.held_buttons: list[str] = []   # buttons held by MouseDown
+
+    # ------------------------------------------------------------ key names
+
+    def key_name(self, key: str) -> str:
+        """pyautogui's name for a canonical key, checked against the keys this machine can send."""
+        name = pyautogui_key(key, self.os_name)
+        if not self.gui.isValidKey(name):
+            raise UnsupportedAction(f"the {key!r} key ({name!r} in pyautogui) has no key code on this machine")
+        return name
+
+    def check(self, action: Action) -> None:
+        """Raise now for anything ``run`` would refuse, so nothing is half-done."""
+        if isinstance(action, MOBILE_ONLY):
+            raise UnsupportedAction(f"{type(action).__name__} is a phone/browser action; the desktop environment "
+                                    "cannot carry it out")
+        keys: tuple[str, ...] = ()
+        if isinstance(action, t.Hotkey):
+            keys = action.keys
+        elif isinstance(action, (t.Press, t.KeyDown, t.KeyUp)):
+            keys = (action.key,)
+        elif isinstance(action, t.Type) and action.submit:
+            keys = ("enter",)
+        for k in keys:
+            self.key_name(k)
+
+    # ------------------------------------------------------------ running
+
+    @contextlib.contextmanager
+    def _settings(self) -> Iterator[None]:
+        gui = self.gui
+        saved = gui.PAUSE, gui.FAILSAFE
+        gui.PAUSE, gui.FAILSAFE = self.pause, self.failsafe
+        try:
+            yield
+        except gui.FailSafeException as e:
+            raise FailSafeTriggered(
+                "pyautogui fail-safe: the pointer is in a corner of the screen, which stops the agent. Move it "
+                "away to go on; in a VM whose pointer starts in a corner, pass failsafe=False "
+                "(--no-failsafe).") from e
+        finally:
+            gui.PAUSE, gui.FAILSAFE = saved
+
+    def run(self, action: Action) -> None:
+        self.check(action)
+        with self._settings():
+            self._run(action)
+
+    def _run(self, a: Action) -> None:
+        gui = self.gui
+        if isinstance(a, t.Click):
+            x, y = _xy(a.point)
+            gui.click(x=x, y=y, clicks=a.clicks, interval=0.0, button=a.button)
+        elif isinstance(a, t.Drag):
+            self._drag(a)
+        elif isinstance(a, t.Scroll):
+            self._scroll(a)
+        elif isinstance(a, t.Type):
+            self._type(a)
+        elif isinstance(a, t.Hotkey):
+            names = [self.key_name(k) for k in a.keys]
+            pressed: list[str] = []
+            try:
+                for name in names:
+                    gui.keyDown(name)
+                    pressed.append(name)
+            finally:
+                for name in reversed(pressed):
+                    gui.keyUp(name)
+        elif isinstance(a, t.Press):
+            gui.press(self.key_name(a.key))
+        elif isinstance(a, t.KeyDown):
+            gui.keyDown(self.key_name(a.key))
+            if a.key not in self.held_keys:
+                self.held_keys.append(a.key)
+        elif isinstance(a, t.KeyUp):
+            gui.keyUp(self.key_name(a.key))
+            if a.key in self.held_keys:
+                self.held_keys.remove(a.key)
+        elif isinstance(a, t.MoveTo):
+            x, y = _xy(a.point)
+            gui.moveTo(x, y)
+        elif isinstance(a, t.MouseDown):
+            x, y = _xy(a.point)
+            gui.mouseDown(x=x, y=y, button=a.button)
+            if a.button not in self.held_buttons:
+                self.held_buttons.append(a.button)
+        elif isinstance(a, t.MouseUp):
+            x, y = _xy(a.point)
+            gui.mouseUp(x=x, y=y, button=a.button)
+            if a.button in self.held_buttons:
+                self.held_buttons.remove(a.button)
+        elif isinstance(a, t.Wait):
+            time.sleep(self.default_wait if a.seconds is None else a.seconds)
+        elif isinstance(a, t.TERMINAL_ACTIONS):
+            return  # nothing to do on screen; the agent loop ends the run
+        else:
+            raise UnsupportedAction(f"the desktop environment cannot carry out {type(a).__name__}")
+
+    def _drag(self, a: t.Drag) -> None:
+        gui = self.gui
+        (sx, sy), (ex, ey) = _xy(a.start), _xy(a.end)
+        gui.moveTo(sx, sy)
+        gui.mouseDown(x=sx, y=sy, button="left")
+        try:
+            # A timed move sends intermediate motion events; apps need them to start and track a drag.
+            gui.moveTo(ex, ey, duration=self.drag_duration, tween=gui.linear)
+        finally:
+            gui.mouseUp(x=ex, y=ey, button="left")
+
+    def _scroll(self, a: t.Scroll) -> None:
+        gui = self.gui
+        notches = a.amount if a.amount is not None else self.scroll_amount
+        x, y = _xy(a.point)
+        if x is not None:
+            gui.moveTo(x, y)
+        sign = 1 if a.direction in ("up", "right") else -1
+        if self.os_name == "windows":
+            clicks = sign * notches * 120  # WHEEL_DELTA per notch
+            if a.direction in ("left", "right"):
+                # Windows apps read shift+wheel as horizontal; wheel up (positive) scrolls left.
+                gui.keyDown("shift")
+                try:
+                    gui.scroll(-clicks, x=x, y=y)
+                finally:
+                    gui.keyUp("shift")
+            else:
+                gui.scroll(clicks, x=x, y=y)
+        elif a.direction in ("left", "right"):
+            gui.hscroll(sign * notches, x=x, y=y)
+        else:
+            gui.scroll(sign * notches, x=x, y=y)
+
+    def _type(self, a: t.Type) -> None:
+        gui = self.gui
+        for key_typable, run in split_runs(a.text):
+            if key_typable:
+                gui.write(run, interval=self.type_interval)
+            else:
+                if self._unicode_typer is None:
+                    raise UnsupportedAction("this desktop has no way to type non-ASCII text")
+                self._unicode_typer()(run)
+        if a.submit:
+            gui.press(self.key_name("enter"))
+
+    def release_all(self) -> None:
+        """Let go of every key and button held by KeyDown/MouseDown (on close and reset)."""
+        with self._settings():
+            for key in reversed(self.held_keys):
+                with contextlib.suppress(Exception):
+                    self.gui.keyUp(self.key_name(key))
+            for button in self.held_buttons:
+                with contextlib.suppress(Exception):
+                    self.gui.mouseUp(button=button)
+        self.held_keys.clear()
+        self.held_buttons.clear()

@@ -1,0 +1,61 @@
+"""Canonical key names (``guiagent.actions.keys``) -> the names pyautogui uses on each operating system.
+
+Most canonical names are already pyautogui names. The exceptions are the platform meta key ("cmd": Command on
+macOS, the Windows key on Windows, Super on Linux), the option key on macOS, the context-menu key, and keys an OS
+simply does not have (there is no Print Screen key event on macOS, no Fn key event on X11 or Windows). Asking for
+one of those raises UnsupportedAction before any input is sent, instead of pyautogui silently pressing nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable, Literal
+
+from guiagent.actions.keys import canonical_key
+from guiagent.errors import ActionError, UnsupportedAction
+
+OsName = Literal["linux", "macos", "windows"]
+OS_NAMES: tuple[str, ...] = ("linux", "macos", "windows")
+
+_PER_OS: dict[str, dict[str, str | None]] = {
+    "linux": {"cmd": "winleft", "menu": "apps", "fn": None},
+    "macos": {"cmd": "command", "alt": "option", "delete": "del", "menu": None, "insert": None,
+              "printscreen": None, "scrolllock": None, "pause": None, "numlock": None},
+    "windows": {"cmd": "win", "menu": "apps", "fn": None},
+}
+
+
+def current_os() -> OsName:
+    """The OS this process runs on, as one of OS_NAMES ("linux" for every X11 Unix)."""
+    if sys.platform == "darwin":
+        return "macos"
+    if sys.platform.startswith("win"):
+        return "windows"
+    return "linux"
+
+
+def check_os(os_name: str) -> OsName:
+    if os_name not in OS_NAMES:
+        raise ActionError(f"unknown OS {os_name!r}; expected one of {list(OS_NAMES)}")
+    return os_name  # type: ignore[return-value]
+
+
+def pyautogui_key(key: str, os_name: OsName) -> str:
+    """The pyautogui name of one key on ``os_name``. Accepts any alias ``canonical_key`` accepts."""
+    key = canonical_key(key)
+    table = _PER_OS[check_os(os_name)]
+    if key in table:
+        name = table[key]
+        if name is None:
+            raise UnsupportedAction(f"the {key!r} key cannot be sent on {os_name}")
+        return name
+    return key
+
+
+def pyautogui_keys(keys: Iterable[str], os_name: OsName) -> list[str]:
+    return [pyautogui_key(k, os_name) for k in keys]
+
+
+def meta_key_label(os_name: OsName) -> str:
+    """What the user calls canonical "cmd" on ``os_name`` (for messages and docs)."""
+    return {"linux": "Super", "macos": "Command", "windows": "Windows"}[check_os(os_name)]

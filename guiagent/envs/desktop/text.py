@@ -1,0 +1,223 @@
+"""Typing text, including text pyautogui cannot type.
+
+pyautogui types by pressing keys of the current keyboard layout, so it handles printable ASCII, newline and tab
+and nothing else. Everything else (CJK, accents, emoji) goes one of two ways:
+
+xdotool (X11)   ``xdotool type`` binds each missing character to a spare keycode for the moment it is typed.
+                Works in every X11 window, terminals included, and leaves the clipboard alone.
+clipboard       put the text on the clipboard, send the paste shortcut, put the old clipboard back. The shortcut
+                depends on the focused window: ordinary apps paste with ctrl+v (cmd+v on macOS), most Linux
+                terminals with ctrl+shift+v, and xterm/urxvt paste the PRIMARY selection with shift+insert.
+
+The text is split into runs so ASCII still goes through ordinary key presses (which trigger autocomplete and key
+bindings the way a user's typing does) and only the other runs take the special route, in order.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+from guiagent.envs.desktop.keymap import OsName
+from guiagent.errors import EnvError
+
+_KEY_TYPABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) | {"\n", "\t"}
+
+# WM_CLASS names (lower case, instance or class) -> how that window pastes.
+PRIMARY_TERMINALS = frozenset({"xterm", "uxterm", "urxvt", "rxvt", "rxvt-unicode", "aterm", "eterm"})
+CTRL_SHIFT_V_TERMINALS = frozenset({
+    "gnome-terminal", "gnome-terminal-server", "org.gnome.terminal", "org.gnome.console", "kgx", "konsole",
+    "xfce4-terminal", "terminator", "tilix", "com.gexperts.tilix", "alacritty", "kitty", "lxterminal",
+    "mate-terminal", "qterminal", "terminology", "st", "st-256color", "wezterm", "org.wezfurlong.wezterm",
+    "foot", "sakura", "guake", "tilda", "yakuake", "cool-retro-term", "ptyxis", "blackbox",
+})
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_runs(text: str) -> list[tuple[bool, str]]:
+    """Split ``text`` into (key_typable, run) pieces in order; key_typable runs are printable ASCII, \\n and \\t."""
+    runs: list[tuple[bool, str]] = []
+    for ch in normalise_newlines(text):
+        ok = ch in _KEY_TYPABLE
+        if runs and runs[-1][0] == ok:
+            runs[-1] = (ok, runs[-1][1] + ch)
+        else:
+            runs.append((ok, ch))
+    return runs
+
+
+@dataclass(frozen=True)
+class PasteRoute:
+    keys: tuple[str, ...]      # canonical key names of the paste shortcut
+    selection: str             # "clipboard", or "primary" (X11 terminals that paste the PRIMARY selection)
+
+
+def paste_route(os_name: OsName, window_class: Sequence[str] = ()) -> PasteRoute:
+    """How the focused window (known by its WM_CLASS names on X11) pastes."""
+    if os_name == "macos":
+        return PasteRoute(("cmd", "v"), "clipboard")
+    if os_name == "windows":
+        return PasteRoute(("ctrl", "v"), "clipboard")
+    names = {n.lower() for n in window_class}
+    if names & PRIMARY_TERMINALS:
+        return PasteRoute(("shift", "insert"), "primary")
+    if names & CTRL_SHIFT_V_TERMINALS:
+        return PasteRoute(("ctrl", "shift", "v"), "clipboard")
+    return PasteRoute(("ctrl", "v"), "clipboard")
+
+
+def x11_focused_window_class(x_display: str) -> tuple[str, ...]:
+    """WM_CLASS (instance, class) of the window that gets keyboard input on ``x_display``; () if unknown.
+
+    Without a window manager the focus is often PointerRoot, meaning "the window under the pointer", so that case
+    looks under the pointer. With a window manager the WM_CLASS sits on the client window inside the frame, so
+    the search goes up through parents and then down through children.
+    """
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    conn = xdisplay.Display(x_display)
+    try:
+        root = conn.screen().root
+        focus = conn.get_input_focus().focus
+        if isinstance(focus, int) or focus in (X.NONE, X.PointerRoot) or focus == root:
+            focus = root.query_pointer().child
+            if isinstance(focus, int) or not focus:
+                return ()
+        window = focus
+        while window and window != root:
+            cls = window.get_wm_class()
+            if cls:
+                return tuple(cls)
+            window = window.query_tree().parent
+        queue, seen = [focus], 0
+        while queue and seen < 200:
+            window, seen = queue.pop(0), seen + 1
+            cls = window.get_wm_class()
+            if cls:
+                return tuple(cls)
+            queue.extend(window.query_tree().children)
+        return ()
+    finally:
+        conn.close()
+
+
+class Clipboard(Protocol):
+    def read(self) -> str | None:
+        """Current text, or None when the selection is empty or not text."""
+        ...
+
+    def write(self, text: str) -> None:
+        ...
+
+
+class XClipboard:
+    """One X selection (CLIPBOARD or PRIMARY) through xclip or xsel."""
+
+    def __init__(self, tool: str, x_display: str, selection: str = "clipboard"):
+        if selection not in ("clipboard", "primary"):
+            raise ValueError(f"selection must be 'clipboard' or 'primary', got {selection!r}")
+        self.tool, self.selection = tool, selection
+        self._env = {**os.environ, "DISPLAY": x_display}
+        self._xsel = os.path.basename(tool).startswith("xsel")
+
+    def _argv(self, direction: str) -> list[str]:
+        if self._xsel:
+            return [self.tool, f"--{self.selection}", "--output" if direction == "out" else "--input"]
+        return [self.tool, "-selection", self.selection, "-o" if direction == "out" else "-i"]
+
+    def read(self) -> str | None:
+        argv = self._argv("out")
+        if not self._xsel:
+            argv += ["-t", "UTF8_STRING"]
+        try:
+            done = subprocess.run(argv, env=self._env, capture_output=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+        if done.returncode != 0:
+            return None
+        return done.stdout.decode("utf-8", errors="replace")
+
+    def write(self, text: str) -> None:
+        # xclip/xsel fork a child that keeps serving the selection: it must inherit no pipe we wait on, so
+        # its stderr goes to a file.
+        with tempfile.TemporaryFile() as err:
+            try:
+                done = subprocess.run(self._argv("in"), env=self._env, input=text.encode("utf-8"),
+                                      stdout=subprocess.DEVNULL, stderr=err, timeout=5)
+            except subprocess.TimeoutExpired as e:
+                raise EnvError(f"{self.tool} did not take the clipboard text within 5 s") from e
+            if done.returncode != 0:
+                err.seek(0)
+                raise EnvError(f"{self.tool} could not set the {self.selection} selection: "
+                               f"{err.read().decode(errors='replace').strip()}")
+
+
+class PyperclipClipboard:
+    """The system clipboard on macOS and Windows."""
+
+    def __init__(self) -> None:
+        try:
+            import pyperclip
+        except ImportError as e:
+            raise EnvError("typing non-ASCII text needs pyperclip: pip install 'guiagent[desktop]'") from e
+        self._p = pyperclip
+
+    def read(self) -> str | None:
+        try:
+            return self._p.paste()
+        except Exception:
+            return None
+
+    def write(self, text: str) -> None:
+        try:
+            self._p.copy(text)
+        except Exception as e:
+            raise EnvError(f"could not set the clipboard: {e}") from e
+
+
+class XdotoolTyper:
+    """Types any Unicode text on X11 with ``xdotool type`` (text passed as one argv element, never a shell)."""
+
+    def __init__(self, xdotool: str, x_display: str, delay_ms: int = 12):
+        self.xdotool, self.delay_ms = xdotool, max(1, int(delay_ms))
+        self._env = {**os.environ, "DISPLAY": x_display}
+
+    def type(self, text: str) -> None:
+        timeout = 10 + len(text) * self.delay_ms * 4 / 1000
+        argv = [self.xdotool, "type", "--delay", str(self.delay_ms), "--", text]
+        try:
+            done = subprocess.run(argv, env=self._env, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            raise EnvError(f"xdotool type did not finish within {timeout:.0f} s") from e
+        if done.returncode != 0:
+            raise EnvError(f"xdotool type failed: {done.stderr.decode(errors='replace').strip()}")
+
+
+class ClipboardTyper:
+    """Pastes text: save the selection, set it, send the window's paste shortcut, wait, restore the old text."""
+
+    def __init__(self, clipboard_for: Callable[[str], Clipboard], route: Callable[[], PasteRoute],
+                 press: Callable[[tuple[str, ...]], None], restore_delay: float = 0.3):
+        self._clipboard_for, self._route, self._press = clipboard_for, route, press
+        self.restore_delay = restore_delay
+
+    def type(self, text: str) -> None:
+        route = self._route()
+        clip = self._clipboard_for(route.selection)
+        old = clip.read()
+        clip.write(text)
+        try:
+            time.sleep(0.05)  # let the new owner settle before the app asks for it
+            self._press(route.keys)
+            # The app fetches the selection after it handles the shortcut; restoring earlier would paste the old.
+            time.sleep(self.restore_delay)
+        finally:
+            clip.write(old if old is not None else "")

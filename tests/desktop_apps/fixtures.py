@@ -1,0 +1,44 @@
+"""pytest fixtures shared by the desktop test modules (imported by name into each module)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from desktop_apps.xserver import TkApp, Xvfb
+
+
+@pytest.fixture(scope="session")
+def xauthority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """python-xlib (pyautogui) refuses to connect without an Xauthority file; Xvfb needs no cookie, so an empty
+    file is enough. Only set when the current one is missing, so a developer's real session is left alone."""
+    current = os.environ.get("XAUTHORITY") or os.path.expanduser("~/.Xauthority")
+    if os.path.isfile(current):
+        yield current
+        return
+    path = tmp_path_factory.mktemp("xauth") / "Xauthority"
+    path.write_bytes(b"")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XAUTHORITY", str(path))
+        yield str(path)
+
+
+def start_xvfb(width: int, height: int) -> Xvfb:
+    return Xvfb(width, height).start()
+
+
+@pytest.fixture
+def tk_app_factory(tmp_path: Path):
+    apps: list[TkApp] = []
+
+    def make(xvfb: Xvfb, **kwargs: object) -> TkApp:
+        app = TkApp(xvfb, tmp_path / f"tk{len(apps)}.jsonl", **kwargs)  # type: ignore[arg-type]
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()

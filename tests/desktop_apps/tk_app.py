@@ -1,0 +1,108 @@
+"""A small Tk window for the desktop tests: every input it receives is logged as one JSON line.
+
+    python tk_app.py --log FILE [--geometry 700x520+40+60] [--target X,Y,SIZE]
+
+Widgets, placed at fixed offsets inside the window:
+    button  "Press me"         logs {"ev": "button"} when activated
+    entry                      logs {"ev": "entry", "value": ...} on every change
+    canvas  (bg #3366cc)       logs presses and releases (button number, canvas and root coordinates),
+                               {"ev": "double"} on a double click, one {"ev": "drag", start, end, motions}
+                               per left-button drag, and {"ev": "wheel", "dir": up|down|left|right}
+    target  (optional)         an orange square on the canvas, for tests that find it in a screenshot
+
+Once the window is mapped it logs {"ev": "ready", "widgets": {name: [root_x, root_y, width, height]}}.
+Tk on X11 turns wheel buttons 6/7 (horizontal) into shift+button 4/5, so shift on a wheel event means horizontal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tkinter as tk
+
+CANVAS_BG = "#3366cc"
+TARGET_FILL = "#ff8800"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--geometry", default="700x520+40+60")
+    ap.add_argument("--target", default=None, help="X,Y,SIZE of an orange square in canvas coordinates")
+    ap.add_argument("--title", default="guiagent-tk-test")
+    args = ap.parse_args(argv)
+
+    log_file = open(args.log, "a", encoding="utf-8")
+
+    def log(**fields: object) -> None:
+        log_file.write(json.dumps(fields, ensure_ascii=False) + "\n")
+        log_file.flush()
+
+    root = tk.Tk(className="GuiagentTkTest")
+    root.title(args.title)
+    root.geometry(args.geometry)
+
+    button = tk.Button(root, text="Press me", command=lambda: log(ev="button"))
+    button.place(x=20, y=20, width=160, height=40)
+
+    text = tk.StringVar(root)
+    text.trace_add("write", lambda *_: log(ev="entry", value=text.get()))
+    entry = tk.Entry(root, textvariable=text, font=("DejaVu Sans", 14))
+    entry.place(x=200, y=20, width=400, height=40)
+
+    canvas = tk.Canvas(root, bg=CANVAS_BG, highlightthickness=0, borderwidth=0)
+    canvas.place(x=20, y=80, width=640, height=420)
+    if args.target:
+        tx, ty, size = (int(v) for v in args.target.split(","))
+        canvas.create_rectangle(tx, ty, tx + size - 1, ty + size - 1, fill=TARGET_FILL, outline=TARGET_FILL)
+
+    drag: dict[str, object] = {}
+
+    def where(e: tk.Event) -> dict[str, int]:
+        return {"x": e.x, "y": e.y, "x_root": e.x_root, "y_root": e.y_root}
+
+    def press(e: tk.Event) -> None:
+        if e.num in (4, 5):
+            horizontal = bool(e.state & 0x1)
+            direction = {(4, False): "up", (5, False): "down", (4, True): "left", (5, True): "right"}
+            log(ev="wheel", dir=direction[(e.num, horizontal)], **where(e))
+            return
+        log(ev="press", num=e.num, **where(e))
+        if e.num == 1:
+            drag.update(start=[e.x, e.y], motions=0)
+
+    def motion(e: tk.Event) -> None:
+        if "start" in drag:
+            drag["motions"] = int(drag["motions"]) + 1  # type: ignore[arg-type]
+
+    def release(e: tk.Event) -> None:
+        if e.num in (4, 5):
+            return
+        log(ev="release", num=e.num, **where(e))
+        if e.num == 1 and "start" in drag:
+            if drag["motions"] and drag["start"] != [e.x, e.y]:
+                log(ev="drag", start=drag["start"], end=[e.x, e.y], motions=drag["motions"])
+            drag.clear()
+
+    canvas.bind("<ButtonPress>", press)
+    canvas.bind("<B1-Motion>", motion)
+    canvas.bind("<ButtonRelease>", release)
+    canvas.bind("<Double-Button-1>", lambda e: log(ev="double", **where(e)))
+
+    def ready() -> None:
+        if not (canvas.winfo_viewable() and canvas.winfo_width() > 1):
+            root.after(20, ready)
+            return
+        root.update_idletasks()
+        widgets = {name: [w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()]
+                   for name, w in (("button", button), ("entry", entry), ("canvas", canvas))}
+        log(ev="ready", widgets=widgets)
+
+    root.after(10, ready)
+    root.mainloop()
+    log_file.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
