@@ -1,0 +1,131 @@
+"""Recorded runs as chat-format fine-tuning examples (one JSON line per step).
+
+Each example is the exact message list the agent would send at that step (``guiagent.models.history
+.build_messages``: the family's system prompt, prompt, history policy) followed by the assistant's answer::
+
+    {"messages": [{"role": "system", "content": [{"type": "text", "text": "You are a helpful assistant."}]},
+                  {"role": "user", "content": [{"type": "text", "text": "You are a GUI agent. ..."}]},
+                  {"role": "user", "content": [{"type": "image", "image": "/runs/r1/step_000.png"}]},
+                  {"role": "assistant", "content": [{"type": "text", "text": "Thought: ...\\nAction: ..."}]},
+                  ...],
+     "images": ["/runs/r1/step_000.png", ...],
+     "meta": {"run": "/runs/r1", "step": 1, "family": "ui-tars-1.5", "outcome": "success",
+              "image_sizes": [[1932, 1092], ...]}}
+
+Images are referenced by the path of the recorded screenshot (full size); ``image_sizes`` gives the size the model
+saw after the family's image budget, which the training pipeline's processor reproduces from the file.
+The assistant text is the family's canonical format of the recorded actions (``grammar.format_step`` on the
+model-space actions and the thought), so one run exports the same way whatever noise the model wrote; ``raw=True``
+keeps the responses exactly as the model wrote them instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from guiagent.actions.types import Space
+from guiagent.agent.trajectory import Run, StepRecord, load_run
+from guiagent.errors import ConfigError
+from guiagent.models.base import ImagePart, Message, TextPart
+from guiagent.models.profiles import Profile, get_profile
+
+#: a step is exported only if every one of its actions ended in one of these states
+EXPORTABLE = frozenset({"executed", "terminal", "waited", "dry_run"})
+
+
+@dataclass
+class ExportStats:
+    runs: int = 0
+    examples: int = 0
+    skipped_runs: list[str] = field(default_factory=list)
+    skipped_steps: int = 0
+
+
+def assistant_text(profile: Profile, step: StepRecord, raw: bool = False) -> str:
+    """What the assistant says at ``step`` in the training data."""
+    if raw:
+        return step.response or ""
+    grammar = profile.parser()
+    return grammar.format_step(step.typed_actions(Space.MODEL), thought=step.thought, reflection=step.reflection)
+
+
+def _message_json(message: Message, image_root: Path | None) -> tuple[dict[str, Any], list[str], list[list[int]]]:
+    parts, images, sizes = [], [], []
+    for part in message.content:
+        if isinstance(part, TextPart):
+            parts.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            ref = part.ref or ""
+            if image_root is not None and ref:
+                ref = os.path.relpath(ref, image_root)
+            parts.append({"type": "image", "image": ref})
+            images.append(ref)
+            sizes.append(list(part.image.size))
+    return {"role": message.role, "content": parts}, images, sizes
+
+
+def step_examples(run: Run, profile: Profile | None = None, *, raw: bool = False,
+                  image_root: str | os.PathLike | None = None) -> Iterator[dict[str, Any]]:
+    """One example per exportable step of ``run`` (see the module docstring for the form)."""
+    from guiagent.models.history import Turn, build_messages
+
+    profile = profile or profile_for(run)
+    root = Path(image_root).resolve() if image_root is not None else None
+    config = run.meta.get("config") or {}
+    turns: list[Turn] = []
+    for step in run.steps:
+        if not step.actions_model or not step.screenshot:
+            continue  # an answer that never parsed: nothing to learn from, and no turn in the history either
+        path = str(run.screenshot_path(step).resolve())
+        screenshot = run.screenshot(step)
+        target = assistant_text(profile, step, raw)
+        if all(s in EXPORTABLE for s in step.status):
+            messages = build_messages(profile, run.instruction, turns, screenshot, screenshot_ref=path,
+                                      mode=config.get("mode") or "computer", language=config.get("language"))
+            out_messages, images, sizes = [], [], []
+            for m in messages:
+                data, refs, dims = _message_json(m, root)
+                out_messages.append(data)
+                images += refs
+                sizes += dims
+            out_messages.append({"role": "assistant", "content": [{"type": "text", "text": target}]})
+            yield {"messages": out_messages, "images": images,
+                   "meta": {"run": str(run.path), "step": step.index, "family": profile.name,
+                            "outcome": run.outcome, "image_sizes": sizes}}
+        turns.append(Turn(screenshot, target, screenshot_ref=path))
+
+
+def profile_for(run: Run) -> Profile:
+    family = run.meta.get("family")
+    if not family:
+        raise ConfigError(f"{run.path}/meta.json names no model family; pass the family explicitly")
+    return get_profile(family)
+
+
+def export_sft(runs: Iterable[str | os.PathLike], out: str | os.PathLike, *, family: str | None = None,
+               raw: bool = False, success_only: bool = False, relative: bool = False) -> ExportStats:
+    """Write one JSON line per exportable step of every run to ``out``. ``relative`` writes image paths relative
+    to the output file's folder. Runs that did not succeed are skipped with ``success_only``."""
+    out = Path(out)
+    stats = ExportStats()
+    profile = get_profile(family) if family else None
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for path in runs:
+            run = load_run(path)
+            if success_only and run.outcome != "success":
+                stats.skipped_runs.append(f"{run.path}: outcome {run.outcome}")
+                continue
+            stats.runs += 1
+            exported = 0
+            for example in step_examples(run, profile, raw=raw, image_root=out.parent if relative else None):
+                f.write(json.dumps(example, ensure_ascii=False) + "\n")
+                exported += 1
+            stats.examples += exported
+            stats.skipped_steps += sum(1 for s in run.steps if s.actions_model) - exported
+    os.replace(tmp, out)
+    return stats

@@ -1,0 +1,184 @@
+"""Replay a recorded run: its responses into the live loop (``ReplayModel``), or its actions into an env.
+
+Two uses, both for regression testing:
+
+- ``ReplayModel.from_run(RUN)`` is a Model that answers with the recorded raw responses in order (every attempt,
+  failed parses included), so the real loop, grammar, profile and env run again and must reach the same actions.
+  The ``replay:RUN`` model spec builds one.
+- ``replay_actions(run, env, check=True)`` re-executes the recorded actions (screenshot pixels, exactly as they
+  were executed) against a fresh environment and, with ``check``, compares each new screenshot with the recorded
+  one, stopping at the first step that differs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from PIL import Image, ImageChops
+
+from guiagent.actions import types as t
+from guiagent.agent.config import AgentConfig
+from guiagent.agent.trajectory import Run, StepRecord, load_run
+from guiagent.envs.base import Env
+from guiagent.errors import EnvError, ModelError
+from guiagent.models.base import Message, ModelResponse, Sampling
+
+
+class ReplayModel:
+    """A Model that returns recorded responses in order; raises ModelError once they run out."""
+
+    def __init__(self, responses: Sequence[str], name: str = "replay", source: str | None = None):
+        self.responses = list(responses)
+        self.name = name
+        self.source = source
+        self.position = 0
+        self.calls: list[tuple[list[Message], Sampling]] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_run(cls, path: str | os.PathLike | Run) -> "ReplayModel":
+        run = path if isinstance(path, Run) else load_run(path)
+        responses: list[str] = []
+        for step in run.steps:
+            if step.attempts:
+                responses.extend(a.response for a in step.attempts)
+            elif step.response is not None:
+                responses.append(step.response)
+        return cls(responses, name=f"replay:{run.path}", source=str(run.path))
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
+        with self._lock:
+            if self.position >= len(self.responses):
+                where = f" of {self.source}" if self.source else ""
+                raise ModelError(f"the replay{where} has no more responses: all {len(self.responses)} were used; "
+                                 f"the live run took more steps than the recorded one")
+            text = self.responses[self.position]
+            self.position += 1
+            self.calls.append((list(messages), sampling))
+        return ModelResponse(text=text, latency_s=0.0)
+
+
+# ---------------------------------------------------------------- actions against an env
+
+@dataclass(frozen=True)
+class ScreenDiff:
+    """How a new screenshot differs from the recorded one."""
+
+    differing_pixels: int
+    total_pixels: int
+    bbox: tuple[int, int, int, int] | None
+    size_recorded: tuple[int, int]
+    size_now: tuple[int, int]
+
+    @property
+    def fraction(self) -> float:
+        return self.differing_pixels / self.total_pixels if self.total_pixels else 1.0
+
+    def describe(self) -> str:
+        if self.size_recorded != self.size_now:
+            return f"screenshot size {self.size_now[0]}x{self.size_now[1]} instead of " \
+                   f"{self.size_recorded[0]}x{self.size_recorded[1]}"
+        return f"{self.differing_pixels} pixels differ ({self.fraction:.2%}) within box {self.bbox}"
+
+
+def compare_screens(recorded: Image.Image, now: Image.Image) -> ScreenDiff:
+    """Count the pixels that differ (any channel) between two screenshots."""
+    a, b = recorded.convert("RGB"), now.convert("RGB")
+    if a.size != b.size:
+        return ScreenDiff(max(a.size[0] * a.size[1], 1), max(a.size[0] * a.size[1], 1), None, a.size, b.size)
+    diff = ImageChops.difference(a, b)
+    bbox = diff.getbbox()
+    if bbox is None:
+        return ScreenDiff(0, a.size[0] * a.size[1], None, a.size, b.size)
+    mask = diff.convert("L").point(lambda v: 255 if v else 0)
+    return ScreenDiff(mask.histogram()[255], a.size[0] * a.size[1], bbox, a.size, b.size)
+
+
+@dataclass
+class ReplayReport:
+    run: Path
+    steps_replayed: int = 0
+    checked: bool = False
+    #: index of the first step whose screenshot differs from the recording (with check), else None
+    first_difference: int | None = None
+    difference: str | None = None
+    #: actions the env refused now although they ran in the recording, as "step N: message"
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.first_difference is None and not self.errors
+
+    def summary(self) -> str:
+        if self.first_difference is not None:
+            return f"step {self.first_difference + 1} differs from the recording: {self.difference}"
+        if self.errors:
+            return f"replayed {self.steps_replayed} steps; the environment refused: {'; '.join(self.errors)}"
+        checked = ", every screenshot matches the recording" if self.checked else ""
+        return f"replayed {self.steps_replayed} steps{checked}"
+
+
+def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = False, tolerance: float = 0.0,
+                   waits: bool = True, on_step: Callable[[StepRecord, ScreenDiff | None], None] | None = None
+                   ) -> ReplayReport:
+    """Execute a run's recorded actions on ``env`` (already reset to the run's start state).
+
+    Only actions that ran in the recording are executed again (not skipped, dry-run or vetoed ones); waits and
+    the recorded settle settings are honoured (``waits=False`` skips the sleeps, for deterministic envs).
+    With ``check``, each step's new screenshot is compared with the recorded one before its actions run; the
+    first step where more than ``tolerance`` (a fraction) of the pixels differ ends the replay.
+    """
+    from guiagent.agent.loop import settle
+
+    run = run if isinstance(run, Run) else load_run(run)
+    report = ReplayReport(run.path, checked=check)
+    config = _recorded_config(run)
+    for step in run.steps:
+        diff = None
+        if check:
+            now = env.observe().screenshot
+            diff = compare_screens(run.screenshot(step), now)
+            if diff.size_recorded != diff.size_now or diff.fraction > tolerance:
+                report.first_difference, report.difference = step.index, diff.describe()
+                if on_step:
+                    on_step(step, diff)
+                return report
+        ran = False
+        for action, status in step.executed_actions:
+            if status == "waited" and waits:
+                assert isinstance(action, t.Wait)
+                time.sleep(config.wait_s if action.seconds is None else action.seconds)
+            elif status == "executed":
+                try:
+                    env.execute(action)
+                except EnvError as e:
+                    report.errors.append(f"step {step.index + 1}: {e}")
+                    report.steps_replayed += 1
+                    return report
+                ran = True
+            elif status == "error":
+                try:  # the recording saw the env refuse it; doing the same keeps the state identical
+                    env.execute(action)
+                except EnvError:
+                    pass
+                break
+        if ran and waits:
+            settle(env, config)
+        report.steps_replayed += 1
+        if on_step:
+            on_step(step, diff)
+    return report
+
+
+def _recorded_config(run: Run) -> AgentConfig:
+    known = set(AgentConfig.__dataclass_fields__) - {"sampling"}
+    recorded = {k: v for k, v in (run.meta.get("config") or {}).items() if k in known}
+    try:
+        return AgentConfig(**recorded)
+    except Exception:  # noqa: BLE001 - a config this version cannot read: replay with defaults
+        return AgentConfig()
