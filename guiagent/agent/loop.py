@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from PIL import Image, ImageChops
 
@@ -56,10 +56,15 @@ class RunResult:
     steps: list[StepRecord]
     run_dir: Path | None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: what the ``evaluate`` callback of ``Agent.run`` returned (e.g. a mock task's check), if one was given
+    evaluation: dict[str, Any] | None = None
 
     @property
     def success(self) -> bool:
-        return self.outcome == "success"
+        """The model said finished, and the evaluation (when there is one) agrees."""
+        if self.outcome != "success":
+            return False
+        return self.evaluation is None or bool(self.evaluation.get("success"))
 
 
 class _Stop(Exception):
@@ -123,10 +128,13 @@ class Agent:
     # ------------------------------------------------------------------ public
 
     def run(self, instruction: str, *, task_id: str | None = None, out_dir: str | Path | None = None,
-            run_name: str | None = None, meta: dict[str, Any] | None = None) -> RunResult:
+            run_name: str | None = None, meta: dict[str, Any] | None = None,
+            evaluate: Callable[[], Mapping[str, Any]] | None = None) -> RunResult:
         """Run until a stop condition; returns the outcome. With ``out_dir``, records a run folder under it.
 
-        ``meta`` adds fields to meta.json (e.g. the env's seed, so that replay can rebuild the same env).
+        ``meta`` adds fields to meta.json (e.g. the env's options, so that replay can rebuild the same env).
+        ``evaluate`` is called once at the end (unless the run crashed) to judge the end state, e.g. a mock task's
+        check; it returns a mapping with at least ``success`` (bool), recorded as meta.json's ``evaluation``.
         """
         from guiagent.models.history import Turn  # noqa: F401  (fail early if the history module is missing)
 
@@ -146,7 +154,7 @@ class Agent:
             **(meta or {}),
         }
         writer = TrajectoryWriter.create(out_dir, run_meta, name=run_name) if out_dir is not None else None
-        state = _RunState(instruction=instruction, writer=writer, started=time.monotonic())
+        state = _RunState(instruction=instruction, writer=writer, started=time.monotonic(), evaluate=evaluate)
         for hook in self.hooks:
             hook.on_run_start(dict(run_meta))
 
@@ -381,11 +389,18 @@ class Agent:
             hook.on_step_end(record)
 
     def _end(self, s: "_RunState", meta: dict[str, Any], stop: _Stop) -> RunResult:
+        evaluation = None
+        if s.evaluate is not None and stop.outcome not in ("error", "interrupted"):
+            try:
+                evaluation = dict(s.evaluate())
+            except Exception as e:  # noqa: BLE001 - a failing check is a failed evaluation, recorded as such
+                evaluation = {"success": False, "error": f"{type(e).__name__}: {e}"}
         fields = {"ended": _now_iso(), "outcome": stop.outcome, "reason": stop.reason, "answer": stop.answer,
-                  "steps": len(s.records), "duration_s": round(time.monotonic() - s.started, 3)}
+                  "steps": len(s.records), "duration_s": round(time.monotonic() - s.started, 3),
+                  "evaluation": evaluation}
         meta.update(fields, finished=True)
         result = RunResult(stop.outcome, stop.reason, stop.answer, s.records,
-                           s.writer.run_dir if s.writer else None, meta)
+                           s.writer.run_dir if s.writer else None, meta, evaluation)
         if s.writer is not None:
             s.writer.finish(**fields)
         for hook in self.hooks:
@@ -406,6 +421,7 @@ class _RunState:
     repeats: list = field(default_factory=list)
     env_errors: int = 0
     call_user_answers: int = 0
+    evaluate: Callable[[], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.model_instruction = self.instruction

@@ -53,8 +53,14 @@ def _header_html(run: Run) -> str:
     meta = run.meta
     outcome = run.outcome
     env = meta.get("env") or {}
+    evaluation = meta.get("evaluation")
+    check = None
+    if isinstance(evaluation, dict):
+        details = "; ".join(str(r) for r in evaluation.get("reasons") or []) or evaluation.get("error") or ""
+        check = ("passed" if evaluation.get("success") else "failed") + (f": {details}" if details else "")
     rows = [
         ("reason", run.reason),
+        ("check", check),
         ("answer", meta.get("answer")),
         ("task", meta.get("task")),
         ("model", meta.get("model")),
