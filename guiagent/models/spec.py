@@ -129,11 +129,14 @@ def _load_scripted(env, family, config, overrides) -> LoadedModel:
 def _load_replay(run: str, family, config, overrides) -> LoadedModel:
     try:
         from guiagent.agent.replay import ReplayModel
+        from guiagent.agent.trajectory import load_run
     except ImportError as exc:
         raise ConfigError("trajectory replay (guiagent.agent.replay) is not installed in this build") from exc
-    model = ReplayModel.from_run(Path(run).expanduser())
-    recorded = getattr(model, "family", None) or getattr(getattr(model, "profile", None), "name", None)
+    recorded_run = load_run(Path(run).expanduser())
+    model = ReplayModel.from_run(recorded_run)
+    meta = getattr(recorded_run, "meta", None) or {}
+    recorded = meta.get("family") if isinstance(meta.get("family"), str) else None
     # Precedence: --family, the config file's family, the family the run was recorded with, a guess from its name.
-    profile, guessed = resolve_profile(family, name_hint=None if recorded else getattr(model, "name", None),
+    profile, guessed = resolve_profile(family, name_hint=None if recorded else meta.get("model"),
                                        config=config, overrides=overrides, default=recorded)
     return LoadedModel(model, profile, guessed)
