@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Sub-command modules, in the order --help lists them.
-COMMANDS = ["parse"]
+COMMANDS = ["parse", "run", "demo", "replay", "view", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,82 @@
+"""Build environments by name, and rebuild the one a run was recorded on (for replay).
+
+Every run records ``env_options`` in meta.json: the keyword arguments that rebuild its environment (for the mock
+desktop: size, scale, seed, task id), so ``guiagent replay`` can start from the same state.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from guiagent.envs.base import Env
+from guiagent.errors import ConfigError
+
+ENV_KINDS = ("mock", "desktop")
+
+
+def get_mock_task(task_id: str) -> Any:
+    """The mock desktop task called ``task_id`` (ConfigError naming the valid ids when unknown)."""
+    try:
+        from guiagent.envs.mock.tasks import get_task, load_suite
+    except ImportError as e:
+        raise ConfigError("the mock desktop's task suite (guiagent.envs.mock.tasks) is not installed in this "
+                          "build") from e
+    try:
+        return get_task(task_id)
+    except (KeyError, LookupError, ConfigError):
+        ids = ", ".join(t.id for t in load_suite())
+        raise ConfigError(f"unknown mock task {task_id!r}; choose one of: {ids}") from None
+
+
+def make_env(kind: str, **options: Any) -> Env:
+    """Create an environment. mock: width, height (points), scale, seed, task (an id); desktop: monitor, scale
+    and the other DesktopEnv options. The caller resets it."""
+    if kind == "mock":
+        from guiagent.envs.mock import MockDesktop
+
+        opts = {k: v for k, v in options.items() if v is not None}
+        task_id = opts.pop("task", None)
+        unknown = set(opts) - {"width", "height", "scale", "seed", "step_seconds"}
+        if unknown:
+            raise ConfigError(f"unknown mock desktop option(s) {sorted(unknown)}")
+        task = get_mock_task(task_id) if task_id else None
+        return MockDesktop(task=task, **opts)
+    if kind == "desktop":
+        from guiagent.envs.desktop import DesktopEnv
+
+        return DesktopEnv(**{k: v for k, v in options.items() if v is not None})
+    raise ConfigError(f"unknown environment {kind!r}; choose one of: {', '.join(ENV_KINDS)}")
+
+
+def env_from_meta(meta: Mapping[str, Any], kind: str | None = None) -> tuple[Env, dict[str, Any]]:
+    """Rebuild the environment a run was recorded on (``kind`` overrides the recorded one); returns it, reset
+    with the recorded seed, and the options used."""
+    recorded = (meta.get("env") or {}).get("name")
+    kind = kind or recorded
+    if kind not in ENV_KINDS:
+        raise ConfigError(f"the run was recorded on env {recorded!r}; replay needs --env {' or --env '.join(ENV_KINDS)}")
+    options = dict(meta.get("env_options") or {})
+    if kind == "mock" and recorded == "mock" and not options:
+        # recorded from Python without env_options: size and scale are in meta.env
+        env = meta.get("env") or {}
+        scale = float(env.get("scale") or 1.0)
+        w, h = env.get("size") or (1280, 800)
+        options = {"width": round(w / scale), "height": round(h / scale), "scale": scale, "task": meta.get("task")}
+    if kind != recorded:  # options of one kind mean nothing to the other
+        options = {}
+    env = make_env(kind, **options)
+    env.reset(seed=options.get("seed"))
+    return env, options
+
+
+def task_evaluator(env: Env) -> Callable[[], dict[str, Any]] | None:
+    """For a mock desktop with a task: a function checking the task on the env's current state."""
+    task = getattr(env, "task", None)
+    if task is None or not callable(getattr(task, "check", None)):
+        return None
+
+    def evaluate() -> dict[str, Any]:
+        result = task.check(env)
+        return {"success": bool(result.success), "reasons": [str(r) for r in getattr(result, "reasons", [])]}
+
+    return evaluate

@@ -1,0 +1,116 @@
+"""Terminal front-ends for a run: live progress with ``rich``, and the interactive confirm / call_user prompts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+from guiagent.actions.jsonform import action_to_json
+from guiagent.agent.hooks import ActionContext, Decision, Hooks
+from guiagent.agent.trajectory import StepRecord
+
+_STATUS_STYLE = {"executed": "green", "terminal": "green", "waited": "cyan", "dry_run": "yellow",
+                 "skipped": "yellow", "stopped": "red", "error": "red", "not_run": "dim"}
+
+
+def describe_action(action: dict[str, Any]) -> str:
+    """One short line for an action's JSON form: ``click (640, 400)``, ``type 'hello'``..."""
+    kind = action.get("type", "?")
+    if action.get("x") is not None:
+        text = f"{kind} ({action['x']:g}, {action['y']:g})"
+        if action.get("to_x") is not None:
+            text += f" -> ({action['to_x']:g}, {action['to_y']:g})"
+    else:
+        text = kind
+    rest = {k: v for k, v in action.items() if k not in ("type", "x", "y", "to_x", "to_y") and v is not None}
+    if rest:
+        text += " " + " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in rest.items())
+    return text
+
+
+class RichProgress(Hooks):
+    """Prints each step as it ends (number, thought, actions with their status, model time), and a spinner while
+    the model thinks."""
+
+    def __init__(self, console: Console | None = None, max_steps: int | None = None):
+        self.console = console or Console(stderr=True, highlight=False)
+        self.max_steps = max_steps
+        self._status = None
+
+    def _stop_spinner(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def on_observation(self, step: int, observation) -> None:
+        total = f"/{self.max_steps}" if self.max_steps else ""
+        if self.console.is_terminal:
+            self._status = self.console.status(f"step {step + 1}{total}: waiting for the model...")
+            self._status.start()
+
+    def on_response(self, step: int, response: str, error: str | None) -> None:
+        self._stop_spinner()
+        if error:
+            self.console.print(f"[yellow]  step {step + 1}: answer did not parse ({escape(error[:160])}); "
+                               f"asking again[/]")
+
+    def before_action(self, context: ActionContext) -> Decision | None:
+        self._stop_spinner()
+        return None
+
+    def on_step_end(self, record: StepRecord) -> None:
+        self._stop_spinner()
+        model_s = record.latency.get("model", 0.0)
+        self.console.print(f"[bold]step {record.index + 1}[/]  [dim]{model_s:.1f} s[/]")
+        if record.thought:
+            thought = " ".join(record.thought.split())
+            self.console.print(f"  [italic]{escape(thought[:300])}[/]")
+        for action, status in zip(record.actions, record.status):
+            style = _STATUS_STYLE.get(status, "white")
+            self.console.print(f"  [{style}]{escape(describe_action(action))}[/] [dim]({status})[/]")
+        for err in record.errors:
+            self.console.print(f"  [red]{escape(err)}[/]")
+
+    def on_run_end(self, result) -> None:
+        self._stop_spinner()
+
+
+def terminal_confirm(stream_in: TextIO | None = None, console: Console | None = None
+                     ) -> Callable[[ActionContext], Decision]:
+    """An ``ask`` function for ConfirmHook that shows the action and reads allow / skip / stop from the terminal."""
+    console = console or Console(stderr=True, highlight=False)
+    stream_in = stream_in or sys.stdin
+
+    def ask(ctx: ActionContext) -> Decision:
+        console.print(f"[bold yellow]step {ctx.step + 1}:[/] {escape(describe_action(action_to_json(ctx.action)))}"
+                      + (" [dim](dry run)[/]" if ctx.dry_run else ""))
+        while True:
+            console.print("  [a]llow, [s]kip or s[t]op? ", end="")
+            line = stream_in.readline()
+            if not line:  # end of input: stop rather than guess
+                return Decision.STOP
+            answer = line.strip().lower()
+            for decision, keys in ((Decision.ALLOW, ("a", "allow", "y", "yes", "")),
+                                   (Decision.SKIP, ("s", "skip", "n", "no")), (Decision.STOP, ("t", "stop", "q"))):
+                if answer in keys:
+                    return decision
+
+    return ask
+
+
+class TerminalUser(Hooks):
+    """Answers ``call_user`` by asking on the terminal; an empty answer (or end of input) ends the run."""
+
+    def __init__(self, stream_in: TextIO | None = None, console: Console | None = None):
+        self.stream_in = stream_in or sys.stdin
+        self.console = console or Console(stderr=True, highlight=False)
+
+    def on_call_user(self, step: int, question: str | None) -> str | None:
+        self.console.print(f"[bold magenta]The model asks for you[/]" + (f": {escape(question)}" if question else ""))
+        self.console.print("  your answer (empty to stop the run): ", end="")
+        line = self.stream_in.readline()
+        return line.strip() or None

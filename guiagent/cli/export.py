@@ -1,0 +1,42 @@
+"""``guiagent export RUN... --format sft -o data.jsonl``: recorded runs as chat-format training examples."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from guiagent.errors import ConfigError
+from guiagent.agent.trajectory import TrajectoryError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "export", help="turn recorded runs into fine-tuning data (chat-format JSON lines)",
+        description="Write one chat example per step of each run: the messages the agent sent at that step "
+                    "(system prompt, prompt, history with screenshots as file paths, following the family's "
+                    "history policy) and the assistant's answer in the family's format.")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
+    p.add_argument("--format", choices=("sft",), default="sft", help="output format (default sft)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="JSON-lines file to write")
+    p.add_argument("--family", metavar="F", help="format for this family instead of the recorded one")
+    p.add_argument("--raw", action="store_true", help="keep the model's answers as written (default: canonical "
+                                                      "format of the parsed actions)")
+    p.add_argument("--success-only", action="store_true", help="skip runs whose outcome is not success")
+    p.add_argument("--relative", action="store_true", help="image paths relative to the output file's folder")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from guiagent.agent.export import export_sft
+
+    try:
+        stats = export_sft(args.runs, args.output, family=args.family, raw=args.raw,
+                           success_only=args.success_only, relative=args.relative)
+    except (TrajectoryError, ConfigError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"{stats.examples} examples from {stats.runs} runs written to {args.output}"
+          + (f"; {stats.skipped_steps} steps left out (vetoed, refused or unparsed)" if stats.skipped_steps else "")
+          + (f"; {len(stats.skipped_runs)} runs skipped" if stats.skipped_runs else ""), file=sys.stderr)
+    return 0

@@ -1,0 +1,195 @@
+"""``guiagent run``: one task, one model, one environment, with live progress and a recorded run folder.
+
+    guiagent run "Rename notes.txt to todo.txt" --env mock --model scripted
+    guiagent run --env mock --task rename-file --model openai:http://localhost:8000/v1 --family ui-tars-1.5
+    guiagent run "Open the settings" --env desktop --model openai:http://gpu:8000/v1 --confirm
+
+Exit codes: 0 the task succeeded (the model said finished, and the mock task's check agrees), 1 it did not,
+2 usage error (bad option, unknown family / task / spec), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from guiagent.agent.config import AgentConfig
+from guiagent.agent.factory import ENV_KINDS, make_env, task_evaluator
+from guiagent.agent.hooks import ConfirmHook, Hooks
+from guiagent.agent.loop import Agent, RunResult
+from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
+from guiagent.errors import ConfigError, GuiAgentError
+
+EPILOG = """\
+model SPEC: scripted (the mock desktop's solver), replay:RUN (a recorded run's answers),
+            openai:BASE_URL (vLLM, SGLang or any OpenAI-compatible server), hf:PATH (a local checkpoint)
+exit status: 0 success, 1 failure, 2 usage error, 130 interrupted
+"""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def add_env_options(p: argparse.ArgumentParser) -> None:
+    from guiagent.cli.parse import screen_size
+
+    g = p.add_argument_group("environment")
+    g.add_argument("--env", choices=ENV_KINDS, default="mock", help="where to act (default: mock)")
+    g.add_argument("--task", metavar="ID", help="mock desktop task to set up and check (its instruction is used "
+                                                "when INSTRUCTION is omitted)")
+    g.add_argument("--seed", type=int, default=0, help="mock desktop seed (default 0)")
+    g.add_argument("--size", type=screen_size, metavar="WxH", help="mock desktop size in points (default 1280x800)")
+    g.add_argument("--scale", type=float, help="HiDPI scale: mock screenshots are size*scale pixels; desktop: "
+                                               "override the detected scale")
+    g.add_argument("--monitor", type=int, default=1, help="desktop: which monitor to capture (1 = primary)")
+
+
+def env_options(args: argparse.Namespace) -> dict[str, Any]:
+    if args.env == "mock":
+        width, height = args.size or (None, None)
+        return {k: v for k, v in {"width": width, "height": height, "scale": args.scale, "seed": args.seed,
+                                  "task": args.task}.items() if v is not None}
+    return {k: v for k, v in {"monitor": args.monitor, "scale": args.scale}.items() if v is not None}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run", help="run a model on a task, with live progress, recording a run folder",
+        description="Run the agent loop: screenshot -> model -> parse -> map coordinates -> execute, until the "
+                    "model says finished or a limit stops it. Every run is recorded in a folder under --out "
+                    "(meta.json, trajectory.jsonl, screenshots) that `guiagent view`, `replay` and `export` read.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("instruction", nargs="?", metavar="INSTRUCTION", help="what to do (optional with --task)")
+    g = p.add_argument_group("model")
+    g.add_argument("--model", required=True, metavar="SPEC", help="scripted | replay:RUN | openai:URL | hf:PATH")
+    g.add_argument("--family", metavar="F", help="model family (default: guessed from the model's name)")
+    g.add_argument("--model-name", metavar="NAME", help="openai: the served model name (default: asked)")
+    g.add_argument("--config", metavar="FILE", help="TOML/JSON file of profile overrides")
+    g.add_argument("--max-images", type=positive_int, metavar="N", help="screenshots per request (default 5)")
+    g.add_argument("--mode", default="computer", choices=("computer", "mobile", "grounding"),
+                   help="prompt mode (default computer)")
+    g.add_argument("--language", metavar="L", help="language of the model's Thought (default: the profile's)")
+    add_env_options(p)
+    g = p.add_argument_group("loop")
+    g.add_argument("--max-steps", type=positive_int, default=50, metavar="N", help="step limit (default 50)")
+    g.add_argument("--timeout", type=seconds, metavar="S", help="wall-clock limit for the run")
+    g.add_argument("--wait", type=seconds, default=5.0, metavar="S", help="how long wait() sleeps (default 5)")
+    g.add_argument("--settle", type=seconds, default=None, metavar="S",
+                   help="pause after each action (default: 0 on mock, 0.5 on desktop)")
+    g.add_argument("--settle-stable", action="store_true",
+                   help="after each action, wait until two screenshots in a row match (at most 2 s)")
+    g.add_argument("--confirm", action="store_true", help="ask before each action: allow, skip or stop")
+    g.add_argument("--dry-run", action="store_true", help="record what would be done, execute nothing")
+    g = p.add_argument_group("output")
+    g.add_argument("--out", default="runs", metavar="DIR", help="parent folder of run folders (default ./runs)")
+    g.add_argument("--no-record", action="store_true", help="do not write a run folder")
+    g.add_argument("--report", action="store_true", help="also write RUN/report.html")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    console = Console(stderr=True, highlight=False, quiet=args.quiet)
+    if args.confirm and not sys.stdin.isatty():
+        console.print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
+        return 2
+    try:
+        env = make_env(args.env, **env_options(args))
+    except ConfigError as e:
+        console.print(f"[red]error:[/] {escape(str(e))}")
+        return 2
+    except GuiAgentError as e:
+        console.print(f"[red]could not start the {args.env} environment:[/] {escape(str(e))}")
+        return 1
+    try:
+        return run_with_env(args, env, console)
+    finally:
+        env.close()
+
+
+def run_with_env(args: argparse.Namespace, env, console: Console) -> int:
+    from guiagent.models.spec import load_model
+
+    instruction = args.instruction
+    task = getattr(env, "task", None)
+    if not instruction:
+        instruction = getattr(task, "instruction", None)
+        if not instruction:
+            console.print("[red]error:[/] give an INSTRUCTION (or a mock --task that has one)")
+            return 2
+    env.reset(seed=getattr(args, "seed", None))
+    try:
+        loaded = load_model(args.model, family=args.family, model_name=args.model_name, env=env,
+                            config=args.config, overrides={"max_images": args.max_images})
+    except ConfigError as e:
+        console.print(f"[red]error:[/] {escape(str(e))}")
+        return 2
+    except GuiAgentError as e:
+        console.print(f"[red]could not load the model:[/] {escape(str(e))}")
+        return 1
+    settle = args.settle if args.settle is not None else (0.0 if args.env == "mock" else 0.5)
+    config = AgentConfig(max_steps=args.max_steps, timeout_s=args.timeout, wait_s=args.wait, settle_s=settle,
+                         settle_stable=args.settle_stable, dry_run=args.dry_run, mode=args.mode,
+                         language=args.language)
+    hooks: list[Hooks] = [RichProgress(console, args.max_steps)]
+    if args.confirm:
+        hooks.append(ConfirmHook(terminal_confirm(console=console)))
+    if sys.stdin.isatty():
+        hooks.append(TerminalUser(console=console))
+
+    profile = loaded.profile
+    guessed = " (guessed from the model name)" if loaded.family_guessed else ""
+    console.print(f"[bold]{escape(instruction)}[/]\n[dim]model {escape(loaded.model.name)}, family "
+                  f"{profile.name}{guessed}, env {args.env} {'x'.join(map(str, env.display.size_px))}"
+                  f"{', dry run' if args.dry_run else ''}[/]")
+    agent = Agent(env, loaded.model, profile, config, hooks)
+    try:
+        result = agent.run(instruction, task_id=args.task, out_dir=None if args.no_record else args.out,
+                           meta={"env_options": env_options(args), "model_spec": args.model},
+                           evaluate=task_evaluator(env))
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        return 130
+    report = None
+    if args.report and result.run_dir is not None:
+        from guiagent.agent.viewer import write_report
+        report = write_report(result.run_dir)
+    print_result(console, result, report)
+    return 0 if result.success else 1
+
+
+def print_result(console: Console, result: RunResult, report: Path | None = None) -> None:
+    style = "green" if result.success else "red"
+    console.print(f"[bold {style}]{result.outcome}[/] after {len(result.steps)} steps: {escape(result.reason)}")
+    if result.answer:
+        console.print(f"answer: {escape(result.answer)}")
+    if result.evaluation is not None:
+        verdict = "passed" if result.evaluation.get("success") else "failed"
+        reasons = "; ".join(result.evaluation.get("reasons") or []) or result.evaluation.get("error") or ""
+        console.print(f"task check {verdict}" + (f": {escape(reasons)}" if reasons else ""))
+    if result.run_dir is not None:
+        console.print(f"run folder: {result.run_dir}")
+    if report is not None:
+        console.print(f"report: {report}")

@@ -1,0 +1,33 @@
+"""``guiagent view RUN [-o report.html]``: a run folder as one self-contained HTML file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from guiagent.agent.trajectory import TrajectoryError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "view", help="write a run folder as one self-contained HTML report",
+        description="Render a recorded run as one HTML file with the screenshots embedded: instruction and "
+                    "outcome, then each step with its screenshot, a marker at each click and an arrow for each "
+                    "drag at the executed coordinates, the thought, the actions and the timings. Navigate with "
+                    "j/k or the arrow keys. Nothing is loaded from the network.")
+    p.add_argument("run", metavar="RUN", help="run folder (holds meta.json)")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write (default: RUN/report.html)")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from guiagent.agent.viewer import write_report
+
+    try:
+        path = write_report(args.run, args.output)
+    except TrajectoryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
