@@ -1,0 +1,73 @@
+"""What every mock app is: a named launcher over the desktop's shared data, owning zero or more windows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from guiagent.envs.mock.widgets.base import KeyEvent
+from guiagent.envs.mock.wm import Window
+
+if TYPE_CHECKING:  # pragma: no cover
+    from guiagent.envs.mock.desktop import MockDesktop
+
+
+class App:
+    """Base class. Subclasses set ``app_id``/``title``/``icon``/``aliases`` and implement ``open``.
+
+    Apps keep nothing that must survive a window close except through the desktop's data (file system, settings,
+    mail store, form submissions), so closing and relaunching an app shows the same data.
+    """
+
+    app_id = "app"
+    title = "App"
+    icon = "file"
+    aliases: tuple[str, ...] = ()
+    single_instance = True
+
+    def __init__(self, desktop: "MockDesktop"):
+        self.d = desktop
+        self.windows: list[Window] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def open(self, **options: Any) -> Window:
+        """Launch (or, for single-instance apps, raise) the app. ``options`` are app specific."""
+        if self.single_instance and self.windows:
+            win = self.windows[0]
+            self.d.wm.activate(win)
+            self.apply_options(win, **options)
+            return win
+        win = self.create_window(**options)
+        self.windows.append(win)
+        self.d.wm.add(win)
+        self.after_open(win, **options)
+        return win
+
+    def create_window(self, **options: Any) -> Window:
+        raise NotImplementedError
+
+    def after_open(self, win: Window, **options: Any) -> None:
+        """Hook after the window is on screen (focus a field, load a file ...)."""
+
+    def apply_options(self, win: Window, **options: Any) -> None:
+        """Hook when an already open single-instance app is launched again with options."""
+
+    def window_closed(self, win: Window) -> None:
+        if win in self.windows:
+            self.windows.remove(win)
+
+    def can_close(self, win: Window) -> bool:
+        return True
+
+    def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        return False
+
+    def sync(self) -> None:
+        """Called after every action: refresh views whose data changed elsewhere (e.g. the file system)."""
+
+    @property
+    def running(self) -> bool:
+        return bool(self.windows)
+
+    def state(self) -> dict:
+        """Plain, JSON-able view state for checkers (only meaningful while running)."""
+        return {}

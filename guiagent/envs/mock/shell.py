@@ -1,0 +1,259 @@
+"""The desktop shell: wallpaper with desktop icons (bottom layer) and the taskbar (above windows)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from guiagent.envs.mock import text as textmod
+from guiagent.envs.mock import theme
+from guiagent.envs.mock.render import Painter
+from guiagent.envs.mock.text import TextStyle
+from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Widget
+from guiagent.envs.mock.widgets.basic import BOLD, REGULAR, SMALL
+
+if TYPE_CHECKING:  # pragma: no cover
+    from guiagent.envs.mock.desktop import MockDesktop
+
+ICON_CELL_W, ICON_CELL_H = 92, 84
+
+
+@lru_cache(maxsize=8)
+def wallpaper(size_px: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int]) -> Image.Image:
+    """A vertical gradient with a soft diagonal band (computed with numpy, cached per size and palette)."""
+    w, h = size_px
+    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+    a = np.array(top, dtype=np.float32)[None, None, :]
+    b = np.array(bottom, dtype=np.float32)[None, None, :]
+    img = a + (b - a) * t
+    xs = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :, None]
+    band = np.exp(-((xs - 0.65 + 0.4 * t) ** 2) / 0.02) * 18.0
+    img = np.clip(img + band, 0, 255).astype(np.uint8)
+    img = np.broadcast_to(img, (h, w, 3)).copy()
+    return Image.fromarray(img, "RGB")
+
+
+class DesktopIcon(Widget):
+    """An icon on the desktop; double click opens it (``target`` is ("app", id) or ("path", path))."""
+
+    role = "icon"
+    hover_effect = True
+
+    def __init__(self, label: str, icon: str, target: tuple[str, str], rect):
+        super().__init__(label, rect)
+        self.icon = icon
+        self.target = target
+
+    @property
+    def shell(self) -> "Shell":
+        return self.parent  # type: ignore[return-value]
+
+    def on_mouse_down(self, ev: MouseEvent) -> bool:
+        self.shell.select(self)
+        if ev.button == "left" and ev.clicks == 2:
+            d = self.desktop
+            if d is not None:
+                d.open_target(self.target)
+        return ev.button == "left"
+
+    def on_context_menu(self, ev: MouseEvent) -> bool:
+        from guiagent.envs.mock.widgets.menus import MenuEntry
+
+        d = self.desktop
+        if d is None:
+            return False
+        self.shell.select(self)
+        d.open_context_menu([MenuEntry("Open", lambda: d.open_target(self.target))], ev.x, ev.y)
+        return True
+
+    def accepts_drop(self, payload: Any) -> bool:
+        d = self.desktop
+        return d is not None and self.target[0] in ("trash", "path") and d.shell_drop_ok(self.target, payload)
+
+    def on_drop(self, payload: Any) -> None:
+        d = self.desktop
+        if d is not None:
+            d.shell_drop(self.target, payload)
+
+    def paint(self, p: Painter) -> None:
+        sel = self.shell.selected is self
+        if sel or self.hovered:
+            p.rect(2, 2, self.w - 4, self.h - 4, fill=(70, 110, 160) if sel else (60, 95, 135), radius=6)
+        p.icon((self.w - 40) / 2, 8, self.icon, 40)
+        style = TextStyle("sans", theme.SMALL_FONT_SIZE + 1)
+        label = textmod.elide(self.name, self.w - 8, style)
+        tw = textmod.measure(label, style)
+        x = (self.w - tw) / 2
+        p.text(x + 1, 53, label, style, (10, 20, 30))
+        p.text(x, 52, label, style, (255, 255, 255))
+
+    def a11y_states(self) -> set[str]:
+        s = super().a11y_states()
+        if self.shell.selected is self:
+            s.add("selected")
+        return s
+
+
+class Shell(Widget):
+    """Wallpaper plus the icon grid; the bottom-most layer."""
+
+    role = "desktop"
+
+    def __init__(self, desktop: "MockDesktop"):
+        super().__init__("Desktop", (0, 0, desktop.width, desktop.height - theme.TASKBAR_H))
+        self.desktop_ref = desktop
+        self.selected: DesktopIcon | None = None
+
+    def set_icons(self, icons: list[tuple[str, str, tuple[str, str]]]) -> None:
+        old = {(c.name, c.target) for c in self.children}
+        new = {(label, target) for label, _, target in icons}
+        if old == new and len(self.children) == len(icons):
+            return
+        sel = self.selected.target if self.selected is not None else None
+        self.clear()
+        self.selected = None
+        rows = max(1, (self.h - 10) // ICON_CELL_H)
+        for i, (label, icon, target) in enumerate(icons):
+            col, row = divmod(i, rows)
+            ic = self.add(DesktopIcon(label, icon, target,
+                                      (8 + col * ICON_CELL_W, 8 + row * ICON_CELL_H, ICON_CELL_W, ICON_CELL_H)))
+            if target == sel:
+                self.selected = ic
+
+    def select(self, icon: DesktopIcon | None) -> None:
+        if icon is not self.selected:
+            old, self.selected = self.selected, icon
+            for ic in (old, icon):
+                if ic is not None:
+                    ic.invalidate()
+
+    def on_mouse_down(self, ev: MouseEvent) -> bool:
+        self.select(None)
+        return ev.button == "left"
+
+    def on_context_menu(self, ev: MouseEvent) -> bool:
+        d = self.desktop_ref
+        if d is None:
+            return False
+        d.open_context_menu(d.desktop_menu_entries(), ev.x, ev.y)
+        return True
+
+    def on_key(self, ev: KeyEvent) -> bool:
+        d = self.desktop_ref
+        if ev.combo == "enter" and self.selected is not None and d is not None:
+            d.open_target(self.selected.target)
+            return True
+        return False
+
+    def accepts_drop(self, payload: Any) -> bool:
+        d = self.desktop_ref
+        return d is not None and d.shell_drop_ok(("desktop", ""), payload)
+
+    def on_drop(self, payload: Any) -> None:
+        d = self.desktop_ref
+        if d is not None:
+            d.shell_drop(("desktop", ""), payload)
+
+    def paint(self, p: Painter) -> None:
+        pal = self.palette
+        p.backdrop(wallpaper(self.desktop_ref.compositor.size_px, pal.wallpaper_top,
+                             pal.wallpaper_bottom))
+
+
+class TaskbarButton(Widget):
+    role = "button"
+    hover_effect = True
+
+    def __init__(self, app_id: str, label: str, icon: str, rect):
+        super().__init__(label, rect)
+        self.app_id = app_id
+        self.icon = icon
+
+    @property
+    def bar(self) -> "Taskbar":
+        return self.parent  # type: ignore[return-value]
+
+    def on_mouse_down(self, ev: MouseEvent) -> bool:
+        if ev.button == "left":
+            self.pressed = True
+            self.invalidate()
+        return True
+
+    def on_mouse_up(self, ev: MouseEvent) -> None:
+        self.pressed = False
+        self.invalidate()
+        if self.contains_screen(ev.x, ev.y) and self.desktop is not None:
+            self.desktop.taskbar_activate(self.app_id)
+
+    def paint(self, p: Painter) -> None:
+        pal = self.palette
+        running, active = self.bar.status.get(self.app_id, (False, False))
+        if active:
+            p.rect(2, 4, self.w - 4, self.h - 8, fill=pal.taskbar_active, radius=5)
+        elif self.hovered or self.pressed:
+            p.rect(2, 4, self.w - 4, self.h - 8, fill=pal.taskbar_hover, radius=5)
+        show_label = self.w >= 90
+        ix = 12 if show_label else (self.w - 22) / 2
+        p.icon(ix, (self.h - 22) / 2, self.icon, 22)
+        if show_label:
+            p.text_in(ix + 30, 0, self.w - ix - 36, self.h, self.name, REGULAR, pal.taskbar_text)
+        if running:
+            p.rect(self.w / 2 - 8 if not active else 8, self.h - 5, 16 if not active else self.w - 16, 3,
+                   fill=(120, 170, 255), radius=1.5)
+
+    def a11y_states(self) -> set[str]:
+        s = super().a11y_states()
+        running, active = self.bar.status.get(self.app_id, (False, False))
+        if running:
+            s.add("running")
+        if active:
+            s.add("active")
+        return s
+
+
+class Taskbar(Widget):
+    """Pinned app buttons (launch / switch / minimize) and a clock driven by the simulated time."""
+
+    role = "taskbar"
+
+    def __init__(self, desktop: "MockDesktop", apps: list[tuple[str, str, str]]):
+        super().__init__("Taskbar", (0, desktop.height - theme.TASKBAR_H, desktop.width, theme.TASKBAR_H))
+        self.desktop_ref = desktop
+        self.status: dict[str, tuple[bool, bool]] = {}
+        n = max(1, len(apps))
+        bw = int(max(44, min(136, (desktop.width - 150) / n)))
+        for i, (app_id, label, icon) in enumerate(apps):
+            self.add(TaskbarButton(app_id, label, icon, (8 + i * (bw + 2), 0, bw, theme.TASKBAR_H)))
+        self.clock_text = ""
+
+    def refresh(self) -> None:
+        d = self.desktop_ref
+        if d is None:
+            return
+        status = d.app_status()
+        if status != self.status:
+            changed = {k for k in set(status) | set(self.status) if status.get(k) != self.status.get(k)}
+            self.status = status
+            for b in self.children:
+                if isinstance(b, TaskbarButton) and b.app_id in changed:
+                    b.invalidate()
+        clock = d.clock_text()
+        if clock != self.clock_text:
+            self.clock_text = clock
+            from guiagent.envs.mock.geometry import Rect
+            self.invalidate(Rect(self.w - 130, 0, 130, self.h))
+
+    def paint(self, p: Painter) -> None:
+        pal = self.palette
+        p.fill(0, 0, self.w, self.h, pal.taskbar)
+        p.hline(0, 0, self.w, (60, 64, 74))
+        if self.clock_text:
+            time_s, date_s = self.clock_text.split("|")
+            p.text_in(self.w - 124, 4, 112, 18, time_s, BOLD, pal.taskbar_text, align="right")
+            p.text_in(self.w - 124, 22, 112, 16, date_s, SMALL, (180, 184, 194), align="right")
+
+    def a11y_value(self) -> str | None:
+        return self.clock_text.replace("|", " ") or None

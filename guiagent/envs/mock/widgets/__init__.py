@@ -1,0 +1,1 @@
+"""Widgets of the mock desktop (retained tree, painted incrementally)."""

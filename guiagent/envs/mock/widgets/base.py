@@ -1,0 +1,339 @@
+"""The retained widget tree: geometry, painting, hit testing, event hooks and accessibility hooks.
+
+Every widget's rectangle is relative to its parent's origin (a scrolling parent also subtracts its scroll offset).
+Top-level widgets (the desktop shell, windows, the taskbar, popups) have screen rectangles and a ``desktop``.
+
+Event hooks return True when they handled the event; unhandled mouse and key events bubble to the parent.
+A widget that wants repainting calls ``invalidate()``, which damages its visible screen rectangle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from guiagent.envs.mock import theme
+from guiagent.envs.mock.geometry import Rect
+from guiagent.envs.mock.render import Painter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from guiagent.envs.mock.desktop import MockDesktop
+
+
+@dataclass
+class MouseEvent:
+    """A pointer event in screen points. ``clicks`` counts rapid presses (2 on the second press of a double
+    click); ``dx``/``dy`` are wheel deltas in points (positive dy scrolls content up, i.e. "scroll down")."""
+
+    x: float
+    y: float
+    button: str = "left"
+    clicks: int = 1
+    mods: frozenset[str] = frozenset()
+    dx: float = 0.0
+    dy: float = 0.0
+
+
+@dataclass
+class KeyEvent:
+    """A non-text key press (canonical key name) with the modifiers held."""
+
+    key: str
+    mods: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def combo(self) -> str:
+        """"ctrl+shift+s"-style name, modifiers in a fixed order, for shortcut tables."""
+        order = [m for m in ("ctrl", "alt", "shift", "cmd") if m in self.mods]
+        return "+".join(order + [self.key])
+
+
+class Widget:
+    role = "group"
+    focusable = False
+    clip_children = False
+    hover_effect = False     # repaint when the pointer enters/leaves
+    cursor_drag = False
+
+    def __init__(self, name: str = "", rect: tuple[int, int, int, int] = (0, 0, 0, 0)):
+        self.name = name
+        self.x, self.y, self.w, self.h = rect
+        self.parent: Widget | None = None
+        self.children: list[Widget] = []
+        self.visible = True
+        self.enabled = True
+        self.hovered = False
+        self.pressed = False
+        self.scroll_x = 0
+        self.scroll_y = 0
+        self.a11y_hidden = False   # hide this node (not its children) from the accessibility tree
+        self.desktop_ref: MockDesktop | None = None  # set on top-level widgets only
+
+    # ------------------------------------------------------------------ tree
+    def add(self, child: "W") -> "W":
+        child.parent = self
+        self.children.append(child)
+        child.invalidate()
+        return child
+
+    def remove(self, child: "Widget") -> None:
+        if child in self.children:
+            child.invalidate()
+            d = self.desktop
+            if d is not None:
+                d.widget_removed(child)
+            self.children.remove(child)
+            child.parent = None
+
+    def clear(self) -> None:
+        for c in list(self.children):
+            self.remove(c)
+
+    @property
+    def top(self) -> "Widget":
+        w = self
+        while w.parent is not None:
+            w = w.parent
+        return w
+
+    @property
+    def desktop(self) -> "MockDesktop | None":
+        return self.top.desktop_ref
+
+    @property
+    def window(self) -> Any:
+        """The Window (or popup) this widget lives in."""
+        return self.top
+
+    def walk(self) -> Iterator["Widget"]:
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def is_shown(self) -> bool:
+        w: Widget | None = self
+        while w is not None:
+            if not w.visible:
+                return False
+            w = w.parent
+        return True
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def rect(self) -> Rect:
+        return Rect(self.x, self.y, self.w, self.h)
+
+    def set_rect(self, x: int, y: int, w: int, h: int) -> None:
+        if (x, y, w, h) == (self.x, self.y, self.w, self.h):
+            return
+        self.invalidate()
+        self.x, self.y, self.w, self.h = x, y, w, h
+        self.invalidate()
+        self.resized()
+
+    def resized(self) -> None:
+        """Hook: lay out children after a size change."""
+
+    def origin(self) -> tuple[float, float]:
+        """Screen position of this widget's top-left corner."""
+        x, y = self.x, self.y
+        p = self.parent
+        while p is not None:
+            x += p.x - p.scroll_x
+            y += p.y - p.scroll_y
+            p = p.parent
+        return x, y
+
+    def screen_rect(self) -> Rect:
+        x, y = self.origin()
+        return Rect(int(x), int(y), self.w, self.h)
+
+    def visible_rect(self) -> Rect:
+        """Screen rectangle clipped by every clipping ancestor (empty when scrolled out of view)."""
+        r = self.screen_rect()
+        p = self.parent
+        while p is not None:
+            if p.clip_children or p.parent is None:
+                r = r.intersection(p.viewport_screen())
+            p = p.parent
+        return r
+
+    def viewport(self) -> Rect:
+        """Local rectangle in which children are visible (clipping widgets override)."""
+        return Rect(0, 0, self.w, self.h)
+
+    def viewport_screen(self) -> Rect:
+        ox, oy = self.origin()
+        v = self.viewport()
+        return Rect(int(ox) + v.x, int(oy) + v.y, v.w, v.h)
+
+    def local(self, ev: MouseEvent) -> tuple[float, float]:
+        ox, oy = self.origin()
+        return ev.x - ox, ev.y - oy
+
+    def contains_screen(self, sx: float, sy: float) -> bool:
+        return self.visible_rect().contains(sx, sy)
+
+    # ------------------------------------------------------------------ repaint
+    def invalidate(self, local: Rect | None = None) -> None:
+        d = self.desktop
+        if d is None or not self.visible:
+            return
+        if local is None:
+            r = self.visible_rect()
+        else:
+            ox, oy = self.origin()
+            r = Rect(int(ox) + local.x, int(oy) + local.y, local.w, local.h)
+            p = self.parent
+            r = r.intersection(self.visible_rect()) if p is not None else r
+        d.compositor.invalidate(r)
+
+    def set_visible(self, visible: bool) -> None:
+        if visible == self.visible:
+            return
+        if not visible:
+            self.invalidate()
+            self.visible = False
+            d = self.desktop
+            if d is not None:
+                d.widget_hidden(self)
+        else:
+            self.visible = True
+            self.invalidate()
+
+    def set_enabled(self, enabled: bool) -> None:
+        if enabled != self.enabled:
+            self.enabled = enabled
+            self.invalidate()
+
+    def paint(self, p: Painter) -> None:
+        """Draw this widget at local (0, 0)-(w, h). Children are painted after, by ``paint_tree``."""
+
+    def paint_over(self, p: Painter) -> None:
+        """Draw on top of the children (scroll bars, focus rings)."""
+
+    @property
+    def palette(self) -> theme.Palette:
+        d = self.desktop
+        return d.palette if d is not None else theme.LIGHT
+
+    # ------------------------------------------------------------------ focus
+    @property
+    def focused(self) -> bool:
+        d = self.desktop
+        return d is not None and d.focus_widget() is self
+
+    def focus(self) -> None:
+        win = self.top
+        if hasattr(win, "set_focus"):
+            win.set_focus(self)
+
+    def on_focus(self, gained: bool) -> None:
+        if self.focusable:
+            self.invalidate()
+
+    # ------------------------------------------------------------------ events (return True when handled)
+    def on_mouse_down(self, ev: MouseEvent) -> bool:
+        return False
+
+    def on_mouse_drag(self, ev: MouseEvent) -> None:
+        """Pointer moved while this widget holds the mouse capture."""
+
+    def on_mouse_up(self, ev: MouseEvent) -> None:
+        """Button released while this widget holds the mouse capture."""
+
+    def on_wheel(self, ev: MouseEvent) -> bool:
+        return False
+
+    def on_key(self, ev: KeyEvent) -> bool:
+        return False
+
+    def on_text(self, text: str) -> bool:
+        return False
+
+    def on_hover(self, inside: bool) -> None:
+        if self.hover_effect:
+            self.invalidate()
+
+    def on_context_menu(self, ev: MouseEvent) -> bool:
+        """Right button pressed on this widget; return True after opening a menu."""
+        return False
+
+    def accepts_drop(self, payload: Any) -> bool:
+        return False
+
+    def on_drop(self, payload: Any) -> None:
+        """Something dragged from another widget was released here."""
+
+    # ------------------------------------------------------------------ accessibility
+    def a11y_name(self) -> str:
+        return self.name
+
+    def a11y_value(self) -> str | None:
+        return None
+
+    def a11y_states(self) -> set[str]:
+        s: set[str] = set()
+        if not self.enabled:
+            s.add("disabled")
+        if self.focusable:
+            s.add("focusable")
+            if self.focused:
+                s.add("focused")
+        return s
+
+    def a11y_children(self) -> list["Widget"]:
+        return [c for c in self.children if c.visible]
+
+
+W = Any  # generic child type for ``add``
+
+
+def paint_tree(w: Widget, p: Painter) -> None:
+    """Paint ``w`` and its subtree with ``p`` translated to w's parent origin, skipping what misses ``p.clip``."""
+    if not w.visible:
+        return
+    ax, ay = p.ox + w.x, p.oy + w.y
+    c = p.clip
+    if not (ax < c.x + c.w and c.x < ax + w.w and ay < c.y + c.h and c.y < ay + w.h):
+        return
+    p.ox, p.oy = ax, ay
+    w.paint(p)
+    if w.children:
+        if w.clip_children:
+            v = w.viewport()
+            sub = p.sub(v.x, v.y, v.w, v.h)
+            if sub is not None:
+                sub.ox -= w.scroll_x
+                sub.oy -= w.scroll_y
+                for ch in w.children:
+                    paint_tree(ch, sub)
+                sub.commit()
+        else:
+            for ch in w.children:
+                paint_tree(ch, p)
+    w.paint_over(p)
+    p.ox, p.oy = ax - w.x, ay - w.y
+
+
+def hit_test(w: Widget, sx: float, sy: float, ox: float = 0.0, oy: float = 0.0) -> Widget | None:
+    """Deepest visible widget under screen point (sx, sy); ``ox``/``oy`` is w's parent origin on screen."""
+    if not w.visible:
+        return None
+    ax, ay = ox + w.x, oy + w.y
+    if not (ax <= sx < ax + w.w and ay <= sy < ay + w.h):
+        return None
+    if w.children:
+        if w.clip_children:
+            v = w.viewport()
+            if not (ax + v.x <= sx < ax + v.x + v.w and ay + v.y <= sy < ay + v.y + v.h):
+                return w
+        cx, cy = ax - w.scroll_x, ay - w.scroll_y
+        for ch in reversed(w.children):
+            hit = hit_test(ch, sx, sy, cx, cy)
+            if hit is not None:
+                return hit
+    return w
+
+
+Callback = Callable[..., Any]
