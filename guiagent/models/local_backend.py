@@ -4,7 +4,7 @@ Qwen2.5-VL-*-Instruct) with transformers.
 What matters for correct clicks is that the model sees exactly the image the coordinate map assumes. The
 messages' images are already resized by the profile's budget (``build_messages``); the checkpoint's own image
 processor is given the same ``min_pixels``/``max_pixels`` so its resize is the identity, and every call checks
-the resulting patch grid against the budget (a mismatch raises ModelError instead of silently mis-clicking).
+that the patch grid covers each image exactly (a resize there raises ModelError instead of silently mis-clicking).
 
 Defaults: bfloat16 on GPU, float32 on CPU; flash-attention 2 when the ``flash_attn`` package is importable and
 the device is CUDA, else PyTorch SDPA; greedy decoding at temperature 0, sampling otherwise. The prompt is built
@@ -84,8 +84,8 @@ class LocalQwenModel:
         try:
             self.model = model_cls.from_pretrained(self.path, dtype=torch_dtype,
                                                    attn_implementation=self.attn_implementation)
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load the checkpoint in {self.path}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - torch/safetensors raise many kinds; all mean a bad checkpoint
+            raise ModelError(f"cannot load the checkpoint in {self.path}: {type(exc).__name__}: {exc}") from exc
         self.model.to(self.device).eval()
         log.info("loaded %s (%s, %s, %s) in %.1fs", self.path, torch_dtype, self.device, self.attn_implementation,
                  time.perf_counter() - start)
@@ -143,13 +143,17 @@ class LocalQwenModel:
         return inputs
 
     def _check_grid(self, images: list, grids: list[list[int]]) -> None:
-        for image, (t, gh, gw) in zip(images, grids):
-            (w, h), _ = self.profile.budget.sizes(image.size)
-            if (gh * self._patch, gw * self._patch) != (h, w):
-                raise ModelError(f"the checkpoint's image processor turned a {image.size[0]}x{image.size[1]} image "
-                                 f"into {gw * self._patch}x{gh * self._patch}, but the coordinate map assumes {w}x{h}; "
-                                 f"check min_pixels/max_pixels in {self.path / 'preprocessor_config.json'} and "
-                                 f"the profile")
+        """Images arrive already resized to the budget (``build_messages``), so the processor must leave them as
+        they are; if it resized one, the model would see another image than the coordinate map assumes."""
+        for image, (_, gh, gw) in zip(images, grids):
+            w, h = image.size
+            if (gw * self._patch, gh * self._patch) != (w, h):
+                raise ModelError(
+                    f"the checkpoint's image processor turned a {w}x{h} image into {gw * self._patch}x"
+                    f"{gh * self._patch}, but the coordinate map assumes {w}x{h}: the images were budgeted with other "
+                    f"min/max pixels than this model's profile {self.profile.name!r} "
+                    f"({self.profile.budget.min_pixels}..{self.profile.budget.max_pixels}); build the messages "
+                    f"with the same profile the model was loaded with")
 
 
 def _model_type(path: Path) -> str | None:
