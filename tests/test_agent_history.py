@@ -75,3 +75,23 @@ def test_kimi_thinking_is_dropped_from_history():
     assert all("◁think▷" not in t and "long reasoning" not in t for t in history_texts)
     assert all("pyautogui.click" in t for t in history_texts)
     assert result.steps[0].actions[0]["x"] == round(640 * 0.30, 3)
+
+
+def test_each_screenshot_is_prepared_once_not_once_per_step_in_history(monkeypatch):
+    from guiagent.models.budget import ImageBudget
+
+    prepared = []
+    original = ImageBudget.prepare
+
+    def counting(self, screenshot):
+        prepared.append(id(screenshot))
+        return original(self, screenshot)
+
+    monkeypatch.setattr(ImageBudget, "prepare", counting)
+    answers = [f"Action: click(start_box='({150 + 20 * i},100)')" for i in range(7)] + ["Action: finished()"]
+    model = ScriptModel(answers)
+    Agent(BoardEnv(), model, get_profile("ui-tars-1.5"), AgentConfig()).run("x")
+    assert len(model.calls) == 8 and len(prepared) == 8 == len(set(prepared))
+    # and the very same prepared object is sent again while the screenshot stays in the history
+    first = model.calls[1][0][2].content[0].image
+    assert model.calls[4][0][2].content[0].image is first
