@@ -150,6 +150,8 @@ class _Scanner:
         self.skip_space()
         c = self.peek()
         start = self.pos
+        if not c:
+            raise self.fail("expected a literal value but the text ended")
         if c in "'\"":
             return self.string()
         if c in "-+":
@@ -390,7 +392,7 @@ def py_str(text: str) -> str:
             out.append("\\t")
         elif ord(c) < 0x20 or ord(c) == 0x7F:
             out.append(f"\\x{ord(c):02x}")
-        elif 0x80 <= ord(c) < 0xA0 or c in "\u2028\u2029\ufeff":
+        elif 0x80 <= ord(c) < 0xA0 or c in "\u2028\u2029\ufeff\u25c1\u25b7":  # ◁ ▷ mark Kimi's thinking
             out.append(f"\\u{ord(c):04x}")
         else:
             out.append(c)
@@ -422,7 +424,7 @@ def split_keys(spec: Any, fragment: str) -> list[str]:
 # ---------------------------------------------------------------- argument binding and coercion
 
 def bind(call: Call, params: tuple[str, ...], required: tuple[str, ...] = (), *, name: str | None = None,
-         aliases: dict[str, str] | None = None, varargs: bool = False) -> dict[str, Any]:
+         aliases: dict[str, str] | None = None, varargs: bool = False, accepted: str | None = None) -> dict[str, Any]:
     """Match a call's arguments to parameter names, like Python would, without running anything.
 
     ``params`` lists the accepted names in positional order; ``aliases`` maps other spellings to them;
@@ -440,7 +442,8 @@ def bind(call: Call, params: tuple[str, ...], required: tuple[str, ...] = (), *,
     for key, value in call.kwargs:
         key = (aliases or {}).get(key, key)
         if key not in params:
-            raise ParseError(f"{fn}() has no argument {key!r} (accepted: {', '.join(params) or 'none'})", call.text)
+            accepted = accepted or ", ".join(params) or "none"
+            raise ParseError(f"{fn}() has no argument {key!r} (accepted: {accepted})", call.text)
         if key in out:
             raise ParseError(f"{fn}() got argument {key!r} twice", call.text)
         out[key] = value

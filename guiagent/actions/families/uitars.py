@@ -206,22 +206,26 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
         raise ParseError(f"unknown action {name!r} for {family}; known: {', '.join(sorted(functions))}", frag)
     aliases = {**_POINT_ALIASES, **fn.aliases}
     if call is not None:
-        bound = bind(call, fn.params, name=name, aliases=aliases)
+        bound = bind(call, fn.params, name=name, aliases=aliases, accepted=_accepted(fn))
     else:
         bound = {}
-        for key, value in (args or {}).items():
-            key = aliases.get(key, key)
+        for given, value in (args or {}).items():
+            key = aliases.get(given, given)
             if key not in fn.params:
-                raise ParseError(f"{name} has no parameter {key!r} (accepted: {', '.join(fn.params) or 'none'})",
-                                 frag)
+                raise ParseError(f"{name} has no parameter {given!r} (accepted: {_accepted(fn)})", frag)
             if key in bound:
-                raise ParseError(f"{name} got parameter {key!r} twice", frag)
+                raise ParseError(f"{name} got parameter {given!r} twice", frag)
             bound[key] = value
     for req in fn.required:
         if bound.get(req) is None:
             raise ParseError(f"{name}() is missing argument {req!r}", frag)
     with action_errors(frag):
         return fn.build(bound, frag)
+
+
+def _accepted(fn: _Fn) -> str:
+    names = [p for p in fn.params] + [a for a, p in {**_POINT_ALIASES, **fn.aliases}.items() if p in fn.params]
+    return ", ".join(names) or "none"
 
 
 def check_terminal_last(actions: list[Action], frag: str) -> None:
@@ -281,7 +285,8 @@ _THINK = re.compile(r"<gui_think>(.*?)</gui_think>", re.S)
 _TOOL = re.compile(r"<seed:tool_call>(.*?)(?:</seed:tool_call>|\Z)", re.S)
 _FUNC = re.compile(r"\s*<function=([^<>\s]+)>(.*?)</function>", re.S)
 _PARAM = re.compile(r"\s*<parameter=([^<>\s]+)>(.*?)</parameter>", re.S)
-_XML_STOPPERS = ("</parameter>", "</function>", "</seed:tool_call>")
+_XML_STOPPERS = ("</parameter>", "</function>", "<seed:tool_call>", "</seed:tool_call>", "<gui_think>",
+                 "</gui_think>")
 _TEXT_PARAMS = frozenset({"content", "url", "app_name"})
 
 
@@ -321,14 +326,16 @@ class UiTarsGrammar:
             if thinks:
                 thought = "\n".join(s.strip() for s in thinks).strip() or None
                 body = _THINK.sub("", body)
-            if "<seed:tool_call>" in body or "<function=" in body:
+            if "<seed:tool_call>" in body or body.lstrip().startswith("<function="):
                 return self._parse_xml(text, body, thought)
         sections, actions_text, preamble = split_sections(body)
         if actions_text is None:
             try:
                 calls = parse_calls(body, lenient_quotes=True)
             except ParseError:
-                raise ParseError(f"no 'Action:' section found in this {self.name} response", text[-120:]) from None
+                calls = []
+            if not calls:
+                raise ParseError(f"no 'Action:' section found in this {self.name} response", text[-120:])
         else:
             if not actions_text.strip():
                 raise ParseError("the 'Action:' section is empty", text[-120:])
@@ -347,8 +354,13 @@ class UiTarsGrammar:
 
     def _parse_xml(self, raw: str, body: str, thought: str | None) -> Step:
         actions: list[Action] = []
-        for tool in _TOOL.finditer(body):
-            for fm in _xml_items(_FUNC, tool.group(1), "<function=NAME>...</function>"):
+        if "<seed:tool_call>" in body:
+            blocks = [m.group(1) for m in _TOOL.finditer(body)]
+            outside = _TOOL.sub("", body).strip()
+        else:  # bare <function=...> blocks (what format_action writes)
+            blocks, outside = [body], ""
+        for block in blocks:
+            for fm in _xml_items(_FUNC, block, "<function=NAME>...</function>"):
                 name = fm.group(1)
                 params = {}
                 for pm in _xml_items(_PARAM, fm.group(2), "<parameter=NAME>...</parameter>"):
@@ -357,7 +369,6 @@ class UiTarsGrammar:
                     value = pm.group(2)
                     params[pm.group(1)] = value if pm.group(1) in _TEXT_PARAMS else value.strip()
                 actions += build_actions(self.functions, name, params, None, self.name, fm.group(0).strip())
-        outside = _TOOL.sub("", body).strip()
         if "<function=" in outside or "<parameter=" in outside:
             raise ParseError("a <function=...> block outside <seed:tool_call>", outside[:80])
         if not actions:
