@@ -350,7 +350,7 @@ def parse_box(text: str) -> Point:
     if not m:
         raise ParseError("not a box or point (expected '(x,y)', '[x1,y1,x2,y2]', '<point>x y</point>', ...)", text)
     inner = next(g for g in m.groups() if g is not None).strip()
-    parts = [p for p in _SPLIT.split(inner) if p]
+    parts = _SPLIT.split(inner)
     if len(parts) not in (2, 4) or not all(re.fullmatch(_NUM, p) for p in parts):
         raise ParseError("a box needs 2 or 4 non-negative numbers", text)
     nums = [float(p) for p in parts]
