@@ -64,8 +64,10 @@ class RecordedRequest:
 
 class StubOpenAI:
     def __init__(self, models: tuple[str, ...] = ("stub-model",), *, default_text: str | None = None,
-                 max_images: int | None = None, api_key: str | None = None):
+                 max_images: int | None = None, api_key: str | None = None, decode_images: bool = True):
         self.models = tuple(models)
+        #: False: check only the data-URL prefix of images (benchmarks measure the client, not PIL decoding)
+        self.decode_images = decode_images
         self.default_text = default_text
         #: emulate vLLM's --limit-mm-per-prompt: more images than this get vLLM's 400 message
         self.max_images = max_images
@@ -173,7 +175,7 @@ class StubOpenAI:
                     if m["role"] != "user":
                         return f"{where}: images are only allowed in user messages"
                     url = (part.get("image_url") or {}).get("url")
-                    problem = _decode_image(url, record)
+                    problem = _decode_image(url, record, self.decode_images)
                     if problem:
                         return f"{where}: {problem}"
                 else:
@@ -192,12 +194,15 @@ class StubOpenAI:
         return None
 
 
-def _decode_image(url: Any, record: RecordedRequest) -> str | None:
+def _decode_image(url: Any, record: RecordedRequest, decode: bool = True) -> str | None:
     if not isinstance(url, str):
         return "image_url.url must be a string"
     for mime in ("image/png", "image/jpeg"):
         prefix = f"data:{mime};base64,"
         if url.startswith(prefix):
+            if not decode:
+                record.decoded_images.append((mime, None))  # type: ignore[arg-type]
+                return None
             try:
                 raw = base64.b64decode(url[len(prefix):], validate=True)
                 image = Image.open(io.BytesIO(raw))
@@ -215,6 +220,8 @@ def _decode_image(url: Any, record: RecordedRequest) -> str | None:
 class _Handler(BaseHTTPRequestHandler):
     owner: StubOpenAI
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms per reply.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
         pass

@@ -174,3 +174,24 @@ def test_language_and_mode_reach_the_prompt():
     assert layout(messages)[1] == ("user", [profile.render_prompt(TASK, "mobile", "Chinese")])
     with pytest.raises(ValueError, match="current screenshot"):
         build_messages(profile, TASK, [], None)  # type: ignore[arg-type]
+
+
+def test_prepared_screenshots_are_reused_and_released():
+    import gc
+
+    from guiagent.models import history
+
+    profile = get_profile("ui-tars-1.5")
+    first = shot(1)
+    past = [Turn(first, UITARS_RESPONSES[0])]
+    a = build_messages(profile, TASK, past, shot(2))
+    b = build_messages(profile, TASK, past, shot(3))
+    image_a, image_b = a[2].content[0], b[2].content[0]
+    assert isinstance(image_a, ImagePart) and image_a.image is image_b.image  # one resize per screenshot
+    other = build_messages(profile.with_overrides(max_pixels=300_000), TASK, past, shot(4))
+    assert other[2].content[0].image.size != image_a.image.size  # the budget is part of the key
+    key = (id(first), profile.budget)
+    assert key in history._PREPARED
+    del past, a, b, other, image_a, image_b, first
+    gc.collect()
+    assert key not in history._PREPARED

@@ -26,6 +26,8 @@ put back. Every image is ``profile.budget.prepare``d, i.e. exactly what the coor
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -33,6 +35,7 @@ from PIL import Image
 
 from guiagent.errors import ParseError
 from guiagent.models.base import ImagePart, Message, Part, TextPart
+from guiagent.models.budget import ImageBudget
 from guiagent.models.profiles import Profile
 
 
@@ -123,7 +126,40 @@ def _steps_with_images(n_past: int, max_images: int) -> set[int]:
 def _image(profile: Profile, screenshot: Image.Image | None, ref: str | None) -> Part | None:
     if screenshot is None:
         return None
-    return ImagePart(profile.budget.prepare(screenshot), ref=ref)
+    return ImagePart(prepare_cached(profile.budget, screenshot), ref=ref)
+
+
+# Every step replays the last few screenshots: resizing them again each time would waste ~10 ms per image, and
+# returning the same prepared object lets backends reuse its encoding. Keyed by the screenshot's identity and
+# checked through a weak reference, so a recycled id can never return another screenshot's image.
+_PREPARED: dict[tuple[int, ImageBudget], tuple[weakref.ref, Image.Image]] = {}
+_PREPARED_LOCK = threading.Lock()
+_PREPARED_MAX = 16
+
+
+def prepare_cached(budget: ImageBudget, screenshot: Image.Image) -> Image.Image:
+    """``budget.prepare(screenshot)``, computed once per screenshot object (screenshots are never modified).
+    An entry lives as long as its screenshot (and at most ``_PREPARED_MAX`` entries are kept)."""
+    key = (id(screenshot), budget)
+    with _PREPARED_LOCK:
+        hit = _PREPARED.get(key)
+        if hit is not None and hit[0]() is screenshot:
+            return hit[1]
+    prepared = budget.prepare(screenshot)
+    with _PREPARED_LOCK:
+        while len(_PREPARED) >= _PREPARED_MAX:
+            del _PREPARED[next(iter(_PREPARED))]
+        ref = weakref.ref(screenshot)
+        _PREPARED[key] = (ref, prepared)
+    weakref.finalize(screenshot, _forget, key, ref)
+    return prepared
+
+
+def _forget(key: tuple[int, ImageBudget], ref: weakref.ref) -> None:
+    with _PREPARED_LOCK:
+        entry = _PREPARED.get(key)
+        if entry is not None and entry[0] is ref:
+            del _PREPARED[key]
 
 
 def count_images(messages: Sequence[Message]) -> int:
