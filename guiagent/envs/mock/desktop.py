@@ -336,7 +336,16 @@ class MockDesktop:
         self.input.update_hover()
 
     def _paint(self, p: Painter) -> None:
-        for layer in self.layers():
+        layers = self.layers()
+        c = p.clip
+        start = 0
+        for i in range(len(layers) - 1, -1, -1):  # skip layers hidden under an opaque one
+            ly = layers[i]
+            if ly.opaque and ly.x <= c.x and ly.y <= c.y and ly.right_edge >= c.x + c.w \
+                    and ly.bottom_edge >= c.y + c.h:
+                start = i
+                break
+        for layer in layers[start:]:
             paint_tree(layer, p)
 
     def _check_open(self) -> None:

@@ -97,9 +97,22 @@ class Painter:
         """Draw ``s`` with the top of its line box at (x, y)."""
         if not s:
             return
-        m, pad = textmod.mask(s, style.kind, _px(style.size, self.s))
-        x0, y0 = self.X(x) - pad, self.Y(y)
-        self.image.paste(color, (x0, y0, x0 + m.width, y0 + m.height), m)
+        size_px = _px(style.size, self.s)
+        if len(s) <= textmod.CHUNK:
+            m, pad = textmod.mask(s, style.kind, size_px)
+            x0, y0 = self.X(x) - pad, self.Y(y)
+            self.image.paste(color, (x0, y0, x0 + m.width, y0 + m.height), m)
+            return
+        width = self.image.width
+        for start, part in textmod.chunks(s):
+            px = self.X(x + (textmod.measure(s[:start], style) if start else 0.0))
+            if px > width:
+                break
+            m, pad = textmod.mask(part, style.kind, size_px)
+            x0, y0 = px - pad, self.Y(y)
+            if x0 + m.width < 0:
+                continue
+            self.image.paste(color, (x0, y0, x0 + m.width, y0 + m.height), m)
 
     def text_in(self, x: float, y: float, w: float, h: float, s: str, style: TextStyle = TextStyle(),
                 color: Color = (0, 0, 0), align: str = "left", pad: float = 0) -> None:

@@ -101,6 +101,7 @@ class Shell(Widget):
     """Wallpaper plus the icon grid; the bottom-most layer."""
 
     role = "desktop"
+    opaque = True
 
     def __init__(self, desktop: "MockDesktop"):
         super().__init__("Desktop", (0, 0, desktop.width, desktop.height - theme.TASKBAR_H))
@@ -218,6 +219,7 @@ class Taskbar(Widget):
     """Pinned app buttons (launch / switch / minimize) and a clock driven by the simulated time."""
 
     role = "taskbar"
+    opaque = True
 
     def __init__(self, desktop: "MockDesktop", apps: list[tuple[str, str, str]]):
         super().__init__("Taskbar", (0, desktop.height - theme.TASKBAR_H, desktop.width, theme.TASKBAR_H))

@@ -88,6 +88,16 @@ def line_height(size: int) -> int:
 _WIDTH_CACHE: dict[tuple[str, str, int], float] = {}
 
 
+#: Long strings are measured and drawn in chunks of this many characters, so that typing at the end of a long
+#: line re-measures and re-rasterises one chunk, not the whole line (kerning across a chunk seam is dropped).
+CHUNK = 32
+
+
+def chunks(text: str) -> list[tuple[int, str]]:
+    """(start index, substring) pieces of ``text`` as ``measure`` and the painter split it."""
+    return [(i, text[i:i + CHUNK]) for i in range(0, len(text), CHUNK)] or [(0, "")]
+
+
 def measure(text: str, style: TextStyle = TextStyle()) -> float:
     """Advance width of ``text`` in logical points."""
     key = (text, style.kind, style.size)
@@ -95,7 +105,12 @@ def measure(text: str, style: TextStyle = TextStyle()) -> float:
     if w is None:
         if len(_WIDTH_CACHE) > 50000:
             _WIDTH_CACHE.clear()
-        w = sum(font(k, style.size).getlength(part) for k, part in runs(text, style.kind))
+        n = len(text)
+        if n > CHUNK:
+            cut = CHUNK * ((n - 1) // CHUNK)
+            w = measure(text[:cut], style) + measure(text[cut:], style)
+        else:
+            w = sum(font(k, style.size).getlength(part) for k, part in runs(text, style.kind))
         _WIDTH_CACHE[key] = w
     return w
 
@@ -109,11 +124,19 @@ def index_at(text: str, x: float, style: TextStyle = TextStyle()) -> int:
     """Caret index closest to logical x offset ``x`` within ``text``."""
     if x <= 0 or not text:
         return 0
-    widths = prefix_widths(text, style)
-    for i in range(1, len(widths)):
-        if x < (widths[i - 1] + widths[i]) / 2:
-            return i - 1
-    return len(text)
+    if x >= measure(text, style):
+        return len(text)
+    # binary search for the last caret position at or left of x, then pick the nearer neighbour
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(text[:mid], style) <= x:
+            lo = mid
+        else:
+            hi = mid - 1
+    left = measure(text[:lo], style)
+    right = measure(text[:lo + 1], style)
+    return lo if x - left <= right - x else lo + 1
 
 
 def elide(text: str, max_width: float, style: TextStyle = TextStyle()) -> str:

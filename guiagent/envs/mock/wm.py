@@ -90,6 +90,7 @@ class Window(Widget):
     """
 
     role = "window"
+    opaque = True
 
     def __init__(self, title: str, rect: tuple[int, int, int, int], app: Any = None, *, icon: str = "file",
                  resizable: bool = True, modal_for: "Window | None" = None, minimizable: bool = True,
@@ -235,6 +236,8 @@ class Window(Widget):
 
 class _Content(Widget):
     """The client area of a window (plain background)."""
+
+    opaque = True
 
     def __init__(self, rect):
         super().__init__("", rect)

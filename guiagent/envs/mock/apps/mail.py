@@ -1,25 +1,51 @@
-"""Mail app (placeholder)."""
+"""Mail client: folders (Inbox, Sent, Drafts), search, a reading pane, and compose windows with validation.
+
+Sending checks every recipient address (``name@domain.tld``, comma separated) and asks before sending without a
+subject. Sent mail lands in the store's "sent" folder with the sender ``ME``.
+"""
+
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
+from guiagent.envs.mock import theme
 from guiagent.envs.mock.apps.base import App
+from guiagent.envs.mock.apps.dialogs import message_box
+from guiagent.envs.mock.text import TextStyle
+from guiagent.envs.mock.widgets.base import KeyEvent
+from guiagent.envs.mock.widgets.basic import SMALL, Button, Label, Panel
+from guiagent.envs.mock.widgets.containers import ListItem, ListView
+from guiagent.envs.mock.widgets.textedit import TextArea, TextField
 from guiagent.envs.mock.wm import Window
 
 ME = "me@example.com"
+FOLDERS = (("Inbox", "inbox", "inbox"), ("Sent", "sent", "sent"), ("Drafts", "drafts", "drafts"))
+ADDRESS = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$")
+SIDEBAR_W = 190
+LIST_H = 210
+
+
+def split_addresses(text: str) -> list[str]:
+    return [a.strip() for a in re.split(r"[,;]", text) if a.strip()]
 
 
 class MailStore:
+    """Messages per folder as plain dicts: id, from, to, cc, subject, body, date, read."""
+
     def __init__(self) -> None:
         self.folders: dict[str, list[dict]] = {"inbox": [], "sent": [], "drafts": []}
         self._next = 1
+        self.version = 0
 
     @classmethod
     def from_data(cls, data: dict) -> "MailStore":
         s = cls()
-        for folder in ("inbox", "sent", "drafts"):
-            for m in data.get(folder, ()):
+        for folder, msgs in data.items():
+            if folder not in s.folders:
+                raise ValueError(f"unknown mail folder {folder!r}; use inbox, sent or drafts")
+            for m in msgs:
                 s.add(folder, m)
         return s
 
@@ -29,18 +55,316 @@ class MailStore:
                "read": bool(m.get("read", folder != "inbox"))}
         self._next += 1
         self.folders[folder].append(msg)
+        self.version += 1
         return msg
+
+    def remove(self, folder: str, msg_id: int) -> None:
+        self.folders[folder] = [m for m in self.folders[folder] if m["id"] != msg_id]
+        self.version += 1
+
+    def get(self, folder: str, msg_id: int) -> dict | None:
+        for m in self.folders[folder]:
+            if m["id"] == msg_id:
+                return m
+        return None
 
     def state(self) -> dict:
         return copy.deepcopy(self.folders)
+
+
+class MailWindow(Window):
+    def __init__(self, app: "MailApp", rect):
+        super().__init__("Inbox — Mail", rect, app, icon="mail", on_layout=lambda w: w.layout())
+        self.folder = "inbox"
+        c = self.content
+        self.compose_btn = c.add(Button("Compose", lambda: app.compose(), (12, 12, SIDEBAR_W - 24, 34),
+                                        kind="primary", icon="compose"))
+        self.folders = c.add(ListView("Folders", (0, 58, SIDEBAR_W, 200), row_h=32,
+                                      on_select=lambda it: it is not None and app.show_folder(self, it.data)))
+        self.search = c.add(TextField("Search mail", "", (0, 0, 10, theme.FIELD_H), placeholder="Search mail",
+                                      on_change=lambda _t: app.refresh(self)))
+        self.messages = c.add(ListView("Messages", (0, 0, 10, 10), columns=[("From", 200), ("Subject", 330),
+                                                                             ("Date", 120)],
+                                       on_select=lambda it: app.show_message(self)))
+        self.reader = c.add(Panel("", (0, 0, 10, 10), bg="surface", border=True))
+        self.subject = self.reader.add(Label("", (16, 10, 10, 26), TextStyle("bold", 16)))
+        self.meta = self.reader.add(Label("", (16, 38, 10, 20), SMALL, color="muted"))
+        self.reply_btn = self.reader.add(Button("Reply", lambda: app.reply(self), (0, 10, 80, 28)))
+        self.forward_btn = self.reader.add(Button("Forward", lambda: app.forward(self), (0, 10, 90, 28)))
+        self.delete_btn = self.reader.add(Button("Delete", lambda: app.delete(self), (0, 10, 80, 28)))
+        self.body = self.reader.add(TextArea("Message body", "", (8, 64, 10, 10), readonly=True))
+        self.body.focusable = True
+        self.layout()
+
+    def layout(self) -> None:
+        c = self.content
+        right_x = SIDEBAR_W
+        rw = c.w - SIDEBAR_W
+        self.folders.set_rect(0, 58, SIDEBAR_W, c.h - 58)
+        self.search.set_rect(right_x + 10, 12, rw - 20, theme.FIELD_H + 4)
+        self.messages.set_rect(right_x, 54, rw, LIST_H)
+        top = 54 + LIST_H
+        self.reader.set_rect(right_x, top, rw, c.h - top)
+        rr = self.reader
+        self.subject.set_rect(16, 10, rw - 300, 26)
+        self.meta.set_rect(16, 38, rw - 32, 20)
+        self.delete_btn.set_rect(rw - 96, 10, 80, 28)
+        self.forward_btn.set_rect(rw - 192, 10, 90, 28)
+        self.reply_btn.set_rect(rw - 278, 10, 80, 28)
+        self.body.set_rect(8, 64, rw - 16, rr.h - 72)
+
+
+class ComposeWindow(Window):
+    def __init__(self, app: "MailApp", rect, to: str = "", cc: str = "", subject: str = "", body: str = "",
+                 draft_id: int | None = None):
+        super().__init__("New Message", rect, app, icon="compose", on_layout=lambda w: w.layout())
+        self.draft_id = draft_id
+        c = self.content
+        self.send_btn = c.add(Button("Send", lambda: app.send(self), (12, 10, 90, 32), kind="primary", icon="sent"))
+        self.discard_btn = c.add(Button("Discard", lambda: app.discard(self), (110, 10, 90, 32)))
+        self.labels = []
+        self.fields: dict[str, TextField] = {}
+        for i, (label, value) in enumerate((("To", to), ("Cc", cc), ("Subject", subject))):
+            self.labels.append(c.add(Label(label + ":", (12, 54 + i * 38, 70, theme.FIELD_H))))
+            self.fields[label] = c.add(TextField(label, value, (84, 54 + i * 38, 10, theme.FIELD_H),
+                                                 on_change=lambda _t: self.update_title()))
+        self.body = c.add(TextArea("Body", body, (12, 170, 10, 10)))
+        self.layout()
+        self.update_title()
+
+    def layout(self) -> None:
+        c = self.content
+        for f in self.fields.values():
+            f.set_rect(84, f.y, c.w - 96, theme.FIELD_H)
+        self.body.set_rect(12, 170, c.w - 24, c.h - 182)
+
+    def update_title(self) -> None:
+        s = self.fields["Subject"].text.strip()
+        self.set_title(f"{s} — Compose" if s else "New Message")
+
+    def values(self) -> dict:
+        return {"to": self.fields["To"].text.strip(), "cc": self.fields["Cc"].text.strip(),
+                "subject": self.fields["Subject"].text, "body": self.body.text}
 
 
 class MailApp(App):
     app_id = "mail"
     title = "Mail"
     icon = "mail"
-    aliases = ("email", "e-mail", "mail client", "thunderbird", "outlook")
+    aliases = ("email", "e-mail", "mail client", "thunderbird", "outlook", "inbox")
 
-    def create_window(self, **options: Any) -> Window:
-        x, y = self.d.wm.place(860, 560)
-        return Window("Mail", (x, y, 860, 560), self, icon="mail")
+    def __init__(self, desktop):
+        super().__init__(desktop)
+        self._version = -1
+
+    @property
+    def main(self) -> MailWindow | None:
+        for w in self.windows:
+            if isinstance(w, MailWindow):
+                return w
+        return None
+
+    # ------------------------------------------------------------------ lifecycle
+    def open(self, **options: Any) -> Window:
+        if options.get("compose"):
+            spec = options["compose"] if isinstance(options["compose"], dict) else {}
+            return self.compose(**spec)
+        main = self.main
+        if main is not None:
+            self.d.wm.activate(main)
+        else:
+            area = self.d.wm.work_area()
+            w, h = min(900, area.w - 40), min(590, area.h - 30)
+            x, y = self.d.wm.place(w, h)
+            main = MailWindow(self, (x, y, w, h))
+            self.windows.append(main)
+            self.d.wm.add(main)
+            self.refresh(main)
+        if options.get("folder"):
+            self.show_folder(main, options["folder"])
+        if options.get("search") is not None:
+            main.search.set_text(options["search"])
+            self.refresh(main)
+        return main
+
+    def compose(self, to: str = "", cc: str = "", subject: str = "", body: str = "",
+                draft_id: int | None = None) -> Window:
+        area = self.d.wm.work_area()
+        w, h = min(640, area.w - 40), min(500, area.h - 30)
+        x, y = self.d.wm.place(w, h)
+        win = ComposeWindow(self, (x, y, w, h), to, cc, subject, body, draft_id)
+        self.windows.append(win)
+        self.d.wm.add(win)
+        win.set_focus(win.fields["To"] if not to else win.body)
+        return win
+
+    # ------------------------------------------------------------------ reading
+    def show_folder(self, win: MailWindow, folder: str) -> None:
+        if folder not in self.d.mail.folders:
+            return
+        win.folder = folder
+        win.messages.select_row(None)
+        win.messages.scroll_to(y=0)
+        self.refresh(win)
+
+    def _matches(self, m: dict, q: str) -> bool:
+        q = q.strip().lower()
+        return not q or any(q in str(m[k]).lower() for k in ("from", "to", "cc", "subject", "body"))
+
+    def refresh(self, win: MailWindow) -> None:
+        store = self.d.mail
+        q = win.search.text
+        msgs = [m for m in reversed(store.folders[win.folder]) if self._matches(m, q)]
+        who = "to" if win.folder in ("sent", "drafts") else "from"
+        win.messages.columns[0] = ("To" if who == "to" else "From", 200)
+        win.messages.set_items([ListItem(m[who] or "(no recipient)", None, (m["subject"] or "(no subject)",
+                                                                            m["date"]), m["id"],
+                                         bold=not m["read"]) for m in msgs])
+        win.messages.empty_text = "No messages match your search" if q.strip() else "No messages"
+        unread = sum(1 for m in store.folders["inbox"] if not m["read"])
+        items = []
+        for label, key, icon in FOLDERS:
+            n = unread if key == "inbox" else len(store.folders[key])
+            items.append(ListItem(label, icon, (), key, extra={"count": n},
+                                  bold=key == "inbox" and unread > 0))
+            if key == "inbox" and unread:
+                items[-1].label = f"Inbox ({unread})"
+        win.folders.set_items(items, keep_selection=False)
+        for r in win.folders.rows:
+            if r.item.data == win.folder:
+                win.folders.selected = r
+        win.set_title(f"{dict((k, l) for l, k, _ in FOLDERS)[win.folder]} — Mail")
+        self.show_message(win)
+        self._version = store.version
+
+    def show_message(self, win: MailWindow) -> None:
+        item = win.messages.selected_item
+        m = self.d.mail.get(win.folder, item.data) if item is not None else None
+        for b in (win.reply_btn, win.forward_btn, win.delete_btn):
+            b.set_visible(m is not None)
+        if m is None:
+            win.subject.set_text("")
+            win.meta.set_text("")
+            win.body.set_text("")
+            return
+        if not m["read"]:
+            m["read"] = True
+            item.bold = False
+            win.messages.selected.invalidate()
+            self.d.mail.version += 1
+        win.subject.set_text(m["subject"] or "(no subject)")
+        cc = f"   Cc: {m['cc']}" if m["cc"] else ""
+        win.meta.set_text(f"From: {m['from']}   To: {m['to']}{cc}   {m['date']}")
+        if win.body.text != m["body"]:
+            win.body.set_text(m["body"])
+
+    def selected(self, win: MailWindow) -> dict | None:
+        item = win.messages.selected_item
+        return self.d.mail.get(win.folder, item.data) if item is not None else None
+
+    def reply(self, win: MailWindow) -> None:
+        m = self.selected(win)
+        if m is None:
+            return
+        subj = m["subject"] if m["subject"].lower().startswith("re:") else f"Re: {m['subject']}"
+        quoted = "\n".join("> " + line for line in m["body"].split("\n"))
+        to = m["from"] if win.folder == "inbox" else m["to"]
+        self.compose(to=to, subject=subj, body=f"\n\nOn {m['date']}, {m['from']} wrote:\n{quoted}")
+
+    def forward(self, win: MailWindow) -> None:
+        m = self.selected(win)
+        if m is None:
+            return
+        self.compose(subject=f"Fwd: {m['subject']}", body=f"\n\n---------- Forwarded message ----------\n"
+                     f"From: {m['from']}\nSubject: {m['subject']}\n\n{m['body']}")
+
+    def delete(self, win: MailWindow) -> None:
+        m = self.selected(win)
+        if m is not None:
+            self.d.mail.remove(win.folder, m["id"])
+            self.refresh(win)
+
+    # ------------------------------------------------------------------ sending
+    def send(self, win: ComposeWindow, confirmed: bool = False) -> None:
+        v = win.values()
+        rcpts = split_addresses(v["to"])
+        if not rcpts:
+            message_box(self.d, win, "Cannot send", "Please enter at least one recipient in the To field.",
+                        icon="warning")
+            return
+        bad = [a for a in rcpts + split_addresses(v["cc"]) if not ADDRESS.match(a)]
+        if bad:
+            message_box(self.d, win, "Cannot send", f"{bad[0]!r} is not a valid email address.", icon="warning")
+            return
+        if not v["subject"].strip() and not confirmed:
+            message_box(self.d, win, "No subject", "Send this message without a subject?", ("Send", "Cancel"),
+                        lambda l: l == "Send" and self.send(win, confirmed=True), icon="warning")
+            return
+        when = self.d.clock_text().replace("|", " ")
+        self.d.mail.add("sent", {"from": ME, "to": ", ".join(rcpts), "cc": ", ".join(split_addresses(v["cc"])),
+                                 "subject": v["subject"], "body": v["body"], "date": when})
+        if win.draft_id is not None:
+            self.d.mail.remove("drafts", win.draft_id)
+        self.d.wm.close(win)
+
+    def discard(self, win: ComposeWindow) -> None:
+        self.d.wm.close(win)
+
+    def can_close(self, win: Window) -> bool:
+        if not isinstance(win, ComposeWindow):
+            return True
+        v = win.values()
+        if not any(v.values()):
+            return True
+
+        def answer(label: str) -> None:
+            if label == "Save Draft":
+                if win.draft_id is not None:
+                    self.d.mail.remove("drafts", win.draft_id)
+                self.d.mail.add("drafts", {**v, "from": ME, "date": self.d.clock_text().replace("|", " ")})
+                self.d.wm.close(win)
+            elif label == "Discard":
+                self.d.wm.close(win)
+
+        message_box(self.d, win, "Mail", "Save this message as a draft?", ("Save Draft", "Discard", "Cancel"),
+                    answer, icon="warning")
+        return False
+
+    def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        if isinstance(win, ComposeWindow) and ev.combo in ("ctrl+enter", "alt+s"):
+            self.send(win)
+            return True
+        if isinstance(win, MailWindow):
+            if ev.combo == "ctrl+n":
+                self.compose()
+                return True
+            if ev.combo in ("ctrl+f", "ctrl+e"):
+                win.set_focus(win.search)
+                win.search.select_all()
+                return True
+            if ev.combo == "ctrl+r":
+                self.reply(win)
+                return True
+            if ev.combo == "delete" and win.focus_widget is win.messages:
+                self.delete(win)
+                return True
+        return False
+
+    def sync(self) -> None:
+        main = self.main
+        if main is not None and self.d.mail.version != self._version:
+            self.refresh(main)
+
+    def state(self) -> dict:
+        main = self.main
+        out: dict[str, Any] = {"compose": [{"window_id": w.wid, **w.values()} for w in self.windows
+                                           if isinstance(w, ComposeWindow)]}
+        if main is not None:
+            sel = self.selected(main)
+            out.update({"folder": main.folder, "search": main.search.text,
+                        "selected": sel["id"] if sel else None,
+                        "shown": [it.data for it in main.messages.items]})
+        return out
+
+
+__all__ = ["ME", "MailApp", "MailStore"]

@@ -53,7 +53,7 @@ class Widget:
     focusable = False
     clip_children = False
     hover_effect = False     # repaint when the pointer enters/leaves
-    cursor_drag = False
+    opaque = False           # paints every pixel of its rectangle (lets the painter skip what lies below)
 
     def __init__(self, name: str = "", rect: tuple[int, int, int, int] = (0, 0, 0, 0)):
         self.name = name
@@ -119,6 +119,14 @@ class Widget:
         return True
 
     # ------------------------------------------------------------------ geometry
+    @property
+    def right_edge(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom_edge(self) -> int:
+        return self.y + self.h
+
     @property
     def rect(self) -> Rect:
         return Rect(self.x, self.y, self.w, self.h)
@@ -298,9 +306,24 @@ def paint_tree(w: Widget, p: Painter) -> None:
     if not (ax < c.x + c.w and c.x < ax + w.w and ay < c.y + c.h and c.y < ay + w.h):
         return
     p.ox, p.oy = ax, ay
-    w.paint(p)
-    if w.children:
-        if w.clip_children:
+    children = w.children
+    start = 0
+    if children and not w.clip_children:
+        # occlusion culling: begin with the top-most opaque child that covers the whole clip
+        for i in range(len(children) - 1, -1, -1):
+            ch = children[i]
+            if ch.opaque and ch.visible:
+                cx, cy = ax + ch.x, ay + ch.y
+                if cx <= c.x and cy <= c.y and cx + ch.w >= c.x + c.w and cy + ch.h >= c.y + c.h:
+                    start = i
+                    break
+    if start == 0:
+        w.paint(p)
+    if children:
+        if start:
+            for ch in children[start:]:
+                paint_tree(ch, p)
+        elif w.clip_children:
             v = w.viewport()
             sub = p.sub(v.x, v.y, v.w, v.h)
             if sub is not None:

@@ -419,6 +419,7 @@ class Panel(Widget):
         super().__init__(name, rect)
         self.bg = bg
         self.border = border
+        self.opaque = bg is not None
         self.a11y_hidden = not name
 
     def paint(self, p: Painter) -> None:

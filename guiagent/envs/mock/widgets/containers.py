@@ -25,6 +25,7 @@ class ScrollView(Widget):
         super().__init__(name, rect)
         self.bg = bg
         self.border = border
+        self.opaque = bg is not None
         self._thumb_drag: tuple[float, int] | None = None
 
     def viewport(self) -> Rect:
@@ -32,8 +33,11 @@ class ScrollView(Widget):
         return Rect(b, b + self.header_h, self.w - 2 * b, self.h - 2 * b - self.header_h)
 
     def content_size(self) -> tuple[int, int]:
-        w = max((c.x + c.w for c in self.children if c.visible), default=0)
-        h = max((c.y + c.h for c in self.children if c.visible), default=0)
+        """Extent of the content measured from the viewport's top-left corner (children are laid out in the
+        scroll view's own coordinates, starting at the viewport origin)."""
+        v = self.viewport()
+        w = max((c.x + c.w for c in self.children if c.visible), default=0) - v.x
+        h = max((c.y + c.h for c in self.children if c.visible), default=0) - v.y
         return w, h
 
     def max_scroll(self) -> tuple[int, int]:
@@ -51,10 +55,11 @@ class ScrollView(Widget):
 
     def reveal(self, child: Widget) -> None:
         v = self.viewport()
-        if child.y < self.scroll_y:
-            self.scroll_to(y=child.y)
-        elif child.y + child.h > self.scroll_y + v.h:
-            self.scroll_to(y=child.y + child.h - v.h)
+        top = child.y - v.y
+        if top < self.scroll_y:
+            self.scroll_to(y=top)
+        elif top + child.h > self.scroll_y + v.h:
+            self.scroll_to(y=top + child.h - v.h)
 
     def on_wheel(self, ev: MouseEvent) -> bool:
         before = (self.scroll_x, self.scroll_y)
@@ -253,9 +258,9 @@ class ListView(ScrollView):
             self.remove(r)
         self.rows = []
         self.selected = None
-        w = self.viewport().w
+        v = self.viewport()
         for i, it in enumerate(items):
-            self.rows.append(self.add(ListRow(it, (0, i * self.row_h, w, self.row_h))))
+            self.rows.append(self.add(ListRow(it, (v.x, v.y + i * self.row_h, v.w, self.row_h))))
         self.scroll_to(y=self.scroll_y)
         if key is not None:
             for r in self.rows:
@@ -272,9 +277,10 @@ class ListView(ScrollView):
         return self.selected.item if self.selected is not None else None
 
     def resized(self) -> None:
-        w = self.viewport().w
-        for r in self.rows:
-            r.w = w
+        v = self.viewport()
+        for i, r in enumerate(self.rows):
+            r.x, r.y, r.w = v.x, v.y + i * self.row_h, v.w
+        self.scroll_to(y=self.scroll_y)
 
     def select_row(self, row: ListRow | None) -> None:
         if row is self.selected:
@@ -392,6 +398,7 @@ class TabButton(Widget):
 
 class TabPage(Widget):
     role = "tab_panel"
+    opaque = True
 
     def paint(self, p: Painter) -> None:
         pal = self.palette

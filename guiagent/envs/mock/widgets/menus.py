@@ -44,8 +44,9 @@ class Popup(Widget):
 
     def paint(self, p: Painter) -> None:
         pal = self.palette
-        p.fill(2, 3, self.w, self.h, pal.shadow)
         p.rect(0, 0, self.w, self.h, fill=pal.menu_bg, outline=pal.border)
+        p.hline(1, self.h - 1, self.w - 1, pal.shadow)
+        p.vline(self.w - 1, 1, self.h - 1, pal.shadow)
 
     def on_popup_key(self, ev: KeyEvent) -> bool:
         return False
@@ -242,6 +243,7 @@ class MenuTitle(Widget):
 
 class MenuBar(Widget):
     role = "menu_bar"
+    opaque = True
 
     def __init__(self, menus: Sequence[tuple[str, Callable[[], Sequence[MenuEntry]]]], rect):
         super().__init__("Menu bar", rect)

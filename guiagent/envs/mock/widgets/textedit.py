@@ -13,6 +13,7 @@ from typing import Callable
 
 from guiagent.envs.mock import text as textmod
 from guiagent.envs.mock import theme
+from guiagent.envs.mock.geometry import Rect
 from guiagent.envs.mock.render import Painter
 from guiagent.envs.mock.text import TextStyle
 from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Widget
@@ -334,12 +335,42 @@ class TextArea(TextEdit):
 
     role = "text_area"
     multiline = True
+    opaque = True
 
     def __init__(self, name: str, text: str = "", rect=(0, 0, 0, 0), *, tab_inserts: bool = False,
                  line_numbers: bool = False, **kw):
         super().__init__(name, text, rect, **kw)
         self.tab_inserts = tab_inserts
         self.line_numbers = line_numbers
+        self._painted: tuple | None = None   # what the screen shows (see invalidate)
+
+    def _view_key(self) -> tuple:
+        return (self.scroll_x, self.scroll_y, self.w, self.h, self.focused, self.enabled, self.invalid,
+                self.text.count("\n"), self.palette)
+
+    def _rows_of(self, text: str, caret: int, sel: tuple[int, int] | None) -> set[int]:
+        rows = {text.count("\n", 0, caret)}
+        if sel:
+            rows.update(range(text.count("\n", 0, sel[0]), text.count("\n", 0, sel[1]) + 1))
+        return rows
+
+    def invalidate(self, local: Rect | None = None) -> None:
+        """Damage only the rows that changed since the last paint when the view did not move (typing and caret
+        moves then repaint one line instead of the whole area)."""
+        snap = self._painted
+        if local is not None or snap is None or snap[0] != self._view_key():
+            super().invalidate(local)
+            return
+        _, text, caret, sel = snap
+        rows = self._rows_of(text, caret, sel) | self._rows_of(self.text, self.caret, self.selection)
+        if text != self.text:
+            old, new = text.split("\n"), self.text.split("\n")
+            rows.update(i for i in range(len(new)) if old[i] != new[i])
+        lh = self.lh
+        for r in rows:
+            y = PAD + r * lh - self.scroll_y
+            if y + lh > 0 and y < self.h:
+                super().invalidate(Rect(0, int(y), self.w, lh + 2))
 
     @property
     def lh(self) -> int:
@@ -425,6 +456,7 @@ class TextArea(TextEdit):
         return False
 
     def paint(self, p: Painter) -> None:
+        self._painted = (self._view_key(), self.text, self.caret, self.selection)
         pal = self.palette
         w, h = self.w, self.h
         p.rect(0, 0, w, h, fill=pal.surface, outline=pal.error if self.invalid else
