@@ -250,12 +250,12 @@ def test_cli_flags_make_a_profile(tmp_path):
     cfg.write_text("top_p = 0.5\nmax_tokens = 77\n", encoding="utf-8")
     args = parser.parse_args(["--family", "ui-tars-2", "--temperature", "0.25", "--max-images", "2",
                               "--max-pixels", "1000000", "--language", "German", "--config", str(cfg),
-                              "--image-format", "jpeg", "--timeout", "5"])
+                              "--image-format", "jpeg", "--request-timeout", "5", "--sampling-seed", "4"])
     assert args.model == "scripted"
     p = profile_from_args(args)
     assert p.name == "ui-tars-2"
     assert (p.sampling.temperature, p.sampling.top_p, p.sampling.max_tokens) == (0.25, 0.5, 77)
-    assert (p.history.max_images, p.budget.max_pixels, p.language) == (2, 1000000, "German")
+    assert (p.history.max_images, p.budget.max_pixels, p.language, p.sampling.seed) == (2, 1000000, "German", 4)
     guessed = profile_from_args(parser.parse_args(["--model", "hf:/ckpt/UI-TARS-1.5-7B"]))
     assert guessed.name == "ui-tars-1.5"
     with pytest.raises(SystemExit):

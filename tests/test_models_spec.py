@@ -114,7 +114,7 @@ def test_load_model_from_cli_flags(stub_openai, tmp_path):
     add_model_arguments(parser)
     args = parser.parse_args(["--model", f"openai:{stub_openai.url}", "--model-name", "stub-model",
                               "--config", str(cfg), "--temperature", "0.5", "--max-images", "3",
-                              "--image-format", "jpeg", "--retries", "0", "--timeout", "9"])
+                              "--image-format", "jpeg", "--retries", "0", "--request-timeout", "9"])
     loaded = load_model_from_args(args)
     assert loaded.profile.name == "ui-tars-2" and not loaded.family_guessed
     assert (loaded.profile.sampling.temperature, loaded.profile.sampling.max_tokens) == (0.5, 300)

@@ -110,13 +110,15 @@ def resolve_profile(family: str | None = None, *, name_hint: str | None = None, 
 #: flag destination -> profile override name
 _FLAG_OVERRIDES = {
     "temperature": "temperature", "top_p": "top_p", "max_tokens": "max_tokens", "max_images": "max_images",
-    "min_pixels": "min_pixels", "max_pixels": "max_pixels", "language": "language", "seed": "seed",
+    "min_pixels": "min_pixels", "max_pixels": "max_pixels", "language": "language", "sampling_seed": "seed",
 }
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str | None = None) -> None:
     """Add the model flags to a sub-command: --model SPEC, --family, --model-name, sampling and budget
-    overrides, backend options, --config FILE. Read them back with ``profile_from_args`` / ``load_model_from_args``."""
+    overrides, backend options, --config FILE. Read them back with ``profile_from_args`` / ``load_model_from_args``.
+    Names that loop or environment options commonly use (--seed, --timeout) are avoided: the sampling seed is
+    --sampling-seed and the per-request limit --request-timeout."""
     families = ", ".join(PROFILES)
     g = parser.add_argument_group("model")
     g.add_argument("--model", dest="model", default=default_model, metavar="SPEC",
@@ -130,7 +132,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str |
     g.add_argument("--temperature", type=float, help="sampling temperature (family default otherwise)")
     g.add_argument("--top-p", type=float, help="nucleus sampling top_p")
     g.add_argument("--max-tokens", type=int, help="longest response, in tokens")
-    g.add_argument("--seed", type=int, help="sampling seed, where the backend supports one")
+    g.add_argument("--sampling-seed", dest="sampling_seed", type=int,
+                   help="sampling seed, where the backend supports one")
     g.add_argument("--max-images", type=int, help="screenshots per request, the current one included")
     g.add_argument("--min-pixels", type=int, help="image budget: least pixels per image (Qwen-style families)")
     g.add_argument("--max-pixels", type=int, help="image budget: most pixels per image (Qwen-style families)")
@@ -138,7 +141,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str |
     g.add_argument("--image-format", choices=["png", "jpeg"], default=None,
                    help="openai: how screenshots are encoded (default png)")
     g.add_argument("--jpeg-quality", type=int, default=None, help="openai: JPEG quality 1..100 (default 90)")
-    g.add_argument("--timeout", type=float, default=None, help="openai: seconds per request (default 120)")
+    g.add_argument("--request-timeout", dest="request_timeout", type=float, default=None,
+                   help="openai: seconds per request (default 120)")
     g.add_argument("--retries", type=int, default=None,
                    help="openai: retries on connection errors, 429 and 5xx (default 3)")
     g.add_argument("--device", default=None, help="hf: torch device (default cuda if available, else cpu)")
@@ -152,8 +156,9 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def backend_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("image_format", "jpeg_quality", "timeout", "retries", "device", "dtype")
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    flags = {"image_format": "image_format", "jpeg_quality": "jpeg_quality", "request_timeout": "timeout",
+             "retries": "retries", "device": "device", "dtype": "dtype"}
+    return {option: getattr(args, dest) for dest, option in flags.items() if getattr(args, dest, None) is not None}
 
 
 def profile_from_args(args: argparse.Namespace, *, name_hint: str | None = None,
