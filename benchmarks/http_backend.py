@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from stub_openai import StubOpenAI  # noqa: E402
 
-from guiagent.models.base import Message, Sampling  # noqa: E402
+from guiagent.models.base import Message  # noqa: E402
 from guiagent.models.history import Turn, build_messages  # noqa: E402
 from guiagent.models.openai_backend import OpenAIModel, RetryPolicy, encode_image  # noqa: E402
 from guiagent.models.profiles import get_profile  # noqa: E402
