@@ -22,10 +22,8 @@ in a row end the run. Interactions happen in one thread; screenshots are written
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
-import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,7 +42,6 @@ from guiagent.agent.trajectory import Attempt, StepRecord, TrajectoryWriter, scr
 from guiagent.envs.base import Env, Observation
 from guiagent.errors import ActionError, EnvError, ModelError, ParseError
 from guiagent.models.base import Model, Sampling
-from guiagent.models.budget import ImageBudget
 from guiagent.models.profiles import Profile
 
 OUTCOMES = ("success", "call_user", "step_limit", "stuck", "timeout", "parse_error", "model_error", "env_error",
@@ -91,35 +88,6 @@ def same_image(a: Image.Image, b: Image.Image) -> bool:
     return ImageChops.difference(a, b).getbbox() is None
 
 
-@dataclass(frozen=True)
-class CachedBudget(ImageBudget):
-    """The profile's image budget, remembering the prepared image of the last few screenshots.
-
-    build_messages prepares every screenshot still in the history at every step (up to max_images resizes of a
-    full screenshot per step); with this cache each screenshot is resized once. Returning the same prepared object
-    also lets backends reuse its encoding (the OpenAI backend caches data URLs by image identity).
-    """
-
-    capacity: int = 8
-    cache: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def wrap(cls, budget: ImageBudget, capacity: int) -> "CachedBudget":
-        fields = {f.name: getattr(budget, f.name) for f in dataclasses.fields(ImageBudget)}
-        return cls(**fields, capacity=capacity)
-
-    def prepare(self, screenshot: Image.Image) -> Image.Image:
-        key = id(screenshot)
-        hit = self.cache.get(key)
-        if hit is not None and hit[0]() is screenshot:
-            return hit[1]
-        prepared = super().prepare(screenshot)
-        self.cache[key] = (weakref.ref(screenshot), prepared)
-        while len(self.cache) > self.capacity:
-            self.cache.pop(next(iter(self.cache)))
-        return prepared
-
-
 def settle(env: Env, config: AgentConfig, time_left: float = float("inf")) -> Observation | None:
     """Wait for the screen to settle after actions: ``settle_s``, then (with ``settle_stable``) capture until two
     consecutive screenshots match or ``settle_timeout_s`` passes. Returns the last capture, if any was taken.
@@ -156,10 +124,6 @@ class Agent:
         self.config = config or AgentConfig()
         self.hooks = list(hooks)
         self.grammar = profile.parser()
-        history = getattr(profile, "history", None)
-        capacity = (getattr(history, "max_images", 5) or 5) + 2
-        #: the profile build_messages gets: the same, with each screenshot prepared once (see CachedBudget)
-        self._message_profile = replace(profile, budget=CachedBudget.wrap(profile.budget, capacity))
 
     # ------------------------------------------------------------------ public
 
@@ -250,7 +214,7 @@ class Agent:
         record.frame = {"convention": frame.convention.value, "image_size": list(frame.image_size),
                         "content_size": list(frame.content_size)}
         t0 = time.perf_counter()
-        messages = build_messages(self._message_profile, s.model_instruction, s.turns, screenshot, screenshot_ref=ref,
+        messages = build_messages(self.profile, s.model_instruction, s.turns, screenshot, screenshot_ref=ref,
                                   mode=self.config.mode, language=self.config.language)
         record.latency["prepare"] = time.perf_counter() - t0
 
