@@ -3,7 +3,7 @@
 A profile says how to talk to a model line and how to read its answers: the output grammar, the coordinate
 convention and image budget (together they fix the coordinate map), the prompt templates, the system prompt, how
 history is replayed, and the sampling defaults. Adding a family means adding one ``Profile`` to ``PROFILES`` (its
-prompts as text files under ``guiagent/models/prompts/<family>/``; for a new output grammar, one module under
+prompts as text files ``guiagent/models/prompts/<family>.<mode>.txt``; for a new output grammar, one module under
 ``guiagent.actions.families``).
 
 Prompt templates are data, kept byte-exact where the model was trained on them (``Profile.trained_prompts``
@@ -244,7 +244,8 @@ def override_names() -> list[str]:
 # ---------------------------------------------------------------------- the families
 
 def _prompt(family: str, mode: str) -> str:
-    return resources.files("guiagent.models").joinpath("prompts", family, f"{mode}.txt").read_bytes().decode("utf-8")
+    # One flat folder (prompts/<family>.<mode>.txt): packaging tools skip sub-folders whose names hold dots.
+    return resources.files("guiagent.models").joinpath("prompts", f"{family}.{mode}.txt").read_bytes().decode("utf-8")
 
 
 def _prompts(family: str, modes: tuple[str, ...]) -> dict[str, str]:
