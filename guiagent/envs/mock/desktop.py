@@ -94,7 +94,7 @@ class MockDesktop:
     def observe(self) -> Observation:
         self._check_open()
         self.compositor.flush(self._paint)
-        return Observation(self.compositor.canvas.copy(), self.input.clock,
+        return Observation(self.compositor.snapshot(), self.input.clock,
                            {"scale": self.scale, "size_points": (self.width, self.height)})
 
     def execute(self, action: T.Action) -> None:
@@ -274,8 +274,11 @@ class MockDesktop:
             self.compositor.invalidate_all()
 
     def clock_text(self) -> str:
-        now = EPOCH + _dt.timedelta(seconds=int(self.input.clock))
-        return now.strftime("%H:%M") + "|" + now.strftime("%a %d %b %Y")
+        minute = int(self.input.clock // 60)
+        if getattr(self, "_clock_cache", (None, ""))[0] != minute:
+            now = EPOCH + _dt.timedelta(minutes=minute)
+            self._clock_cache = (minute, now.strftime("%H:%M") + "|" + now.strftime("%a %d %b %Y"))
+        return self._clock_cache[1]
 
     # ================================================================== internals
     def _build(self, init: dict) -> None:

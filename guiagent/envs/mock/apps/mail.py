@@ -166,7 +166,7 @@ class MailApp(App):
 
     # ------------------------------------------------------------------ lifecycle
     def open(self, **options: Any) -> Window:
-        if options.get("compose"):
+        if options.get("compose") is not None and options.get("compose") is not False:
             spec = options["compose"] if isinstance(options["compose"], dict) else {}
             return self.compose(**spec)
         main = self.main

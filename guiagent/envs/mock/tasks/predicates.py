@@ -349,7 +349,7 @@ def _form_submitted(spec: Any, where: str) -> Evaluator:
     def matches(sub: Mapping[str, Any]) -> tuple[bool, str]:
         if form is not None and sub.get("form") != form:
             return False, f"form is {sub.get('form')!r}, expected {form!r}"
-        values = sub.get("fields", sub)
+        values = sub.get("values", sub.get("fields", sub))
         for name, match in matchers.items():
             if name not in values:
                 return False, f"no field {name!r} (fields: {sorted(values)})"

@@ -307,7 +307,7 @@ def paint_tree(w: Widget, p: Painter) -> None:
         return
     p.ox, p.oy = ax, ay
     children = w.children
-    start = 0
+    start = -1
     if children and not w.clip_children:
         # occlusion culling: begin with the top-most opaque child that covers the whole clip
         for i in range(len(children) - 1, -1, -1):
@@ -317,10 +317,10 @@ def paint_tree(w: Widget, p: Painter) -> None:
                 if cx <= c.x and cy <= c.y and cx + ch.w >= c.x + c.w and cy + ch.h >= c.y + c.h:
                     start = i
                     break
-    if start == 0:
+    if start < 0:
         w.paint(p)
     if children:
-        if start:
+        if start >= 0:
             for ch in children[start:]:
                 paint_tree(ch, p)
         elif w.clip_children:

@@ -345,7 +345,7 @@ class TextArea(TextEdit):
         self._painted: tuple | None = None   # what the screen shows (see invalidate)
 
     def _view_key(self) -> tuple:
-        return (self.scroll_x, self.scroll_y, self.w, self.h, self.focused, self.enabled, self.invalid,
+        return (self.scroll_x, self.scroll_y, self.w, self.h, self.enabled, self.invalid,
                 self.text.count("\n"), self.palette)
 
     def _rows_of(self, text: str, caret: int, sel: tuple[int, int] | None) -> set[int]:
@@ -361,8 +361,12 @@ class TextArea(TextEdit):
         if local is not None or snap is None or snap[0] != self._view_key():
             super().invalidate(local)
             return
-        _, text, caret, sel = snap
+        _, text, caret, sel, focused = snap
         rows = self._rows_of(text, caret, sel) | self._rows_of(self.text, self.caret, self.selection)
+        if focused != self.focused:  # the frame changes colour and width
+            w, h = self.w, self.h
+            for r in (Rect(0, 0, w, 2), Rect(0, h - 2, w, 2), Rect(0, 0, 2, h), Rect(w - 2, 0, 2, h)):
+                super().invalidate(r)
         if text != self.text:
             old, new = text.split("\n"), self.text.split("\n")
             rows.update(i for i in range(len(new)) if old[i] != new[i])
@@ -456,7 +460,7 @@ class TextArea(TextEdit):
         return False
 
     def paint(self, p: Painter) -> None:
-        self._painted = (self._view_key(), self.text, self.caret, self.selection)
+        self._painted = (self._view_key(), self.text, self.caret, self.selection, self.focused)
         pal = self.palette
         w, h = self.w, self.h
         p.rect(0, 0, w, h, fill=pal.surface, outline=pal.error if self.invalid else
