@@ -44,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.agent.viewer import write_report
     from guiagent.models.spec import load_model
 
-    console = Console(stderr=True, highlight=False, quiet=args.quiet)
+    console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     try:
         task_id = args.task or default_task_id()
         task = get_mock_task(task_id)
@@ -54,10 +54,9 @@ def main(args: argparse.Namespace) -> int:
         console.print(f"[red]error:[/] {escape(str(e))}")
         return 2
     try:
-        env.reset(seed=0)
         console.print(f"[bold]demo:[/] {escape(task.instruction)} [dim](task {task_id}, scripted "
                       f"{loaded.profile.name} model, mock desktop)[/]")
-        config = AgentConfig(max_steps=30, wait_s=0.0)
+        config = AgentConfig(max_steps=getattr(task, "max_steps", None) or 30, wait_s=0.0)
         agent = Agent(env, loaded.model, loaded.profile, config, [RichProgress(console, config.max_steps)])
         result = agent.run(task.instruction, task_id=task_id, out_dir=args.out,
                            meta={"env_options": {"seed": 0, "task": task_id}, "model_spec": "scripted"},

@@ -82,18 +82,15 @@ def register(subparsers: Any) -> None:
                     "(meta.json, trajectory.jsonl, screenshots) that `guiagent view`, `replay` and `export` read.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("instruction", nargs="?", metavar="INSTRUCTION", help="what to do (optional with --task)")
-    g = p.add_argument_group("model")
-    g.add_argument("--model", required=True, metavar="SPEC", help="scripted | replay:RUN | openai:URL | hf:PATH")
-    g.add_argument("--family", metavar="F", help="model family (default: guessed from the model's name)")
-    g.add_argument("--model-name", metavar="NAME", help="openai: the served model name (default: asked)")
-    g.add_argument("--config", metavar="FILE", help="TOML/JSON file of profile overrides")
-    g.add_argument("--max-images", type=positive_int, metavar="N", help="screenshots per request (default 5)")
-    g.add_argument("--mode", default="computer", choices=("computer", "mobile", "grounding"),
+    from guiagent.models.config import add_model_arguments
+
+    add_model_arguments(p)
+    p.add_argument("--mode", default="computer", choices=("computer", "mobile", "grounding"),
                    help="prompt mode (default computer)")
-    g.add_argument("--language", metavar="L", help="language of the model's Thought (default: the profile's)")
     add_env_options(p)
     g = p.add_argument_group("loop")
-    g.add_argument("--max-steps", type=positive_int, default=50, metavar="N", help="step limit (default 50)")
+    g.add_argument("--max-steps", type=positive_int, metavar="N",
+                   help="step limit (default: the mock task's, else 50)")
     g.add_argument("--timeout", type=seconds, metavar="S", help="wall-clock limit for the run")
     g.add_argument("--wait", type=seconds, default=5.0, metavar="S", help="how long wait() sleeps (default 5)")
     g.add_argument("--settle", type=seconds, default=None, metavar="S",
@@ -111,7 +108,7 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    console = Console(stderr=True, highlight=False, quiet=args.quiet)
+    console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     if args.confirm and not sys.stdin.isatty():
         console.print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
         return 2
@@ -130,7 +127,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run_with_env(args: argparse.Namespace, env, console: Console) -> int:
-    from guiagent.models.spec import load_model
+    from guiagent.models.config import load_model_from_args
 
     instruction = args.instruction
     task = getattr(env, "task", None)
@@ -139,10 +136,8 @@ def run_with_env(args: argparse.Namespace, env, console: Console) -> int:
         if not instruction:
             console.print("[red]error:[/] give an INSTRUCTION (or a mock --task that has one)")
             return 2
-    env.reset(seed=getattr(args, "seed", None))
     try:
-        loaded = load_model(args.model, family=args.family, model_name=args.model_name, env=env,
-                            config=args.config, overrides={"max_images": args.max_images})
+        loaded = load_model_from_args(args, env=env)
     except ConfigError as e:
         console.print(f"[red]error:[/] {escape(str(e))}")
         return 2
@@ -150,10 +145,10 @@ def run_with_env(args: argparse.Namespace, env, console: Console) -> int:
         console.print(f"[red]could not load the model:[/] {escape(str(e))}")
         return 1
     settle = args.settle if args.settle is not None else (0.0 if args.env == "mock" else 0.5)
-    config = AgentConfig(max_steps=args.max_steps, timeout_s=args.timeout, wait_s=args.wait, settle_s=settle,
-                         settle_stable=args.settle_stable, dry_run=args.dry_run, mode=args.mode,
-                         language=args.language)
-    hooks: list[Hooks] = [RichProgress(console, args.max_steps)]
+    max_steps = args.max_steps or getattr(task, "max_steps", None) or 50
+    config = AgentConfig(max_steps=max_steps, timeout_s=args.timeout, wait_s=args.wait, settle_s=settle,
+                         settle_stable=args.settle_stable, dry_run=args.dry_run, mode=args.mode)
+    hooks: list[Hooks] = [RichProgress(console, max_steps)]
     if args.confirm:
         hooks.append(ConfirmHook(terminal_confirm(console=console)))
     if sys.stdin.isatty():

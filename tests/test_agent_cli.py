@@ -1,0 +1,120 @@
+"""The run / replay / view / export commands on the mock desktop: exit codes, outputs, files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guiagent.agent.config import AgentConfig
+from guiagent.agent.loop import Agent
+from guiagent.agent.trajectory import load_run
+from guiagent.cli import main
+from guiagent.envs.mock import MockDesktop
+from guiagent.models.profiles import get_profile
+
+from agent_helpers import ScriptModel
+
+MOCK = {"width": 800, "height": 600, "scale": 1.0, "seed": 0}
+ANSWERS = ["Thought: look at the desktop\nAction: click(start_box='(400,300)')",
+           "Thought: again\nAction: left_double(start_box='(120,90)')",
+           "Thought: and type\nAction: type(content='hello')",
+           "Thought: done\nAction: finished(content='all good')"]
+
+
+@pytest.fixture
+def mock_run(tmp_path: Path) -> Path:
+    """A run recorded on the mock desktop through the Python API, as `guiagent run` would record it."""
+    env = MockDesktop(**MOCK)
+    result = Agent(env, ScriptModel(ANSWERS), get_profile("ui-tars-1.5"), AgentConfig(wait_s=0)).run(
+        "poke the desktop", out_dir=tmp_path / "recorded", meta={"env_options": MOCK})
+    assert result.success
+    return result.run_dir
+
+
+def test_run_with_a_replayed_model_succeeds_and_records(mock_run: Path, tmp_path: Path, capsys):
+    code = main(["run", "poke the desktop", "--env", "mock", "--size", "800x600", "--model", f"replay:{mock_run}",
+                 "--out", str(tmp_path / "runs"), "--report", "--quiet"])
+    assert code == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    run = load_run(run_dir)
+    assert run.outcome == "success" and run.meta["answer"] == "all good"
+    assert run.meta["env_options"] == {"width": 800, "height": 600, "seed": 0}
+    assert run.meta["model_spec"] == f"replay:{mock_run}" and run.meta["family"] == "ui-tars-1.5"
+    assert [s.actions for s in run.steps] == [s.actions for s in load_run(mock_run).steps]
+    assert (run_dir / "report.html").is_file()
+
+
+def test_run_exit_code_1_when_the_run_fails(mock_run: Path, tmp_path: Path):
+    code = main(["run", "poke", "--env", "mock", "--size", "800x600", "--model", f"replay:{mock_run}",
+                 "--max-steps", "2", "--out", str(tmp_path / "runs"), "--quiet"])
+    assert code == 1
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert load_run(run_dir).outcome == "step_limit"
+
+
+def test_run_dry_run_executes_nothing(mock_run: Path, tmp_path: Path):
+    code = main(["run", "poke", "--env", "mock", "--size", "800x600", "--model", f"replay:{mock_run}",
+                 "--dry-run", "--out", str(tmp_path / "runs"), "--quiet"])
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    run = load_run(run_dir)
+    assert code == 0 and run.meta["config"]["dry_run"] is True
+    assert [s.status for s in run.steps] == [["dry_run"], ["dry_run"], ["dry_run"], ["terminal"]]
+    first = run.screenshot(run.steps[0]).tobytes()
+    assert all(run.screenshot(s).tobytes() == first for s in run.steps)  # nothing changed on screen
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "x", "--model", "nonsense"], "unknown model spec"),
+    (["run", "--model", "scripted"], "INSTRUCTION"),
+    (["run", "x", "--model", "scripted", "--task", "no-such-task"], "no-such-task"),
+])
+def test_run_usage_errors_exit_2(argv, message, tmp_path: Path, capsys):
+    assert main(argv + ["--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["run", "x", "--model", "scripted", "--max-steps", "0"],
+                                  ["run", "x", "--model", "scripted", "--family", "no-such-family"],
+                                  ["run", "x", "--model", "scripted", "--env", "moon"]])
+def test_argparse_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+
+
+def test_replay_check_passes_then_reports_a_tampered_step(mock_run: Path, capsys):
+    assert main(["replay", str(mock_run), "--env", "mock", "--check"]) == 0
+    assert "every screenshot matches" in capsys.readouterr().out
+    meta = json.loads((mock_run / "meta.json").read_text())
+    meta["env_options"]["seed"] = 0
+    step_2 = mock_run / "step_002.png"
+    from PIL import Image
+    img = Image.open(step_2).convert("RGB")
+    img.putpixel((5, 5), (1, 2, 3))
+    img.save(step_2)
+    assert main(["replay", str(mock_run), "--check"]) == 1
+    assert "step 3 differs" in capsys.readouterr().out
+
+
+def test_view_and_export(mock_run: Path, tmp_path: Path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["view", str(mock_run), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out) and "poke the desktop" in out.read_text()
+    data = tmp_path / "d.jsonl"
+    assert main(["export", str(mock_run), "--format", "sft", "-o", str(data)]) == 0
+    assert len(data.read_text().splitlines()) == 4
+    assert "4 examples from 1 runs" in capsys.readouterr().err
+    assert main(["view", str(tmp_path)]) == 2  # not a run folder
+
+
+def test_the_installed_command_line(mock_run: Path, tmp_path: Path):
+    proc = subprocess.run([sys.executable, "-m", "guiagent", "view", str(mock_run), "-o", str(tmp_path / "x.html")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "guiagent", "replay", str(tmp_path)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "not a run folder" in proc.stderr
