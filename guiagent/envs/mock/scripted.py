@@ -169,7 +169,7 @@ class ScriptedModel:
                 return prep
             end = a["end"].find(tree)
             if end is None:
-                raise SolverStuck(f"there is no {a['end'].describe()} to drag to")
+                raise SolverStuck(f"cannot find {a['end'].describe()} to drag to")
             end_node = end[0]
             p0, p1 = a["start"].point_in(start), a["end"].point_in(end_node)
             return Decision(T.Drag(T.Point(*p0, T.Space.SCREEN), T.Point(*p1, T.Space.SCREEN)),
@@ -196,7 +196,7 @@ class ScriptedModel:
                 raise SolverStuck(f"{until.describe()} did not scroll into view")
         found = a["target"].find(tree)
         if found is None:
-            raise SolverStuck(f"there is no {a['target'].describe()} to scroll")
+            raise SolverStuck(f"cannot find {a['target'].describe()} to scroll")
         node = found[0]
         x, y = a["target"].point_in(node)
         thought = step.thought or (f"I scroll {a['direction']} in {a['target'].describe()}"
@@ -238,7 +238,7 @@ class ScriptedModel:
         """The node for ``q``, or a preparatory decision (close a popup, raise a window, scroll) to take first."""
         found = q.find(tree)
         if found is None:
-            raise SolverStuck(f"there is no {q.describe()} on the screen")
+            raise SolverStuck(f"cannot find {q.describe()} on the screen")
         node, win, ancestors = found
         if self.tries >= MAX_TRIES:
             raise SolverStuck(f"{q.describe()} stays hidden")

@@ -65,8 +65,8 @@ class Query:
         """Words for thoughts and errors: "the button 'Save'"."""
         role = (self.role or "element").replace("_", " ")
         name = self.name if self.name is not None else self.name_contains
-        where = f" in {self.within or self.within_contains or self.app}" if (
-            self.within or self.within_contains or self.app) else ""
+        scope = self.within or self.within_contains or _app_title(self.app)
+        where = f" in {scope}" if scope else ""
         if self.part == "title_bar":
             return f"the title bar of the {name or ''} window".replace("  ", " ")
         return f"the {role} '{name}'{where}" if name else f"the {role}{where}"
@@ -119,6 +119,14 @@ class Query:
         else:
             fx, fy = self.at
         return x + w * fx + self.offset[0], y + h * fy + self.offset[1]
+
+
+def _app_title(app_id: str | None) -> str | None:
+    if app_id is None:
+        return None
+    from guiagent.envs.mock.apps import APP_CLASSES
+
+    return next((f"the {c.title} window" for c in APP_CLASSES if c.app_id == app_id), app_id)
 
 
 def _walk(node: Any, win: Any, ancestors: tuple) -> Iterator[tuple[Any, Any, tuple]]:

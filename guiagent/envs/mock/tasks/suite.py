@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from guiagent.envs.mock.tasks.plan import PlanStep, compile_plan
-from guiagent.envs.mock.tasks.predicates import Predicate, compile_predicate
+from guiagent.envs.mock.tasks.predicates import Predicate, compile_predicate, expand_path
 from guiagent.errors import ConfigError
 
 APPS = ("files", "editor", "calculator", "settings", "mail", "webform")
@@ -131,6 +131,7 @@ def parse_task(data: Any, source: str = "<task>", expect_id: str | None = None) 
     if bad:
         raise ConfigError(f"{where}: unknown initial_state key(s) {sorted(bad)}; valid keys: "
                           f"{', '.join(sorted(INITIAL_STATE_KEYS))}")
+    init = _expand_paths(init, where)
     max_steps = data["max_steps"]
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 200:
         raise ConfigError(f"{where}: max_steps must be a whole number from 1 to 200, got {max_steps!r}")
@@ -146,6 +147,23 @@ def parse_task(data: Any, source: str = "<task>", expect_id: str | None = None) 
         raise ConfigError(f"{where}: description must be a string")
     return Task(tid, app, difficulty, instruction, dict(init), checks, max_steps, solution, apps, tags, description,
                 source)
+
+
+def _expand_paths(init: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Task files may write paths as ``~/Documents/x.txt``; the desktop wants absolute paths."""
+    out = dict(init)
+    if isinstance(out.get("files"), Mapping):
+        out["files"] = {expand_path(p, f"{where}: initial_state.files"): c for p, c in out["files"].items()}
+    if isinstance(out.get("dirs"), list):
+        out["dirs"] = [expand_path(p, f"{where}: initial_state.dirs") for p in out["dirs"]]
+    if isinstance(out.get("trash"), list):
+        out["trash"] = [{**t, "path": expand_path(t.get("path"), f"{where}: initial_state.trash")}
+                        if isinstance(t, Mapping) else t for t in out["trash"]]
+    if isinstance(out.get("open"), list):
+        out["open"] = [{**o, "path": expand_path(o["path"], f"{where}: initial_state.open")}
+                       if isinstance(o, Mapping) and isinstance(o.get("path"), str) and o["path"] != "trash://"
+                       else o for o in out["open"]]
+    return out
 
 
 def load_task_file(path: str | Path) -> Task:
