@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guiagent.actions import types as t
 from guiagent.actions.families import GRAMMARS, get_grammar, restore_box_tokens, strip_thinking
@@ -167,3 +169,39 @@ def test_parse_rejects_non_strings_and_huge_text():
         get_grammar("ui-tars-1.5").parse(None)  # type: ignore[arg-type]
     with pytest.raises(ParseError, match="characters long"):
         get_grammar("kimi-vl").parse("pyautogui.click(x=0.5, y=0.5)" + " " * 300_000)
+
+
+def _outcome(text, lenient, fast):
+    try:
+        return parse_calls(text, lenient_quotes=lenient, allow_comments=True, fast=fast)
+    except ParseError as e:
+        return ("error", str(e))
+
+
+_VALUES = ["'ok'", '"ok"', "'I'm'", "'a, b'", "'x\\'y'", "''", "1", "-2.5", "0.1234", "9" * 16, "1.", "-", "'",
+           "'中文'", "[1, 2]", "None", "x", "'line\nbreak'", "'tab\t'", "12ab", "- 3", "'(1,2)'"]
+_ARGS = st.builds(lambda key, value, space: f"{space}{key}{value}{space}",
+                  st.sampled_from(["", "", "k=", "x = ", "y=", "k="]), st.sampled_from(_VALUES),
+                  st.sampled_from(["", " ", "\t"]))
+_CALLS = st.builds(lambda name, args, comma, close: f"{name}({', '.join(args)}{comma}{close}",
+                   st.sampled_from(["f", "pyautogui.click", "a.b.c", "click ", "1f"]), st.lists(_ARGS, max_size=4),
+                   st.sampled_from(["", ","]), st.sampled_from([")", ")", "", "]"]))
+_TEXTS = st.builds(lambda calls, sep: sep.join(calls), st.lists(_CALLS, min_size=1, max_size=3),
+                   st.sampled_from(["\n", "\n\n", "; ", " ", " # c\n", ""]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TEXTS, st.booleans())
+def test_fast_path_agrees_with_the_full_scanner(text, lenient):
+    assert _outcome(text, lenient, True) == _outcome(text, lenient, False)
+
+
+def test_fast_path_agrees_on_the_corpus():
+    import json
+    from pathlib import Path
+    for path in sorted((Path(__file__).parent / "corpus").glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            text = json.loads(line)["text"]
+            for start in range(len(text)):
+                if text[start].isalpha() and (start == 0 or not text[start - 1].isalnum()):
+                    assert _outcome(text[start:], True, True) == _outcome(text[start:], True, False)

@@ -32,6 +32,18 @@ MAX_DEPTH = 8
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SPACE = " \t\r\n\f\v"
+_BLANK = re.compile(r"[ \t\f\v\r\n]*")
+_BLANK_LINE = re.compile(r"[ \t\f\v]*")
+_STOPS = {"'": re.compile(r"[\\']"), '"': re.compile(r'[\\"]')}
+# Fast path for the common shape of a call: simple values only (strings without quotes, backslashes or line
+# breaks inside; plain numbers). Whatever it does not match goes through the full scanner, which gives the same
+# result on these inputs (tests/test_grammar_literals.py checks that on the corpus and on fuzzed text).
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_VALUE = r"'[^'\\\r\n]*'|\"[^\"\\\r\n]*\"|-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
+_ARG = rf"[ \t]*(?:([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*)?({_VALUE})[ \t]*"
+_FAST_CALL = re.compile(rf"({_NAME})\(((?:{_ARG},)*(?:{_ARG})?)\)".replace("(?:([A-Za", "(?:(?:[A-Za")
+                        .replace(f"({_VALUE})", f"(?:{_VALUE})"))
+_FAST_ARG = re.compile(_ARG + "(?:,|$)")
 _CONSTANTS = {"True": True, "False": False, "None": None}
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0",
                    "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
@@ -60,7 +72,8 @@ def _context(text: str, pos: int, before: int = 30, after: int = 50) -> str:
 
 
 class _Scanner:
-    def __init__(self, text: str, lenient_quotes: bool, allow_comments: bool):
+    def __init__(self, text: str, lenient_quotes: bool, allow_comments: bool, fast: bool = True):
+        self.fast = fast
         self.text = text
         self.pos = 0
         self.lenient = lenient_quotes
@@ -72,27 +85,22 @@ class _Scanner:
 
     def skip_space(self, newlines: bool = True) -> None:
         t, n = self.text, len(self.text)
-        while self.pos < n:
+        blank = _BLANK if newlines else _BLANK_LINE
+        while True:
+            self.pos = blank.match(t, self.pos).end()  # type: ignore[union-attr]
+            if self.pos >= n:
+                return
             c = t[self.pos]
-            if c in " \t\f\v" or (newlines and c in "\r\n"):
-                self.pos += 1
-            elif c == "\\" and t.startswith("\n", self.pos + 1):  # explicit line continuation
+            if c == "\\" and t.startswith("\n", self.pos + 1):  # explicit line continuation
                 self.pos += 2
             elif self.comments and c == "#":
                 end = t.find("\n", self.pos)
                 self.pos = n if end < 0 else end
             else:
-                break
+                return
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def expect(self, char: str) -> None:
-        self.skip_space()
-        if self.peek() != char:
-            found = repr(self.peek()) if self.peek() else "the end of the text"
-            raise self.fail(f"expected {char!r} but found {found}")
-        self.pos += 1
 
     def ident(self) -> str | None:
         m = _IDENT.match(self.text, self.pos)
@@ -104,6 +112,11 @@ class _Scanner:
     # ------------------------------------------------------------ calls
     def call(self) -> Call:
         start = self.pos
+        if self.fast:
+            m = _FAST_CALL.match(self.text, start)
+            if m and (call := _fast_call(m)) is not None:
+                self.pos = m.end()
+                return call
         name = self.ident()
         if name is None:
             raise self.fail("expected a function call")
@@ -219,19 +232,44 @@ class _Scanner:
                     end += 1
                     continue
                 self.pos = end + 3
-                return unescape(t[start + 3:end], self, start)
-        i, n = start + 1, len(t)
-        while i < n:
-            c = t[i]
-            if c == "\\":
+                return unescape(t[start + 3:end])
+        stop = _STOPS[q]
+        i = start + 1
+        while True:
+            m = stop.search(t, i)
+            if m is None:
+                raise self.fail("unterminated string", start)
+            i = m.start()
+            if t[i] == "\\":
                 i += 2
-                continue
-            if c == q:
-                if not self.lenient or _closes(t, i + 1):
-                    self.pos = i + 1
-                    return unescape(t[start + 1:i], self, start)
-            i += 1
-        raise self.fail("unterminated string", start)
+            elif not self.lenient or _closes(t, i + 1):
+                self.pos = i + 1
+                return unescape(t[start + 1:i])
+            else:
+                i += 1
+
+
+def _fast_call(m: re.Match[str]) -> Call | None:
+    """The Call for a ``_FAST_CALL`` match, or None when the full scanner must decide (e.g. a repeated key)."""
+    args: list[Any] = []
+    kwargs: list[tuple[str, Any]] = []
+    body, pos = m.group(2), 0
+    while pos < len(body) and body[pos:].strip():
+        a = _FAST_ARG.match(body, pos)
+        if a is None:
+            return None
+        key, raw = a.group(1), a.group(2)
+        value: Any = raw[1:-1] if raw[0] in "'\"" else (float(raw) if "." in raw else int(raw))
+        if key is None:
+            if kwargs:
+                return None
+            args.append(value)
+        elif any(k == key for k, _ in kwargs):
+            return None
+        else:
+            kwargs.append((key, value))
+        pos = a.end()
+    return Call(m.group(1), tuple(args), tuple(kwargs), m.group(0))
 
 
 def _escaped(text: str, pos: int) -> bool:
@@ -249,7 +287,7 @@ def _closes(text: str, pos: int) -> bool:
     return pos >= n or text[pos] in ",)]"
 
 
-def unescape(body: str, scanner: _Scanner | None = None, at: int = 0) -> str:
+def unescape(body: str) -> str:
     """Decode Python string escapes in ``body``; unknown escapes keep their backslash (as Python does)."""
     if "\\" not in body:
         return body
@@ -285,14 +323,16 @@ def unescape(body: str, scanner: _Scanner | None = None, at: int = 0) -> str:
 
 
 def parse_calls(text: str, *, lenient_quotes: bool = False, allow_comments: bool = False,
-                skip_line: Callable[[str], bool] | None = None, prefix: re.Pattern[str] | None = None) -> list[Call]:
+                skip_line: Callable[[str], bool] | None = None, prefix: re.Pattern[str] | None = None,
+                fast: bool = True) -> list[Call]:
     """Read a sequence of calls separated by blank space, newlines or ``;``.
 
     ``skip_line(line)`` may accept whole lines that are not calls (e.g. ``import pyautogui``); they are ignored.
     ``prefix`` is a pattern allowed (and dropped) in front of each call, e.g. a repeated ``Action:`` label.
+    ``fast=False`` turns off the regex fast path (for tests that compare the two).
     """
     check_length(text)
-    s = _Scanner(text, lenient_quotes, allow_comments)
+    s = _Scanner(text, lenient_quotes, allow_comments, fast)
     calls: list[Call] = []
     while True:
         s.skip_space()
@@ -336,6 +376,7 @@ _BOX_RE = re.compile(
     r"\s*(?:<\|box_end\|>)?\s*"
 )
 _SPLIT = re.compile(r"\s*,\s*|\s+")
+_NUM_FULL = re.compile(_NUM)
 
 
 def parse_box(text: str) -> Point:
@@ -349,9 +390,10 @@ def parse_box(text: str) -> Point:
     m = _BOX_RE.fullmatch(text)
     if not m:
         raise ParseError("not a box or point (expected '(x,y)', '[x1,y1,x2,y2]', '<point>x y</point>', ...)", text)
-    inner = next(g for g in m.groups() if g is not None).strip()
+    inner = (m.group("paren") or m.group("brack") or m.group("point") or m.group("bbox") or m.group("bare")
+             or "").strip()
     parts = _SPLIT.split(inner)
-    if len(parts) not in (2, 4) or not all(re.fullmatch(_NUM, p) for p in parts):
+    if len(parts) not in (2, 4) or not all(_NUM_FULL.fullmatch(p) for p in parts):
         raise ParseError("a box needs 2 or 4 non-negative numbers", text)
     nums = [float(p) for p in parts]
     if not all(math.isfinite(v) for v in nums):
@@ -424,7 +466,8 @@ def split_keys(spec: Any, fragment: str) -> list[str]:
 # ---------------------------------------------------------------- argument binding and coercion
 
 def bind(call: Call, params: tuple[str, ...], required: tuple[str, ...] = (), *, name: str | None = None,
-         aliases: dict[str, str] | None = None, varargs: bool = False, accepted: str | None = None) -> dict[str, Any]:
+         aliases: dict[str, str] | None = None, varargs: bool = False,
+         accepted: Callable[[], str] | None = None) -> dict[str, Any]:
     """Match a call's arguments to parameter names, like Python would, without running anything.
 
     ``params`` lists the accepted names in positional order; ``aliases`` maps other spellings to them;
@@ -442,8 +485,8 @@ def bind(call: Call, params: tuple[str, ...], required: tuple[str, ...] = (), *,
     for key, value in call.kwargs:
         key = (aliases or {}).get(key, key)
         if key not in params:
-            accepted = accepted or ", ".join(params) or "none"
-            raise ParseError(f"{fn}() has no argument {key!r} (accepted: {accepted})", call.text)
+            names = accepted() if accepted else ", ".join(params) or "none"
+            raise ParseError(f"{fn}() has no argument {key!r} (accepted: {names})", call.text)
         if key in out:
             raise ParseError(f"{fn}() got argument {key!r} twice", call.text)
         out[key] = value

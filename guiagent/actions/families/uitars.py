@@ -46,15 +46,24 @@ from guiagent.errors import ParseError, UnsupportedAction
 Builder = Callable[[dict[str, Any], str], list[Action]]
 
 
+_POINT_ALIASES = {"point": "start_box", "start_point": "start_box", "end_point": "end_box"}
+
+
 @dataclass(frozen=True)
 class _Fn:
     params: tuple[str, ...]
     required: tuple[str, ...]
     build: Builder
+    #: other spellings of parameter names (the point aliases are added to every function)
     aliases: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "aliases", {**_POINT_ALIASES, **self.aliases})
 
-_POINT_ALIASES = {"point": "start_box", "start_point": "start_box", "end_point": "end_box"}
+    def accepted(self) -> str:
+        """The accepted parameter names, for error messages."""
+        names = list(self.params) + [a for a, p in self.aliases.items() if p in self.params]
+        return ", ".join(names) or "none"
 
 
 # ---------------------------------------------------------------- argument readers
@@ -204,15 +213,15 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
     fn = functions.get(name)
     if fn is None:
         raise ParseError(f"unknown action {name!r} for {family}; known: {', '.join(sorted(functions))}", frag)
-    aliases = {**_POINT_ALIASES, **fn.aliases}
+    aliases = fn.aliases
     if call is not None:
-        bound = bind(call, fn.params, name=name, aliases=aliases, accepted=_accepted(fn))
+        bound = bind(call, fn.params, name=name, aliases=aliases, accepted=fn.accepted)
     else:
         bound = {}
         for given, value in (args or {}).items():
             key = aliases.get(given, given)
             if key not in fn.params:
-                raise ParseError(f"{name} has no parameter {given!r} (accepted: {_accepted(fn)})", frag)
+                raise ParseError(f"{name} has no parameter {given!r} (accepted: {fn.accepted()})", frag)
             if key in bound:
                 raise ParseError(f"{name} got parameter {given!r} twice", frag)
             bound[key] = value
@@ -221,11 +230,6 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
             raise ParseError(f"{name}() is missing argument {req!r}", frag)
     with action_errors(frag):
         return fn.build(bound, frag)
-
-
-def _accepted(fn: _Fn) -> str:
-    names = [p for p in fn.params] + [a for a, p in {**_POINT_ALIASES, **fn.aliases}.items() if p in fn.params]
-    return ", ".join(names) or "none"
 
 
 def check_terminal_last(actions: list[Action], frag: str) -> None:

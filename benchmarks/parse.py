@@ -1,0 +1,213 @@
+"""Parse throughput and success rate, side by side with the `ui-tars` PyPI package, on the same corpus.
+
+    .venv/bin/python benchmarks/parse.py [--seconds 2]
+
+Corpus: tests/corpus/<family>.jsonl — real-format outputs with the exact expected actions in screen pixels.
+Both parsers get the UI-TARS rows (ui-tars-1.0, ui-tars-1.5, ui-tars-2); the `ui-tars` package has no parser for
+Kimi-VL or OpenCUA code, so those rows are ours only and listed apart.
+
+    ours    guiagent grammar parse + mapping every point to screen pixels (profile ModelFrame)
+    theirs  ui_tars.action_parser.parse_action_to_structure_output(text, 1000, H, W, model_type) — its output is
+            normalized 0..1 boxes, so it includes the coordinate scaling too; model_type "qwen25vl" for
+            ui-tars-1.5 (absolute on smart_resize), "qwen2vl" (relative 0..1000) otherwise
+
+"parsed" = returned without an exception; "correct" = same number of actions, every point within 0.01 px of
+the expected screen pixels, typed text equal (the package keeps a trailing "\\n" in content: counted as submit).
+``type(content=..., start_box=...)`` comes back from the package as one type action, so the click on the box
+is lost: counted wrong.
+Prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from guiagent.actions.jsonform import action_to_json
+from guiagent.actions.types import map_points
+from guiagent.models.profiles import get_profile
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
+UI_TARS = ["ui-tars-1.0", "ui-tars-1.5", "ui-tars-2"]
+OTHERS = ["kimi-vl", "opencua"]
+
+
+def load(families: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for family in families:
+        with open(CORPUS / f"{family}.jsonl", encoding="utf-8") as f:
+            rows += [{**json.loads(line), "family": family} for line in f if line.strip()]
+    return rows
+
+
+# ---------------------------------------------------------------- ours
+
+_FRAMES: dict[tuple[str, tuple[int, int]], Any] = {}
+
+
+def ours(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Parse, map to screen pixels, JSON form. Grammar and frame are looked up once per family and screen, as
+    the agent does."""
+    key = (row["family"], tuple(row["screen"]))
+    cached = _FRAMES.get(key)
+    if cached is None:
+        profile = get_profile(row["family"])
+        cached = _FRAMES[key] = (profile.parser(), profile.frame(key[1]))
+    grammar, frame = cached
+    step = grammar.parse(row["text"])
+    return [action_to_json(map_points(a, frame.to_screenshot)) for a in step.actions]
+
+
+def ours_correct(row: dict[str, Any], result: list[dict[str, Any]]) -> bool:
+    return result == row["actions"]
+
+
+# ---------------------------------------------------------------- theirs
+
+def theirs_fn() -> Callable[[dict[str, Any]], Any] | None:
+    try:
+        from ui_tars.action_parser import parse_action_to_structure_output
+    except ImportError:
+        return None
+
+    def parse(row: dict[str, Any]) -> Any:
+        w, h = row["screen"]
+        model_type = "qwen25vl" if row["family"] == "ui-tars-1.5" else "qwen2vl"
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints on failures
+            return parse_action_to_structure_output(row["text"], 1000, h, w, model_type)
+    return parse
+
+
+def _their_points(inputs: dict[str, Any], w: int, h: int) -> list[tuple[float, float]]:
+    points = []
+    for key in ("start_box", "end_box"):
+        if key in inputs:
+            box = json.loads(inputs[key])
+            points.append(((box[0] + box[2]) / 2 * w, (box[1] + box[3]) / 2 * h))
+    return points
+
+
+def theirs_correct(row: dict[str, Any], result: Any) -> bool:
+    """Compare what the package returns with the expected screen actions (points and typed text)."""
+    w, h = row["screen"]
+    expected = [a for a in row["actions"]]
+    # The package returns one entry per call; type(content, start_box) is one call that we split in two.
+    if len(result) != len(expected):
+        return False
+    for got, want in zip(result, expected):
+        inputs = got.get("action_inputs", {})
+        try:
+            points = _their_points(inputs, w, h)
+        except (ValueError, TypeError, IndexError):
+            return False
+        want_points = [(want[k], want[k.replace("x", "y")]) for k in ("x", "to_x")
+                       if want.get(k) is not None]
+        if len(points) != len(want_points) or any(
+                not math.isclose(a, b, abs_tol=0.01) for p, q in zip(points, want_points) for a, b in zip(p, q)):
+            return False
+        if want["type"] == "type":
+            content = inputs.get("content", "")
+            if content != want["text"] + ("\n" if want["submit"] else ""):
+                return False
+    return True
+
+
+# ---------------------------------------------------------------- measuring
+
+def run_all(fn: Callable[[dict[str, Any]], Any], rows: list[dict[str, Any]]) -> list[tuple[Any, str | None]]:
+    out = []
+    for row in rows:
+        try:
+            out.append((fn(row), None))
+        except Exception as e:  # the other package raises anything (ValueError, AssertionError, SyntaxError...)
+            out.append((None, f"{type(e).__name__}: {str(e).splitlines()[0][:70] if str(e) else ''}"))
+    return out
+
+
+def throughput(fns: dict[str, Callable[[dict[str, Any]], Any]], rows: list[dict[str, Any]],
+               seconds: float) -> dict[str, float]:
+    """Parses per second of each function over ``rows`` (failures included).
+
+    The machine is shared, so the parsers are timed in alternating rounds and each keeps its best round.
+    """
+    def once(fn: Callable[[dict[str, Any]], Any], repeats: int) -> float:
+        start = time.perf_counter()
+        for _ in range(repeats):
+            for row in rows:
+                try:
+                    fn(row)
+                except Exception:
+                    pass
+        return time.perf_counter() - start
+
+    repeats = {}
+    for name, fn in fns.items():  # calibrate: one round of each lasts about seconds / 10
+        n = 1
+        while once(fn, n) < seconds / 10 and n < 1 << 20:
+            n *= 2
+        repeats[name] = n
+    best = {name: math.inf for name in fns}
+    for _ in range(5):
+        for name, fn in fns.items():
+            best[name] = min(best[name], once(fn, repeats[name]) / repeats[name])
+    return {name: len(rows) / best[name] for name in fns}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=2.0, help="time budget per throughput measurement")
+    args = ap.parse_args()
+
+    rows = load(UI_TARS)
+    theirs = theirs_fn()
+    our_results = run_all(ours, rows)
+    our_ok = sum(err is None for _, err in our_results)
+    our_correct = sum(err is None and ours_correct(r, res) for r, (res, err) in zip(rows, our_results))
+
+    counts = ", ".join(f"{f}: {sum(r['family'] == f for r in rows)}" for f in UI_TARS)
+    print(f"corpus: {len(rows)} UI-TARS outputs ({counts})")
+    print()
+    print(f"{'parser':<28}{'parsed':>10}{'correct':>10}{'parses/s':>12}")
+    if theirs is None:
+        print(f"{'guiagent':<28}{our_ok:>6}/{len(rows):<3}{our_correct:>6}/{len(rows):<3}"
+              f"{throughput({'ours': ours}, rows, args.seconds)['ours']:>12,.0f}")
+        print("ui-tars package not installed: pip install ui-tars")
+        return
+    their_results = run_all(theirs, rows)
+    their_ok = sum(err is None for _, err in their_results)
+    their_correct = sum(err is None and theirs_correct(r, res) for r, (res, err) in zip(rows, their_results))
+    speed = throughput({"ours": ours, "theirs": theirs}, rows, args.seconds)
+    our_speed, their_speed = speed["ours"], speed["theirs"]
+    print(f"{'guiagent':<28}{our_ok:>6}/{len(rows):<3}{our_correct:>6}/{len(rows):<3}{our_speed:>12,.0f}")
+    print(f"{'ui-tars (PyPI)':<28}{their_ok:>6}/{len(rows):<3}{their_correct:>6}/{len(rows):<3}{their_speed:>12,.0f}")
+    print(f"{'ratio guiagent / ui-tars':<28}{'':>10}{'':>10}{our_speed / their_speed:>11.2f}x")
+    both = [r for r, (res, err) in zip(rows, their_results) if err is None and theirs_correct(r, res)]
+    speed = throughput({"ours": ours, "theirs": theirs}, both, args.seconds)
+    ours_both, theirs_both = speed["ours"], speed["theirs"]
+    print(f"only the {len(both)} inputs both get right: guiagent {ours_both:,.0f} parses/s, ui-tars "
+          f"{theirs_both:,.0f} parses/s, ratio {ours_both / theirs_both:.2f}x")
+
+    print()
+    print("inputs the ui-tars package fails on (exception) or gets wrong:")
+    for row, (res, err) in zip(rows, their_results):
+        if err is not None:
+            print(f"  {row['id']:<16} raises {err}   [{row['source']}]")
+        elif not theirs_correct(row, res):
+            print(f"  {row['id']:<16} wrong result   [{row['source']}]")
+
+    others = load(OTHERS)
+    other_results = run_all(ours, others)
+    ok = sum(err is None and ours_correct(r, res) for r, (res, err) in zip(others, other_results))
+    print()
+    print(f"Kimi-VL / OpenCUA rows (no parser in the ui-tars package): guiagent correct on {ok}/{len(others)}, "
+          f"{throughput({'ours': ours}, others, args.seconds)['ours']:,.0f} parses/s")
+
+
+if __name__ == "__main__":
+    main()
