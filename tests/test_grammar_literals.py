@@ -156,6 +156,13 @@ def test_osworld_special_codes_and_time_sleep():
     assert g.parse("computer.wait(seconds=3)").actions == (t.Wait(3.0),)
 
 
+@pytest.mark.parametrize("text", ["```python3\npyautogui.click(x=0.1, y=0.2)\n```", "```pyautogui.click(x=0.1, y=0.2)```",
+                                  "```\npyautogui.click(x=0.1, y=0.2)\n```", "Code:\npyautogui.click(x=0.1, y=0.2)",
+                                  "```python\npyautogui.click(x=0.1, y=0.2)"])
+def test_code_fence_variants(text):
+    assert get_grammar("kimi-vl").parse(text).actions == (t.Click(Point(0.1, 0.2, Space.MODEL)),)
+
+
 def test_registry_names_and_errors():
     assert GRAMMARS == ("ui-tars-1.0", "ui-tars-1.5", "ui-tars-2", "kimi-vl", "opencua")
     for name in GRAMMARS:

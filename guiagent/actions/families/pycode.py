@@ -33,7 +33,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from guiagent.actions import types as t
@@ -48,7 +48,7 @@ THINK_OPEN, THINK_CLOSE = "◁think▷", "◁/think▷"
 
 _SECTION = re.compile(
     r"^[ \t]*(?:#{1,4}[ \t]*(Thought|Action|Code)\b[ \t]*[:：]?|(Thought|Action|Code)[ \t]*[:：])[ \t]*", re.M)
-_FENCE = re.compile(r"```[ \t]*(?:python|py|code|Python)?[ \t]*\n?(.*?)(?:```|\Z)", re.S)
+_FENCE = re.compile(r"```[ \t]*(?:[A-Za-z][\w+-]*[ \t]*(?=\n))?\n?(.*?)(?:```|\Z)", re.S)  # ```lang\n...```
 _CODE_START = re.compile(r"^[ \t]*(?:pyautogui\.|computer\.|time\.sleep\b|(?:DONE|WAIT|FAIL)[ \t]*$)", re.M)
 _IMPORT = re.compile(r"import\s+(?:pyautogui|time)(?:\s*,\s*(?:pyautogui|time))*")
 _NL = "\n"
@@ -244,7 +244,7 @@ class PyCodeGrammar:
 
     name: str
     style: str
-    supported: frozenset[type] = SUPPORTED
+    supported: frozenset[type] = field(default=SUPPORTED, repr=False)
 
     # ------------------------------------------------------------ parse
     def parse(self, text: str) -> Step:

@@ -315,8 +315,8 @@ class UiTarsGrammar:
     <|box_end|>'`` (1.x), "point" = ``point='<point>x y</point>'``, "xml" = the UI-TARS-2 tool-call form."""
 
     name: str
-    functions: dict[str, _Fn]
-    supported: frozenset[type]
+    functions: dict[str, _Fn] = field(repr=False)
+    supported: frozenset[type] = field(repr=False)
     style: str = "box"
 
     # ------------------------------------------------------------ parse
