@@ -41,7 +41,7 @@ from guiagent.actions.families.literals import (
     split_keys,
 )
 from guiagent.actions.types import Action, Point, Space, Step, canonical
-from guiagent.errors import ParseError, UnsupportedAction
+from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
 Builder = Callable[[dict[str, Any], str], list[Action]]
 
@@ -241,6 +241,7 @@ def check_terminal_last(actions: list[Action], frag: str) -> None:
 # ---------------------------------------------------------------- text form: Thought / Action
 
 _HEADER = re.compile(r"^[ \t]*(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
+_LOOKS_LIKE_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
 _ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
 _FENCE_OPEN = re.compile(r"\A\s*```[A-Za-z]*[ \t]*\n")
 _FENCE_CLOSE = re.compile(r"\n?[ \t]*```\s*\Z")
@@ -337,6 +338,8 @@ class UiTarsGrammar:
             try:
                 calls = parse_calls(body, lenient_quotes=True)
             except ParseError:
+                if _LOOKS_LIKE_CALL.match(body):  # a bare grounding answer with a mistake: report the mistake
+                    raise
                 calls = []
             if not calls:
                 raise ParseError(f"no 'Action:' section found in this {self.name} response", text[-120:])
@@ -493,7 +496,6 @@ class UiTarsGrammar:
 
 
 def _check_step(actions: list[Action]) -> None:
-    from guiagent.errors import ActionError
     if not actions:
         raise ActionError("a step needs at least one action")
     if any(isinstance(a, t.TERMINAL_ACTIONS) for a in actions[:-1]):
