@@ -147,15 +147,14 @@ class ScriptedModel:
         a = step.args
         k = step.kind
         if k in ("click", "double_click", "right_click"):
-            node, prep = self._locate(a["target"], tree)
+            node, prep, (x, y), aim = self._locate(a["target"], tree)
             if prep is not None:
                 return prep
-            x, y = a["target"].point_in(node)
             verb = {1: "click", 2: "double-click", 3: "triple-click"}[a["clicks"]]
             if a["button"] == "right":
                 verb = "right-click"
             return Decision(T.Click(T.Point(x, y, T.Space.SCREEN), a["button"], a["clicks"]),
-                            step.thought or f"I {verb} {a['target'].describe()}.", (self._aim(a["target"], node),))
+                            step.thought or f"I {verb} {a['target'].describe()}.", (aim,))
         if k == "type":
             text = a["text"]
             return Decision(T.Type(text, a["submit"]), step.thought or f"I type {text!r}.")
@@ -164,17 +163,22 @@ class ScriptedModel:
         if k == "press":
             return Decision(T.Press(a["keys"][0]), step.thought or f"I press {a['keys'][0]}.")
         if k == "drag":
-            start, prep = self._locate(a["start"], tree)
+            start, prep, p0, aim0 = self._locate(a["start"], tree)
             if prep is not None:
                 return prep
             end = a["end"].find(tree)
             if end is None:
                 raise SolverStuck(f"cannot find {a['end'].describe()} to drag to")
             end_node = end[0]
-            p0, p1 = a["start"].point_in(start), a["end"].point_in(end_node)
+            p1, aim1 = a["end"].point_in(end_node), self._aim(a["end"], end_node)
+            if "occluded" in end_node.states:
+                free = _free_point(end_node.bounds, _front_rects(end[1], tree), prefer=p1)
+                if free is None:
+                    raise SolverStuck(f"{a['end'].describe()} is covered; cannot drop there")
+                p1, aim1 = free, (free[0] - 2, free[1] - 2, 4, 4)
             return Decision(T.Drag(T.Point(*p0, T.Space.SCREEN), T.Point(*p1, T.Space.SCREEN)),
                             step.thought or f"I drag {a['start'].describe()} onto {a['end'].describe()}.",
-                            (self._aim(a["start"], start), self._aim(a["end"], end_node)))
+                            (aim0, aim1))
         if k == "scroll":
             return self._scroll_step(step, tree)
         if k == "slider":
@@ -206,7 +210,7 @@ class ScriptedModel:
 
     def _slider_step(self, step: PlanStep, tree: Any) -> Decision | None:
         a = step.args
-        node, prep = self._locate(a["target"], tree)
+        node, prep, _point, _aim = self._locate(a["target"], tree)
         if prep is not None:
             return prep
         try:
@@ -234,21 +238,48 @@ class ScriptedModel:
                         f"reach {want}.", advances=False)
 
     # ------------------------------------------------------------------ finding targets
-    def _locate(self, q: Query, tree: Any) -> tuple[Any, Decision | None]:
-        """The node for ``q``, or a preparatory decision (close a popup, raise a window, scroll) to take first."""
+    def _locate(self, q: Query, tree: Any) -> tuple[Any, Decision | None, tuple[float, float], tuple]:
+        """Resolve ``q``: (node, preparatory decision or None, SCREEN point to act at, rect it must land in).
+
+        A preparatory decision (close a popup, raise or restore a window, scroll) is taken first when the target
+        cannot be reached yet. A target partly covered by another window is acted on where it is still visible.
+        """
         found = q.find(tree)
         if found is None:
+            restore = self._restore_minimized(q, tree)
+            if restore is not None:
+                return None, restore, (0.0, 0.0), ()
             raise SolverStuck(f"cannot find {q.describe()} on the screen")
         node, win, ancestors = found
+        point, aim = q.point_in(node), self._aim(q, node)
         if self.tries >= MAX_TRIES:
             raise SolverStuck(f"{q.describe()} stays hidden")
-        if "offscreen" in node.states and win is not None and "minimized" not in win.states:
-            return node, self._scroll_into_view(q, node, ancestors)
-        if "occluded" in node.states or (win is not None and "minimized" in win.states):
-            return node, self._uncover(q, node, win, tree)
+        if "offscreen" in node.states:
+            return node, self._scroll_into_view(q, node, ancestors), point, aim
+        if "occluded" in node.states:
+            if q.at == (0.5, 0.5) and q.offset == (0.0, 0.0) and q.part is None and not (
+                    tree.children and tree.children[0].role in POPUP_ROLES):
+                free = _free_point(node.bounds, _front_rects(win, tree))
+                if free is not None:
+                    return node, None, free, (free[0] - 2, free[1] - 2, 4, 4)
+            return node, self._uncover(q, node, win, tree), point, aim
         if node.role != "screen" and q.part is None and not _fully_inside(node, ancestors):
-            return node, self._scroll_into_view(q, node, ancestors)
-        return node, None
+            return node, self._scroll_into_view(q, node, ancestors), point, aim
+        return node, None, point, aim
+
+    def _restore_minimized(self, q: Query, tree: Any) -> Decision | None:
+        """When the target's window is minimized (its contents are not in the tree), restore it."""
+        if q.app is None and q.within is None and q.within_contains is None:
+            return None
+        for c in tree.children:
+            if c.role in ("window", "dialog") and "minimized" in c.states and q._scope_ok(c):
+                title = _app_title(c.extra.get("app"))
+                button = Query(role="button", name=title).find(_taskbar(tree)) if title else None
+                if button is not None:
+                    return Decision(T.Click(T.Point(*button[0].center, T.Space.SCREEN)), f"The window '{c.name}' "
+                                    f"is minimized; I restore it from the taskbar.", (button[0].bounds,),
+                                    advances=False)
+        return None
 
     def _scroll_into_view(self, q: Query, node: Any, ancestors: tuple) -> Decision:
         for anc in reversed(ancestors):
@@ -262,19 +293,33 @@ class ScriptedModel:
         raise SolverStuck(f"{q.describe()} is out of view and nothing scrolls")
 
     def _uncover(self, q: Query, node: Any, win: Any, tree: Any) -> Decision:
-        front = tree.children
-        if front and front[0].role in POPUP_ROLES and front[0] is not win:
+        front = _front_rects(win, tree)
+        if tree.children and tree.children[0].role in POPUP_ROLES and tree.children[0] is not win:
             return Decision(T.Press("esc"), "A menu is in the way; I close it.", advances=False)
+        if win is not None and "minimized" not in win.states:
+            point = _free_point(_title_rect(win), front)
+            if point is not None:
+                x, y = point
+                return Decision(T.Click(T.Point(x, y, T.Space.SCREEN)), f"I bring the window '{win.name}' to "
+                                "the front.", ((x - 2, y - 2, 4, 4),), advances=False)
+        # minimize the front-most window that covers the target
+        nx, ny, nw, nh = node.bounds
+        for c in tree.children:
+            if c is win or c.role not in ("window", "dialog") or "minimized" in c.states:
+                if c is win:
+                    break
+                continue
+            cx, cy, cw, ch = c.bounds
+            if cx < nx + nw and nx < cx + cw and cy < ny + nh and ny < cy + ch:
+                button = Query(role="button", name="Minimize").find(c)
+                if button is not None:
+                    return Decision(T.Click(T.Point(*button[0].center, T.Space.SCREEN)), f"The window '{c.name}' "
+                                    "is in the way; I minimize it.", (button[0].bounds,), advances=False)
+                break
         if win is None:
             return Decision(T.Hotkey(("ctrl", "d")), f"{q.describe().capitalize()} is covered by windows; I show "
                             "the desktop.", advances=False)
-        point = _free_title_point(win, tree)
-        if point is not None and "minimized" not in win.states:
-            x, y = point
-            return Decision(T.Click(T.Point(x, y, T.Space.SCREEN)), f"I bring the window '{win.name}' to the "
-                            "front.", ((x - 2, y - 2, 4, 4),), advances=False)
-        app = win.extra.get("app")
-        title = _app_title(app)
+        title = _app_title(win.extra.get("app"))
         button = Query(role="button", name=title).find(_taskbar(tree)) if title else None
         if button is None:
             raise SolverStuck(f"cannot bring the window '{win.name}' to the front")
@@ -376,23 +421,39 @@ def _app_title(app_id: str | None) -> str | None:
     return None
 
 
-def _free_title_point(win: Any, tree: Any) -> tuple[float, float] | None:
-    """A point on ``win``'s title bar that no window or popup in front of it covers."""
-    from guiagent.envs.mock import theme
-
-    x, y, w, h = win.bounds
-    front = []
+def _front_rects(win: Any, tree: Any) -> list[tuple[float, float, float, float]]:
+    """Bounds of the popups and windows stacked in front of ``win`` (all of them when ``win`` is None)."""
+    out = []
     for c in tree.children:
-        if c is win:
+        if c is win or c.role in ("taskbar", "desktop"):
             break
         if c.role in ("window", "dialog") and "minimized" in c.states:
             continue
-        front.append(c.bounds)
-    cy = y + min(theme.TITLE_H, h) / 2
-    for i in range(0, max(1, int((w - 150) // 16))):
-        cx = x + 40 + i * 16
-        if cx > x + w - 140:
-            break
-        if not any(fx <= cx <= fx + fw and fy <= cy <= fy + fh for fx, fy, fw, fh in front):
-            return cx, cy
-    return None
+        out.append(c.bounds)
+    return out
+
+
+def _title_rect(win: Any) -> tuple[float, float, float, float]:
+    from guiagent.envs.mock import theme
+
+    x, y, w, h = win.bounds
+    return x + 30, y, max(1.0, w - 170), min(theme.TITLE_H, h)
+
+
+def _free_point(rect, front, prefer: tuple[float, float] | None = None, step: float = 8.0
+                ) -> tuple[float, float] | None:
+    """A point of ``rect`` (inset by 3) outside every rect in ``front``, nearest to ``prefer`` (default: centre)."""
+    x, y, w, h = rect
+    px, py = prefer if prefer is not None else (x + w / 2, y + h / 2)
+    best = None
+    nx, ny = max(1, int((w - 6) // step) + 1), max(1, int((h - 6) // step) + 1)
+    for i in range(nx):
+        cx = x + 3 + min(i * step, w - 6) if w > 6 else x + w / 2
+        for j in range(ny):
+            cy = y + 3 + min(j * step, h - 6) if h > 6 else y + h / 2
+            if any(fx - 2 <= cx <= fx + fw + 2 and fy - 2 <= cy <= fy + fh + 2 for fx, fy, fw, fh in front):
+                continue
+            d = (cx - px) ** 2 + (cy - py) ** 2
+            if best is None or d < best[0]:
+                best = (d, (cx, cy))
+    return best[1] if best else None

@@ -19,7 +19,7 @@ the step only when such a node exists / does not exist, e.g. a confirmation dial
 
 Target query keys: ``role``, ``name``, ``name_contains``, ``value``, ``value_contains``, ``states`` (all
 present), ``not_states``, ``within`` / ``within_contains`` (title of the enclosing window or dialog), ``app``
-(app id of the enclosing window), ``index`` (n-th match, front-most first), and where to point inside the node:
+(app id of the enclosing window), ``inside`` (role of any ancestor, e.g. "taskbar"), ``index`` (n-th match, front-most first), and where to point inside the node:
 ``at`` ([fx, fy] fractions of its visible bounds, default the centre), ``offset`` ([dx, dy] points added), or
 ``part: "title_bar"`` (a window's title bar).
 """
@@ -33,7 +33,7 @@ from guiagent.actions.keys import canonical_key
 from guiagent.errors import ActionError, ConfigError
 
 QUERY_KEYS = {"role", "name", "name_contains", "value", "value_contains", "states", "not_states", "within",
-              "within_contains", "app", "index", "at", "offset", "part"}
+              "within_contains", "app", "inside", "index", "at", "offset", "part"}
 STEP_KINDS = ("click", "double_click", "right_click", "type", "hotkey", "press", "drag", "scroll", "slider",
               "finished", "wait")
 COMMON_KEYS = {"thought", "if", "unless"}
@@ -56,6 +56,7 @@ class Query:
     within: str | None = None
     within_contains: str | None = None
     app: str | None = None
+    inside: str | None = None
     index: int = 0
     at: tuple[float, float] = (0.5, 0.5)
     offset: tuple[float, float] = (0.0, 0.0)
@@ -65,7 +66,8 @@ class Query:
         """Words for thoughts and errors: "the button 'Save'"."""
         role = (self.role or "element").replace("_", " ")
         name = self.name if self.name is not None else self.name_contains
-        scope = self.within or self.within_contains or _app_title(self.app)
+        scope = self.within or self.within_contains or _app_title(self.app) or (
+            f"the {self.inside}" if self.inside else None)
         where = f" in {scope}" if scope else ""
         if self.part == "title_bar":
             return f"the title bar of the {name or ''} window".replace("  ", " ")
@@ -89,7 +91,9 @@ class Query:
 
     def find_all(self, root: Any) -> list[tuple[Any, Any, tuple]]:
         """(node, enclosing window or None, ancestors) triples, front-most first."""
-        return [(n, win, anc) for n, win, anc in _walk(root, None, ()) if self._scope_ok(win) and self.matches(n)]
+        return [(n, win, anc) for n, win, anc in _walk(root, None, ())
+                if self._scope_ok(win) and self.matches(n)
+                and (self.inside is None or any(a.role == self.inside for a in anc))]
 
     def _scope_ok(self, win: Any) -> bool:
         if self.within is None and self.within_contains is None and self.app is None:
@@ -161,7 +165,8 @@ def compile_query(spec: Any, where: str) -> Query:
     if unknown:
         raise ConfigError(f"{where}: unknown target key(s) {sorted(unknown)}; valid keys: {', '.join(sorted(QUERY_KEYS))}")
     kw: dict[str, Any] = {}
-    for key in ("role", "name", "name_contains", "value", "value_contains", "within", "within_contains", "app"):
+    for key in ("role", "name", "name_contains", "value", "value_contains", "within", "within_contains", "app",
+                "inside"):
         if key in spec:
             if not isinstance(spec[key], str):
                 raise ConfigError(f"{where}.{key}: must be a string, got {spec[key]!r}")
