@@ -132,6 +132,8 @@ class CalculatorApp(App):
         win.display.role = "text"
         win.display.name = "Display"
         win.display.a11y_value = lambda: self.entry  # type: ignore[method-assign]
+        win.expr.name = "Expression"
+        win.expr.a11y_value = lambda: self.expression  # type: ignore[method-assign]
         bw, bh, gap = 66, 60, 8
         top = 92
         for r, row in enumerate(ROWS):

@@ -32,7 +32,9 @@ class Label(Widget):
 
     def set_text(self, text: str) -> None:
         if text != self.text:
-            self.text = self.name = text
+            if self.name == self.text:  # the name follows the text unless it was set apart ("Display")
+                self.name = text
+            self.text = text
             self.invalidate()
 
     def _color(self):
