@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
 from typing import Any
 
-from guiagent.envs.mock import theme
 from guiagent.envs.mock.apps.base import App
 from guiagent.envs.mock.text import TextStyle
 from guiagent.envs.mock.widgets.base import KeyEvent

@@ -45,7 +45,7 @@ def _buttons(win: Window, labels: Sequence[str], on: Callable[[str], None], defa
     for label in reversed(labels):
         bw = max(84, int(textmod.measure(label, BOLD)) + 28)
         x -= bw
-        win.content.add(Button(label, (lambda l=label: on(l)), (x, win.content.h - 46, bw, theme.BUTTON_H),
+        win.content.add(Button(label, (lambda lab=label: on(lab)), (x, win.content.h - 46, bw, theme.BUTTON_H),
                                kind="primary" if label == default else "normal"))
         x -= 8
 
@@ -103,7 +103,7 @@ def prompt(d: "MockDesktop", parent: Window | None, title: str, label: str, init
     win.content.add(Label(label, (20, 16, w - 40, 20)))
     field = win.content.add(TextField(label.rstrip(":"), initial, (20, 40, w - 42, theme.FIELD_H), on_submit=ok))
     error = win.content.add(Label("", (20, 72, w - 40, 18), color="error"))
-    _buttons(win, ("Cancel", ok_label), lambda l: ok() if l == ok_label else cancel(), ok_label)
+    _buttons(win, ("Cancel", ok_label), lambda lab: ok() if lab == ok_label else cancel(), ok_label)
     d.wm.add(win)
     win.set_focus(field)
     stem = posixpath.splitext(initial)[0] if select_stem else initial
@@ -187,7 +187,7 @@ def file_dialog(d: "MockDesktop", parent: Window | None, mode: str, on_done: Cal
     c.add(Label("File name:", (16, 312, 90, theme.FIELD_H), style=REGULAR))
     name_field = c.add(TextField("File name", name, (104, 312, w - 122, theme.FIELD_H), on_submit=finish))
     error = c.add(Label("", (16, 344, w - 34, 18), color="error"))
-    _buttons(win, ("Cancel", action), lambda l: finish() if l == action else cancel(), action)
+    _buttons(win, ("Cancel", action), lambda lab: finish() if lab == action else cancel(), action)
     d.wm.add(win)
     refresh()
     win.set_focus(name_field)

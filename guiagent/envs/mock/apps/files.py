@@ -316,7 +316,7 @@ class FilesApp(App):
         if not self.d.fs.trash:
             return
         message_box(self.d, win, "Empty Trash", f"Permanently delete all {len(self.d.fs.trash)} items in the "
-                    "trash?", ("Empty Trash", "Cancel"), lambda l: l == "Empty Trash" and self.d.fs.empty_trash(),
+                    "trash?", ("Empty Trash", "Cancel"), lambda lab: lab == "Empty Trash" and self.d.fs.empty_trash(),
                     icon="warning")
 
     def context_menu(self, win: FilesWindow, item: ListItem | None, ev: MouseEvent) -> None:

@@ -233,7 +233,8 @@ class MailApp(App):
         for r in win.folders.rows:
             if r.item.data == win.folder:
                 win.folders.selected = r
-        win.set_title(f"{dict((k, l) for l, k, _ in FOLDERS)[win.folder]} — Mail")
+        titles = {k: lab for lab, k, _ in FOLDERS}
+        win.set_title(f"{titles[win.folder]} — Mail")
         self.show_message(win)
         self._version = store.version
 
@@ -298,7 +299,7 @@ class MailApp(App):
             return
         if not v["subject"].strip() and not confirmed:
             message_box(self.d, win, "No subject", "Send this message without a subject?", ("Send", "Cancel"),
-                        lambda l: l == "Send" and self.send(win, confirmed=True), icon="warning")
+                        lambda lab: lab == "Send" and self.send(win, confirmed=True), icon="warning")
             return
         when = self.d.clock_text().replace("|", " ")
         self.d.mail.add("sent", {"from": ME, "to": ", ".join(rcpts), "cc": ", ".join(split_addresses(v["cc"])),
