@@ -118,3 +118,40 @@ def test_the_installed_command_line(mock_run: Path, tmp_path: Path):
     proc = subprocess.run([sys.executable, "-m", "guiagent", "replay", str(tmp_path)], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "not a run folder" in proc.stderr
+
+
+def test_terminal_confirm_and_call_user_prompts(tmp_path: Path):
+    import io
+
+    from rich.console import Console
+
+    from guiagent.agent.hooks import ConfirmHook
+    from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
+
+    out = io.StringIO()
+    console = Console(file=out, width=120, highlight=False)
+    answers = io.StringIO("maybe\nskip\n\nyes-please\nt\n")  # unknown words are asked again; empty = allow
+    env = MockDesktop(**MOCK)
+    model = ScriptModel(["Action: click(start_box='(400,300)')", "Action: click(start_box='(410,300)')",
+                         "Action: call_user()", "Action: click(start_box='(420,300)')"])
+    user = TerminalUser(io.StringIO("the answer is 42\n"), console)
+    result = Agent(env, model, get_profile("ui-tars-1.5"), AgentConfig(),
+                   [RichProgress(console), ConfirmHook(terminal_confirm(answers, console)), user]).run("poke")
+    assert result.outcome == "stopped"
+    assert [s.status for s in result.steps] == [["skipped"], ["executed"], ["terminal"], ["stopped"]]
+    text = out.getvalue()
+    assert "step 1: click" in text and "[a]llow, [s]kip or s[t]op?" in text
+    assert "The model asks for you" in text and "42" in model.calls[3][0][1].content[0].text
+    assert "step 2" in text and "(executed)" in text and "(skipped)" in text
+
+    # end of input while confirming: stop rather than guess
+    result = Agent(MockDesktop(**MOCK), ScriptModel(["Action: click(start_box='(400,300)')"]),
+                   get_profile("ui-tars-1.5"), AgentConfig(),
+                   [ConfirmHook(terminal_confirm(io.StringIO(""), console))]).run("poke")
+    assert result.outcome == "stopped"
+
+
+def test_confirm_needs_a_terminal(tmp_path: Path, capsys, monkeypatch):
+    import io
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["run", "x", "--model", "scripted", "--confirm", "--out", str(tmp_path)]) == 2

@@ -89,7 +89,7 @@ def terminal_confirm(stream_in: TextIO | None = None, console: Console | None = 
         console.print(f"[bold yellow]step {ctx.step + 1}:[/] {escape(describe_action(action_to_json(ctx.action)))}"
                       + (" [dim](dry run)[/]" if ctx.dry_run else ""))
         while True:
-            console.print("  [a]llow, [s]kip or s[t]op? ", end="")
+            console.print(escape("  [a]llow, [s]kip or s[t]op? "), end="")
             line = stream_in.readline()
             if not line:  # end of input: stop rather than guess
                 return Decision.STOP
