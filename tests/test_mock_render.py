@@ -46,9 +46,15 @@ def test_same_actions_give_byte_identical_screenshots():
     assert len(set(a)) > 5  # the steps really change the screen
 
 
-def test_incremental_repaint_matches_a_full_repaint():
-    d = MockDesktop(initial_state=INIT)
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_incremental_repaint_matches_a_full_repaint(scale):
+    d = MockDesktop(scale=scale, initial_state=INIT)
     script(d)
+    d.execute(T.OpenApp("settings"))
+    d.execute(Click(Point(*d.find(role="tab", name="System").center, Space.SCREEN)))
+    for _ in range(7):
+        d.execute(T.Press("tab"))  # focus rings on dropdowns, radio group, checkbox
+        d.observe()
     incremental = np.asarray(d.observe().screenshot)
     d.compositor.invalidate_all()
     full = np.asarray(d.observe().screenshot)

@@ -262,3 +262,16 @@ def test_tabs_switch_pages(desk):
     assert desk.find(role="button", name="Only on two")
     desk.execute(T.Press("left"))
     assert tabs.selected == "One"
+
+
+def test_text_field_context_menu_copy_paste(desk):
+    f = add(desk, TextField("Src", "copy me", (20, 20, 300, 28)))
+    g = add(desk, TextField("Dst", "", (20, 60, 300, 28)))
+    desk.execute(Click(at(desk, "text_field", "Src"), clicks=3))
+    desk.execute(Click(at(desk, "text_field", "Src"), button="right"))
+    assert "disabled" not in desk.find(role="menu_item", name="Copy").states
+    desk.execute(Click(at(desk, "menu_item", "Copy")))
+    desk.execute(Click(at(desk, "text_field", "Dst"), button="right"))
+    assert "disabled" in desk.find(role="menu_item", name="Cut").states  # nothing selected in Dst
+    desk.execute(Click(at(desk, "menu_item", "Paste")))
+    assert g.text == f.text == "copy me" and g.focused

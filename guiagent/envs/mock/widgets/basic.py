@@ -200,15 +200,17 @@ class Checkbox(Widget):
     def paint(self, p: Painter) -> None:
         pal = self.palette
         by = (self.h - 16) / 2
+        bx = 3  # room for the focus ring inside the widget's rectangle
         if self.checked:
-            p.rect(0, by, 16, 16, fill=pal.accent, outline=pal.accent, radius=3)
-            p.polyline([(3.5, by + 8), (6.5, by + 11.5), (12.5, by + 4.5)], pal.accent_text, width=2)
+            p.rect(bx, by, 16, 16, fill=pal.accent, outline=pal.accent, radius=3)
+            p.polyline([(bx + 3.5, by + 8), (bx + 6.5, by + 11.5), (bx + 12.5, by + 4.5)], pal.accent_text, width=2)
         else:
-            p.rect(0, by, 16, 16, fill=pal.surface, outline=pal.accent if self.hovered else pal.button_border,
+            p.rect(bx, by, 16, 16, fill=pal.surface, outline=pal.accent if self.hovered else pal.button_border,
                    radius=3)
         if self.focused:
-            p.rect(-2, by - 2, 20, 20, outline=pal.focus_ring, radius=4)
-        p.text_in(24, 0, self.w - 24, self.h, self.name, REGULAR, pal.text if self.enabled else pal.text_disabled)
+            p.rect(bx - 2, by - 2, 20, 20, outline=pal.focus_ring, radius=4)
+        p.text_in(bx + 24, 0, self.w - bx - 24, self.h, self.name, REGULAR,
+                  pal.text if self.enabled else pal.text_disabled)
 
     def a11y_value(self) -> str | None:
         return "checked" if self.checked else "unchecked"
@@ -265,13 +267,14 @@ class RadioButton(Widget):
     def paint(self, p: Painter) -> None:
         pal = self.palette
         cy = (self.h - 16) / 2
-        p.ellipse(0, cy, 16, 16, fill=pal.surface, outline=pal.accent if (self.checked or self.hovered)
+        cx = 3  # room for the focus ring inside the widget's rectangle
+        p.ellipse(cx, cy, 16, 16, fill=pal.surface, outline=pal.accent if (self.checked or self.hovered)
                   else pal.button_border, width=1.5 if self.checked else 1)
         if self.checked:
-            p.ellipse(4, cy + 4, 8, 8, fill=pal.accent)
+            p.ellipse(cx + 4, cy + 4, 8, 8, fill=pal.accent)
         if self.group.focused and self.checked:
-            p.ellipse(-2, cy - 2, 20, 20, outline=pal.focus_ring)
-        p.text_in(24, 0, self.w - 24, self.h, self.name, REGULAR, pal.text)
+            p.ellipse(cx - 2, cy - 2, 20, 20, outline=pal.focus_ring)
+        p.text_in(cx + 24, 0, self.w - cx - 24, self.h, self.name, REGULAR, pal.text)
 
     def a11y_states(self) -> set[str]:
         s = super().a11y_states()

@@ -188,6 +188,29 @@ class TextEdit(Widget):
             self._dragging = True
         return True
 
+    def on_context_menu(self, ev: MouseEvent) -> bool:
+        """Right click: Cut / Copy / Paste / Select All, as text inputs offer everywhere."""
+        from guiagent.envs.mock.widgets.menus import MenuEntry
+
+        d = self.desktop
+        if d is None or not self.enabled:
+            return False
+        self.focus()
+        has_sel = self.selection is not None and not self.password
+
+        def key(combo: str):
+            mods, _, k = combo.rpartition("+")
+            return lambda: self.on_key(KeyEvent(k, frozenset(mods.split("+")) if mods else frozenset()))
+
+        d.open_context_menu([
+            MenuEntry("Cut", key("ctrl+x"), "Ctrl+X", enabled=has_sel and not self.readonly),
+            MenuEntry("Copy", key("ctrl+c"), "Ctrl+C", enabled=has_sel),
+            MenuEntry("Paste", key("ctrl+v"), "Ctrl+V", enabled=bool(d.clipboard) and not self.readonly),
+            MenuEntry("-"),
+            MenuEntry("Select All", key("ctrl+a"), "Ctrl+A"),
+        ], ev.x, ev.y, owner=None)
+        return True
+
     def on_mouse_drag(self, ev: MouseEvent) -> None:
         if self._dragging:
             lx, ly = self.local(ev)
