@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import base64
 import io
-import math
 import statistics
 import sys
 import tempfile
@@ -85,9 +84,8 @@ def run_ours(steps: int, size: tuple[int, int], image_format: str, family: str, 
     from guiagent.agent.config import AgentConfig
     from guiagent.agent.loop import Agent
     from guiagent.envs.mock import MockDesktop
-    from guiagent.models.profiles import get_profile
-
     from guiagent.models.budget import ImageBudget
+    from guiagent.models.profiles import get_profile
 
     resize_s: list[float] = []
     original_prepare = ImageBudget.prepare

@@ -4,7 +4,8 @@ answers from a script. (The end-to-end tests use the mock desktop and the script
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PIL import Image, ImageDraw
 

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from stub_openai import StubOpenAI
 
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.factory import make_env, task_evaluator
@@ -20,8 +21,6 @@ from guiagent.agent.loop import Agent
 from guiagent.agent.trajectory import load_run
 from guiagent.cli import main
 from guiagent.models.spec import load_model
-
-from stub_openai import StubOpenAI
 
 
 def scripted_answers(task_id: str, family: str) -> list[str]:

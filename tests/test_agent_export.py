@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from agent_helpers import BoardEnv, ScriptModel, click, finished
+
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.export import export_sft
 from guiagent.agent.hooks import ConfirmHook
 from guiagent.agent.loop import Agent
 from guiagent.models.base import ImagePart, TextPart
 from guiagent.models.profiles import get_profile
-
-from agent_helpers import BoardEnv, ScriptModel, click, finished
 
 PROFILE = get_profile("ui-tars-1.5")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from agent_helpers import BoardEnv, ScriptModel
+
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.loop import Agent
 from guiagent.models.base import ImagePart, TextPart
 from guiagent.models.profiles import get_profile
-
-from agent_helpers import BoardEnv, ScriptModel
 
 
 def shape(messages):

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from agent_helpers import BoardEnv, ScriptModel, click, finished
 
 from guiagent.actions import types as t
 from guiagent.actions.types import Point, Space
@@ -15,8 +16,6 @@ from guiagent.agent.loop import Agent
 from guiagent.agent.trajectory import load_run
 from guiagent.errors import ConfigError, ModelError
 from guiagent.models.profiles import get_profile
-
-from agent_helpers import BoardEnv, ScriptModel, click, finished
 
 PROFILE = get_profile("ui-tars-1.5")
 FAST = AgentConfig(wait_s=0.0)
@@ -238,7 +237,7 @@ def test_keyboard_interrupt_is_recorded_and_raised(tmp_path: Path):
 
 
 def test_recorded_run_matches_the_result(tmp_path: Path):
-    result, env, _ = run([click(300, 200), "Action: hotkey(key='ctrl s')", finished("saved")], out_dir=tmp_path,
+    result, _, _ = run([click(300, 200), "Action: hotkey(key='ctrl s')", finished("saved")], out_dir=tmp_path,
                          task_id="t-1", meta={"env_options": {"seed": 7}})
     loaded = load_run(result.run_dir)
     assert loaded.problems == []
@@ -263,8 +262,8 @@ def test_bad_config_is_refused():
 
 
 def test_evaluation_is_recorded_and_decides_success(tmp_path: Path):
-    result, env, _ = run([click(300, 100), finished()], out_dir=tmp_path,
-                         evaluate=lambda: {"success": False, "reasons": ["the file was not saved"]})
+    result, _, _ = run([click(300, 100), finished()], out_dir=tmp_path,
+                       evaluate=lambda: {"success": False, "reasons": ["the file was not saved"]})
     assert result.outcome == "success" and not result.success
     assert load_run(result.run_dir).meta["evaluation"] == {"success": False, "reasons": ["the file was not saved"]}
     board = BoardEnv()

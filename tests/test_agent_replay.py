@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from agent_helpers import BoardEnv, ScriptModel, click, finished
 from PIL import Image
 
 from guiagent.agent.config import AgentConfig
@@ -16,8 +17,6 @@ from guiagent.errors import ModelError
 from guiagent.models.base import Sampling
 from guiagent.models.profiles import get_profile
 from guiagent.models.spec import load_model
-
-from agent_helpers import BoardEnv, ScriptModel, click, finished
 
 PROFILE = get_profile("ui-tars-1.5")
 ANSWERS = [click(200, 100), "garbage", click(300, 150),
@@ -39,7 +38,7 @@ def test_replay_model_feeds_every_recorded_answer_back(tmp_path: Path):
     assert model.responses == ANSWERS  # failed parses included, so retries replay too
     again = Agent(BoardEnv(), model, PROFILE, AgentConfig()).run("mark and type")
     assert again.success and again.answer == "ok"
-    strip = lambda steps: [(s.actions, s.actions_model, s.status, [a.error for a in s.attempts]) for s in steps]  # noqa: E731
+    strip = lambda steps: [(s.actions, s.actions_model, s.status, [a.error for a in s.attempts]) for s in steps]
     assert strip(again.steps) == strip(first.steps)
     with pytest.raises(ModelError, match="no more responses"):
         model.complete([], Sampling())

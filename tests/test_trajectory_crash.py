@@ -16,8 +16,6 @@ import textwrap
 import time
 from pathlib import Path
 
-from PIL import Image
-
 from guiagent.agent.trajectory import TRAJECTORY_FILE, load_run
 
 TESTS = Path(__file__).parent

@@ -11,7 +11,13 @@ from PIL import Image
 from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Click, Point, Space
 from guiagent.agent.trajectory import (
-    META_FILE, TRAJECTORY_FILE, Attempt, StepRecord, TrajectoryError, TrajectoryWriter, load_run,
+    META_FILE,
+    TRAJECTORY_FILE,
+    Attempt,
+    StepRecord,
+    TrajectoryError,
+    TrajectoryWriter,
+    load_run,
 )
 
 

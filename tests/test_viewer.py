@@ -143,7 +143,7 @@ def test_keyboard_moves_between_steps(tmp_path: Path, browser):
 
     report = write_report(_make_run(tmp_path), tmp_path / "nav.html")
     browser.get(report.as_uri())
-    current = lambda: browser.execute_script(  # noqa: E731
+    current = lambda: browser.execute_script(
         "return Array.from(document.querySelectorAll('section.step')).findIndex(s => s.classList.contains('current'))")
     assert current() == 0
     keys = ActionChains(browser)

@@ -6,7 +6,8 @@ desktop: size, scale, seed, task id), so ``guiagent replay`` can start from the 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from guiagent.envs.base import Env
 from guiagent.errors import ConfigError

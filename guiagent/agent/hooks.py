@@ -7,9 +7,10 @@ and the exception propagates (a bug in a hook should be loud).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -66,10 +67,10 @@ class Hooks:
         """The model asked for the user. Return the user's answer to go on, or None to end the run."""
         return None
 
-    def on_step_end(self, record: "StepRecord") -> None:
+    def on_step_end(self, record: StepRecord) -> None:
         """A step ended (its record is what trajectory.jsonl gets)."""
 
-    def on_run_end(self, result: "RunResult") -> None:
+    def on_run_end(self, result: RunResult) -> None:
         """The run ended, for any reason."""
 
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from PIL import Image, ImageChops
 
@@ -174,7 +175,7 @@ class Agent:
 
     # ------------------------------------------------------------------ the loop
 
-    def _loop(self, s: "_RunState") -> None:
+    def _loop(self, s: _RunState) -> None:
         for index in range(self.config.max_steps):
             self._check_time(s, f"before step {index}")
             if s.pending is not None:  # the settle loop's last capture is this step's screenshot
@@ -189,7 +190,7 @@ class Agent:
             finally:
                 self._finish_step(s, record)
 
-    def _observe(self, s: "_RunState") -> Observation:
+    def _observe(self, s: _RunState) -> Observation:
         t0 = time.perf_counter()
         try:
             obs = self.env.observe()
@@ -198,7 +199,7 @@ class Agent:
         s.capture_s = time.perf_counter() - t0
         return obs
 
-    def _step(self, s: "_RunState", record: StepRecord, observation: Observation) -> None:
+    def _step(self, s: _RunState, record: StepRecord, observation: Observation) -> None:
         from guiagent.models.history import Turn, build_messages
 
         screenshot = observation.screenshot
@@ -235,7 +236,7 @@ class Agent:
         self._check_stuck(s, record, screenshot)
         self._execute(s, record, actions, actions_model, screenshot, parsed)
 
-    def _ask(self, s: "_RunState", record: StepRecord, messages) -> Step:
+    def _ask(self, s: _RunState, record: StepRecord, messages) -> Step:
         """Call the model until an answer parses into at least one action, at most parse_tries times."""
         base = self.config.sampling or getattr(self.profile, "sampling", None) or Sampling()
         retry = replace(base, temperature=getattr(self.profile, "retry_temperature", 1.0))
@@ -271,7 +272,7 @@ class Agent:
         raise _Stop("parse_error", f"the model's answer did not parse in {self.config.parse_tries} "
                                    f"tries at step {record.index}: {last_error}")
 
-    def _check_stuck(self, s: "_RunState", record: StepRecord, screenshot: Image.Image) -> None:
+    def _check_stuck(self, s: _RunState, record: StepRecord, screenshot: Image.Image) -> None:
         k = self.config.stuck_after
         if k == 0 or all(a["type"] == "wait" for a in record.actions):
             s.repeats = []
@@ -286,7 +287,7 @@ class Agent:
             raise _Stop("stuck", f"the model proposed the same action {k} times in a row on an unchanged screen "
                                  f"(step {record.index}: {record.actions[0]})")
 
-    def _execute(self, s: "_RunState", record: StepRecord, actions: list, actions_model: list,
+    def _execute(self, s: _RunState, record: StepRecord, actions: list, actions_model: list,
                  screenshot: Image.Image, parsed: Step) -> None:
         cfg = self.config
         changed = False
@@ -342,7 +343,7 @@ class Agent:
         if changed:
             self._settle(s, record)
 
-    def _call_user(self, s: "_RunState", record: StepRecord, action: t.CallUser) -> None:
+    def _call_user(self, s: _RunState, record: StepRecord, action: t.CallUser) -> None:
         question = action.content
         answer = None
         if s.call_user_answers < self.config.max_call_user:
@@ -359,7 +360,7 @@ class Agent:
         s.model_instruction += f"\n(Your question: {question or ''} The user answered: {answer})"
         record.errors.append(f"call_user answered: {answer}")
 
-    def _settle(self, s: "_RunState", record: StepRecord) -> None:
+    def _settle(self, s: _RunState, record: StepRecord) -> None:
         t0 = time.perf_counter()
         try:
             last = settle(self.env, self.config, self._time_left(s))
@@ -371,16 +372,16 @@ class Agent:
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def _time_left(self, s: "_RunState") -> float:
+    def _time_left(self, s: _RunState) -> float:
         if self.config.timeout_s is None:
             return float("inf")
         return max(0.0, self.config.timeout_s - (time.monotonic() - s.started))
 
-    def _check_time(self, s: "_RunState", where: str) -> None:
+    def _check_time(self, s: _RunState, where: str) -> None:
         if self.config.timeout_s is not None and self._time_left(s) <= 0:
             raise _Stop("timeout", f"the run took longer than {self.config.timeout_s:g} s ({where})")
 
-    def _finish_step(self, s: "_RunState", record: StepRecord) -> None:
+    def _finish_step(self, s: _RunState, record: StepRecord) -> None:
         record.ended = time.time()
         s.records.append(record)
         if s.writer is not None:
@@ -388,7 +389,7 @@ class Agent:
         for hook in self.hooks:
             hook.on_step_end(record)
 
-    def _end(self, s: "_RunState", meta: dict[str, Any], stop: _Stop) -> RunResult:
+    def _end(self, s: _RunState, meta: dict[str, Any], stop: _Stop) -> RunResult:
         evaluation = None
         if s.evaluate is not None and stop.outcome not in ("error", "interrupted"):
             try:

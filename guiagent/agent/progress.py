@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -110,7 +111,7 @@ class TerminalUser(Hooks):
         self.console = console or Console(stderr=True, highlight=False)
 
     def on_call_user(self, step: int, question: str | None) -> str | None:
-        self.console.print(f"[bold magenta]The model asks for you[/]" + (f": {escape(question)}" if question else ""))
+        self.console.print("[bold magenta]The model asks for you[/]" + (f": {escape(question)}" if question else ""))
         self.console.print("  your answer (empty to stop the run): ", end="")
         line = self.stream_in.readline()
         return line.strip() or None

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from PIL import Image, ImageChops
 
@@ -41,7 +41,7 @@ class ReplayModel:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_run(cls, path: str | os.PathLike | Run) -> "ReplayModel":
+    def from_run(cls, path: str | os.PathLike | Run) -> ReplayModel:
         run = path if isinstance(path, Run) else load_run(path)
         responses: list[str] = []
         for step in run.steps:

@@ -27,9 +27,10 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from PIL import Image
 
@@ -93,7 +94,7 @@ class StepRecord:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "StepRecord":
+    def from_json(cls, data: dict[str, Any]) -> StepRecord:
         data = dict(data)
         data["screenshot_size"] = tuple(data.get("screenshot_size") or (0, 0))
         data["attempts"] = [Attempt(**a) for a in data.get("attempts") or []]
@@ -165,14 +166,14 @@ class TrajectoryWriter:
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
         self._error: BaseException | None = None
         self._closed = False
-        self._lines = open(self.run_dir / TRAJECTORY_FILE, "ab")
+        self._lines = open(self.run_dir / TRAJECTORY_FILE, "ab")  # noqa: SIM115 - open for the writer's lifetime
         self._thread = threading.Thread(target=self._work, name=f"trajectory-writer:{self.run_dir.name}",
                                         daemon=True)
         self._thread.start()
 
     @classmethod
     def create(cls, parent: str | os.PathLike, meta: dict[str, Any], *, name: str | None = None,
-               **options: Any) -> "TrajectoryWriter":
+               **options: Any) -> TrajectoryWriter:
         """Make a new run folder under ``parent`` (created if needed) holding ``meta.json``; return its writer.
 
         The folder is named ``name`` or ``YYYYmmdd-HHMMSS-<slug of task or instruction>``, with ``-2``, ``-3``...

@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from guiagent.errors import ConfigError
 from guiagent.agent.trajectory import TrajectoryError
+from guiagent.errors import ConfigError
 
 
 def register(subparsers: Any) -> None:
