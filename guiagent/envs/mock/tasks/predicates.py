@@ -128,6 +128,17 @@ def text_matcher(spec: Any, where: str) -> Callable[[Any], tuple[bool, str]]:
     return match
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """JSON equality that keeps true/false apart from 1/0 (Python's ``True == 1`` would not)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    return a == b
+
+
 def value_matcher(spec: Mapping[str, Any], where: str) -> Callable[[Any], tuple[bool, str]]:
     """``equals`` (any JSON value), ``min`` / ``max`` (numbers), ``one_of`` (list) or a text matcher's keys."""
     if set(spec) & (MATCHER_KEYS - {"equals", "one_of"}):
@@ -139,9 +150,9 @@ def value_matcher(spec: Mapping[str, Any], where: str) -> Callable[[Any], tuple[
             raise ConfigError(f"{where}: {key} must be a number, got {spec[key]!r}")
 
     def match(value: Any) -> tuple[bool, str]:
-        if "equals" in spec and value != spec["equals"]:
+        if "equals" in spec and not same_value(value, spec["equals"]):
             return False, f"is {_short(value)}, expected {_short(spec['equals'])}"
-        if "one_of" in spec and value not in spec["one_of"]:
+        if "one_of" in spec and not any(same_value(value, v) for v in spec["one_of"]):
             return False, f"is {_short(value)}, expected one of {spec['one_of']}"
         if "min" in spec or "max" in spec:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
