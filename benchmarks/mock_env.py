@@ -3,7 +3,8 @@
     python benchmarks/mock_env.py [--steps 3000] [--no-miniwob]
 
 Measures 1280x800 and 1920x1080 (scale 1) and 1280x800 at scale 2, single process. Each step is one
-``execute`` of a typed action followed by ``observe()`` (a new PIL image). The loop works in a mail compose window:
+``execute`` of a typed action followed by ``observe()`` (a new PIL image). Figures are the best of three rounds,
+by wall clock and by process CPU time (the latter is steadier on a shared machine). The loop works in a mail compose window:
 click a field, select all, type, click the body, type, ... When the ``miniwob`` package and Debian's chromium +
 chromium-driver are installed, the same run also drives MiniWoB++'s click-button task through its gymnasium API
 (headless Chromium, a screenshot per step) and prints the ratio.
@@ -19,7 +20,7 @@ import time
 
 
 def mock_steps(width: int, height: int, scale: float, steps: int) -> tuple[float, dict]:
-    from guiagent.actions.types import Click, Hotkey, Point, Space, Type
+    from guiagent.actions.types import Click, Hotkey, Point, Press, Space, Type
     from guiagent.envs.mock import MockDesktop
 
     desk = MockDesktop(width, height, scale=scale, initial_state={"open": [{"app": "mail", "compose": {}}]})
@@ -32,20 +33,27 @@ def mock_steps(width: int, height: int, scale: float, steps: int) -> tuple[float
     to, subject, body, cc = at("text_field", "To"), at("text_field", "Subject"), at("text_area", "Body"), \
         at("text_field", "Cc")
     cycle = [Click(to), Hotkey(("ctrl", "a")), Type("bob@example.com"), Click(subject), Hotkey(("ctrl", "a")),
-             Type("Quarterly numbers"), Click(body), Type("Hello Bob, here are the numbers. "), Click(cc),
-             Type("x"), Hotkey(("ctrl", "a")), Click(body)]
+             Type("Quarterly numbers"), Click(body), Hotkey(("ctrl", "a")), Type("Hello Bob,\nhere are the numbers."),
+             Click(cc), Type("x"), Hotkey(("ctrl", "a")), Press("backspace"), Click(body)]
     desk.observe()
     # warm-up (font caches)
     for a in cycle * 2:
         desk.execute(a)
         desk.observe()
-    t0 = time.perf_counter()
-    for i in range(steps):
-        desk.execute(cycle[i % len(cycle)])
-        shot = desk.observe().screenshot
-    dt = time.perf_counter() - t0
+    # best of three rounds: the machine is shared, so the fastest round is the least disturbed one
+    best_wall = best_cpu = 0.0
+    per_round = max(1, steps // 3)
+    for r in range(3):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(per_round):
+            desk.execute(cycle[(r * per_round + i) % len(cycle)])
+            shot = desk.observe().screenshot
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        best_wall = max(best_wall, per_round / wall)
+        best_cpu = max(best_cpu, per_round / max(cpu, 1e-9))
     assert shot.size == desk.display.size_px
-    return steps / dt, {"partial": desk.compositor.partial_repaints, "full": desk.compositor.full_repaints}
+    return best_wall, {"cpu": best_cpu, "partial": desk.compositor.partial_repaints,
+                       "full": desk.compositor.full_repaints, "recycled": desk.compositor.recycled}
 
 
 def miniwob_steps(steps: int) -> float | str:
@@ -111,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     for w, h, s in ((1280, 800, 1.0), (1920, 1080, 1.0), (1280, 800, 2.0)):
         rate, info = mock_steps(w, h, s, args.steps)
         results[(w, h, s)] = rate
-        print(f"mock desktop {w}x{h} scale {s:g}: {rate:8.0f} steps/s  "
-              f"({info['partial']} partial / {info['full']} full repaints)")
+        print(f"mock desktop {w}x{h} scale {s:g}: {rate:7.0f} steps/s wall clock, {info['cpu']:7.0f} per CPU "
+              f"second  ({info['partial']} partial / {info['full']} full repaints, {info['recycled']} screenshot "
+              "buffers recycled)")
     target = results[(1280, 800, 1.0)]
     print(f"target >= 1200 steps/s at 1280x800: {'met' if target >= 1200 else 'NOT met'}")
     if not args.no_miniwob:

@@ -105,15 +105,20 @@ class Painter:
             x0, y0 = self.X(x) - pad, self.Y(y)
             self.image.paste(color, (x0, y0, x0 + m.width, y0 + m.height), m)
             return
+        # chunk k starts at the sum of the widths of chunks 0..k-1, which is exactly measure(s[:32k])
         width = self.image.width
-        for start, part in textmod.chunks(s):
-            px = self.X(x + (textmod.measure(s[:start], style) if start else 0.0))
+        offset = 0.0
+        y0 = self.Y(y)
+        for start in range(0, len(s), textmod.CHUNK):
+            part = s[start:start + textmod.CHUNK]
+            px = self.X(x + offset)
             if px > width:
                 break
-            m, pad = textmod.mask(part, style.kind, size_px)
-            x0, y0 = px - pad, self.Y(y)
-            if x0 + m.width < 0:
+            offset += textmod.measure(part, style)
+            if self.X(x + offset) + 4 < 0:
                 continue
+            m, pad = textmod.mask(part, style.kind, size_px)
+            x0 = px - pad
             self.image.paste(color, (x0, y0, x0 + m.width, y0 + m.height), m)
 
     def text_in(self, x: float, y: float, w: float, h: float, s: str, style: TextStyle = TextStyle(),
@@ -197,6 +202,9 @@ class Compositor:
         self.damage = [self.screen]
 
     def _merged(self) -> list[Rect]:
+        """Coalesce damage: two rectangles merge when their union is not much larger than the two together
+        (so the four thin strips of a focus frame do not grow into the whole widget); overlap between the
+        rectangles that stay apart is simply painted twice."""
         rects = list(self.damage)
         changed = True
         while changed and len(rects) > 1:
@@ -204,14 +212,16 @@ class Compositor:
             out: list[Rect] = []
             for r in rects:
                 for i, o in enumerate(out):
-                    if r.intersects(o):
-                        out[i] = o.union(r)
-                        changed = True
-                        break
+                    u = o.union(r)
+                    if r.intersects(o) or (u.w * u.h) <= 1.25 * (o.w * o.h + r.w * r.h):
+                        if u.w * u.h <= 1.25 * (o.w * o.h + r.w * r.h) + 64:
+                            out[i] = u
+                            changed = True
+                            break
                 else:
                     out.append(r)
             rects = out
-        if len(rects) > 12:
+        if len(rects) > 24:
             u = rects[0]
             for r in rects[1:]:
                 u = u.union(r)

@@ -493,8 +493,11 @@ class TextArea(TextEdit):
             return
         lh = self.lh
         lines = self.lines()
-        first = max(0, int((self.scroll_y - PAD) // lh))
-        last = min(len(lines), int((self.scroll_y + h) // lh) + 1)
+        # only the lines inside the damaged area (the painter's clip) need drawing
+        top = max(0.0, sub.clip.y - sub.oy)
+        bottom = min(float(h), sub.clip.bottom - sub.oy)
+        first = max(0, int((self.scroll_y + top - PAD) // lh))
+        last = min(len(lines), int((self.scroll_y + bottom - PAD) // lh) + 1)
         g = self.gutter
         sel = self.selection if self.focused or self.readonly else None
         tl = textmod.line_height(self.style.size)
