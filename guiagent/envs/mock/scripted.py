@@ -268,11 +268,11 @@ class ScriptedModel:
         return node, None, point, aim
 
     def _restore_minimized(self, q: Query, tree: Any) -> Decision | None:
-        """When the target's window is minimized (its contents are not in the tree), restore it."""
-        if q.app is None and q.within is None and q.within_contains is None:
-            return None
+        """The target may sit in a minimized window (whose contents are not in the tree): restore the window that
+        matches the query's scope, or, without a scope, the front-most minimized one."""
+        scoped = q.app is not None or q.within is not None or q.within_contains is not None
         for c in tree.children:
-            if c.role in ("window", "dialog") and "minimized" in c.states and q._scope_ok(c):
+            if c.role in ("window", "dialog") and "minimized" in c.states and (not scoped or q._scope_ok(c)):
                 title = _app_title(c.extra.get("app"))
                 button = Query(role="button", name=title).find(_taskbar(tree)) if title else None
                 if button is not None:
