@@ -75,12 +75,13 @@ class InstantModel:
 
 
 def ms(values: list[float]) -> str:
+    """Mean and median in milliseconds (the median is the steadier figure on a shared machine)."""
     if not values:
-        return "      -"
-    return f"{statistics.mean(values) * 1000:7.2f}"
+        return "      -         -"
+    return f"{statistics.mean(values) * 1000:7.2f}   {statistics.median(values) * 1000:7.2f}"
 
 
-def run_ours(steps: int, size: tuple[int, int], image_format: str, family: str, out: Path):
+def run_ours(steps: int, size: tuple[int, int], image_format: str, family: str, out: Path, record: bool = True):
     from guiagent.agent.config import AgentConfig
     from guiagent.agent.loop import Agent
     from guiagent.envs.mock import MockDesktop
@@ -106,7 +107,7 @@ def run_ours(steps: int, size: tuple[int, int], image_format: str, family: str, 
     agent = Agent(env, model, profile, AgentConfig(max_steps=steps, stuck_after=0, wait_s=0.0))
     t0 = time.perf_counter()
     try:
-        result = agent.run("benchmark the loop", out_dir=out)
+        result = agent.run("benchmark the loop", out_dir=out if record else None)
     finally:
         ImageBudget.prepare = original_prepare
     wall = time.perf_counter() - t0
@@ -161,16 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--family", default="ui-tars-1.5")
     parser.add_argument("--image-format", choices=("png", "jpeg"), default="png")
+    parser.add_argument("--no-record", action="store_true",
+                        help="run the loop without writing a run folder (shows what the writer thread costs)")
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x"))
 
     with tempfile.TemporaryDirectory() as tmp:
         result, phases, step_wall, wall, texts = run_ours(args.steps, size, args.image_format, args.family,
-                                                          Path(tmp))
+                                                          Path(tmp), record=not args.no_record)
         n = len(result.steps)
         print(f"guiagent loop, {args.family}, mock desktop {size[0]}x{size[1]}, {n} steps "
               f"({result.outcome}), image format {args.image_format}")
-        print(f"{'phase':<10} {'mean ms':>8}")
+        print(f"{'phase':<10} {'mean ms':>8} {'median':>9}")
         total = 0.0
         for name in ("capture", "prepare", "encode", "parse", "execute", "record"):
             print(f"{name:<10} {ms(phases[name]):>8}")
@@ -180,14 +183,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'sum':<10} {total * 1000:8.2f}")
         image_work = statistics.mean(phases["resize"]) + statistics.mean(phases["encode"])
         print(f"{'non-image':<10} {(total - image_work) * 1000:8.2f}   (sum minus resize and encode)")
-        print(f"{'step':<10} {ms(step_wall):>8}   (median {statistics.median(step_wall) * 1000:.2f})")
+        print(f"{'step':<10} {ms(step_wall):>8}")
         per_step = wall / n
         print(f"{'per step':<10} {per_step * 1000:8.2f}   (whole run incl. writer flush and meta; target < 15 ms)")
 
+        if result.run_dir is None:
+            return 0  # --no-record: the reference needs the recorded screenshots
         ref = run_reference(result.run_dir, texts)
     ref_total = sum(statistics.mean(v) for v in ref.values())
     print()
-    print("reference (UI-TARS OSWorld agent pipeline on the same screenshots)")
+    print("reference (UI-TARS OSWorld agent pipeline on the same screenshots)      mean ms    median")
     for name, values in ref.items():
         print(f"{name:<15} {ms(values):>8}")
     print(f"{'per step':<15} {ref_total * 1000:8.2f}")
