@@ -124,3 +124,22 @@ def test_any_screen_size(size):
     assert d.observe().screenshot.size == size
     taskbar = d.find(role="taskbar")
     assert taskbar.bounds[1] + taskbar.bounds[3] == size[1]
+
+
+def test_drag_and_drop_feedback_leaves_no_trace():
+    d = MockDesktop(initial_state={"files": {"/home/user/Documents/a.txt": "x", "/home/user/Documents/Work/b": ""},
+                                   "open": [{"app": "files", "path": "/home/user/Documents"}]})
+    a = Point(*d.find(role="list_item", name="a.txt").center, Space.SCREEN)
+    w = Point(*d.find(role="list_item", name="Work").center, Space.SCREEN)
+    before = np.asarray(d.observe().screenshot)
+    d.execute(T.MouseDown(a))
+    d.execute(T.MoveTo(Point(a.x + 40, a.y + 30, Space.SCREEN)))
+    d.execute(T.MoveTo(w))
+    during = np.asarray(d.observe().screenshot)
+    ghost = during[int(w.y) + 12:int(w.y) + 30, int(w.x) + 16:int(w.x) + 60]
+    assert (ghost != before[int(w.y) + 12:int(w.y) + 30, int(w.x) + 16:int(w.x) + 60]).any()  # label follows
+    d.execute(T.MouseUp())
+    assert "/home/user/Documents/Work/a.txt" in d.state()["files"]
+    incremental = np.asarray(d.observe().screenshot)
+    d.compositor.invalidate_all()
+    assert np.array_equal(incremental, np.asarray(d.observe().screenshot))

@@ -194,6 +194,7 @@ class MockDesktop:
 
     # ================================================================== shell services used by widgets/apps
     def layers(self) -> list[Widget]:
+        """Top-level widgets that take input, bottom to top."""
         return [self.shell, *self.wm.visible_windows(), self.taskbar, *self.popups]
 
     def focus_widget(self) -> Widget | None:
@@ -225,8 +226,9 @@ class MockDesktop:
         self.open_popup(menu)
         return menu
 
-    def start_drag(self, source: Widget, payload: Any) -> None:
-        self.input.start_drag(source, payload)
+    def start_drag(self, source: Widget, payload: Any, label: str = "") -> None:
+        """Begin drag and drop from ``source``; ``label`` (if any) follows the pointer until release."""
+        self.input.start_drag(source, payload, label)
 
     def widget_removed(self, w: Widget) -> None:
         self.input.forget(w)
@@ -340,6 +342,8 @@ class MockDesktop:
 
     def _paint(self, p: Painter) -> None:
         layers = self.layers()
+        if self.input.ghost is not None:
+            layers.append(self.input.ghost)
         c = p.clip
         start = 0
         for i in range(len(layers) - 1, -1, -1):  # skip layers hidden under an opaque one

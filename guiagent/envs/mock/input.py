@@ -51,6 +51,7 @@ class Input:
         self.drag_payload: Any = None
         self.drag_source: Widget | None = None
         self.drop_target: Widget | None = None
+        self.ghost: DragGhost | None = None   # the label that follows the pointer during drag and drop
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -82,6 +83,7 @@ class Input:
             self.capture = None
         if inside(self.drag_source):
             self.drag_source = self.drag_payload = None
+            self._drop_ghost()
         if inside(self.drop_target):
             self.drop_target = None
 
@@ -119,6 +121,10 @@ class Input:
             self.capture.on_mouse_drag(self._event())
             if self.drag_payload is not None:
                 self._update_drop_target()
+                if self.ghost is not None:
+                    self.ghost.invalidate()
+                    self.ghost.x, self.ghost.y = int(x) + 14, int(y) + 10
+                    self.ghost.invalidate()
         self.update_hover()
 
     def _update_drop_target(self) -> None:
@@ -196,6 +202,7 @@ class Input:
             self._update_drop_target()
             target, payload = self.drop_target, self.drag_payload
             self.drag_payload = self.drag_source = self.drop_target = None
+            self._drop_ghost()
             if target is not None:
                 target.invalidate()
                 target.on_drop(payload)
@@ -215,8 +222,17 @@ class Input:
             w = w.parent
         self.update_hover()
 
-    def start_drag(self, source: Widget, payload: Any) -> None:
+    def start_drag(self, source: Widget, payload: Any, label: str = "") -> None:
         self.drag_source, self.drag_payload = source, payload
+        if label:
+            self.ghost = DragGhost(label, int(self.x) + 14, int(self.y) + 10)
+            self.ghost.desktop_ref = self.d
+            self.ghost.invalidate()
+
+    def _drop_ghost(self) -> None:
+        if self.ghost is not None:
+            self.ghost.invalidate()
+            self.ghost = None
 
     # ------------------------------------------------------------------ keyboard
     def key_down(self, key: str) -> None:
@@ -266,3 +282,21 @@ class Input:
             if w.enabled and w.on_text(s):
                 return
             w = w.parent
+
+
+class DragGhost(Widget):
+    """What is being dragged, drawn next to the pointer (painted above everything, never hit by the pointer,
+    not in the accessibility tree)."""
+
+    def __init__(self, label: str, x: int, y: int):
+        from guiagent.envs.mock import text as textmod
+        from guiagent.envs.mock.widgets.basic import REGULAR
+
+        w = int(min(260, textmod.measure(label, REGULAR) + 40))
+        super().__init__(label, (x, y, w, 26))
+
+    def paint(self, p) -> None:
+        pal = self.palette
+        p.rect(0, 0, self.w, self.h, fill=pal.selection, outline=pal.accent, radius=4)
+        p.icon(6, 5, "file", 16)
+        p.text_in(28, 0, self.w - 32, self.h, self.name, color=pal.text)

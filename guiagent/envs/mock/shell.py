@@ -80,7 +80,10 @@ class DesktopIcon(Widget):
 
     def paint(self, p: Painter) -> None:
         sel = self.shell.selected is self
-        if sel or self.hovered:
+        d = self.desktop
+        if d is not None and d.input.drop_target is self:
+            p.rect(2, 2, self.w - 4, self.h - 4, fill=(70, 110, 160), outline=(255, 255, 255), width=2, radius=6)
+        elif sel or self.hovered:
             p.rect(2, 2, self.w - 4, self.h - 4, fill=(70, 110, 160) if sel else (60, 95, 135), radius=6)
         p.icon((self.w - 40) / 2, 8, self.icon, 40)
         style = TextStyle("sans", theme.SMALL_FONT_SIZE + 1)

@@ -177,7 +177,7 @@ class ListRow(Widget):
             self._dragging = True
             d = self.desktop
             if d is not None:
-                d.start_drag(self, ("list_item", self.lv, self.item))
+                d.start_drag(self, ("list_item", self.lv, self.item), self.item.label)
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
         self._press = None
@@ -194,7 +194,10 @@ class ListRow(Widget):
     def paint(self, p: Painter) -> None:
         pal = self.palette
         lv = self.lv
-        if self.selected:
+        d = self.desktop
+        if d is not None and d.input.drop_target is self:
+            p.rect(0, 0, self.w, self.h, fill=pal.list_hover, outline=pal.accent, width=2)
+        elif self.selected:
             p.fill(0, 0, self.w, self.h, pal.selection if lv.focused else pal.selection_inactive)
         elif self.hovered:
             p.fill(0, 0, self.w, self.h, pal.list_hover)
