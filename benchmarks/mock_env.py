@@ -6,8 +6,9 @@ Measures 1280x800 and 1920x1080 (scale 1) and 1280x800 at scale 2, single proces
 ``execute`` of a typed action followed by ``observe()`` (a new PIL image). Figures are the best of three rounds,
 by wall clock and by process CPU time (the latter is steadier on a shared machine). The loop works in a mail
 compose window: click a field, select all, type, click the body, type, ... When the ``miniwob`` package and
-Debian's chromium + chromium-driver are installed (``pip install -e '.[bench]'``), the same run also drives MiniWoB++'s click-button task through its gymnasium API
-(headless Chromium, a screenshot per step) and prints the ratio.
+Debian's chromium + chromium-driver are installed (``pip install -e '.[bench]'``), the same run also drives
+MiniWoB++'s click-button task through its gymnasium API (headless Chromium, a screenshot per step) and prints the
+ratio.
 """
 
 from __future__ import annotations
