@@ -273,3 +273,20 @@ def test_evaluation_is_recorded_and_decides_success(tmp_path: Path):
     assert result.outcome == "success" and not result.success
     result, _, _ = run([finished()], evaluate=lambda: 1 / 0)
     assert not result.success and "ZeroDivisionError" in result.evaluation["error"]
+
+
+def test_a_recording_failure_stops_the_run_loudly(tmp_path: Path):
+    from guiagent.agent.trajectory import TrajectoryError
+
+    def block_step_1(meta):
+        (run_dir,) = tmp_path.iterdir()
+        (run_dir / "step_001.png.tmp").mkdir()  # writing step 1's screenshot fails, even as root
+
+    ended = []
+    hooks = CallbackHooks(on_run_start=block_step_1, on_run_end=lambda r: ended.append(r.outcome))
+    with pytest.raises(TrajectoryError, match="could not write the run folder"):
+        run(lambda n, _: click(150 + 10 * n, 100), hooks=[hooks], out_dir=tmp_path,
+            config=AgentConfig(max_steps=20))
+    assert ended == ["error"]
+    loaded = load_run(next(tmp_path.iterdir()))
+    assert [s.index for s in loaded.steps] == [0] and not loaded.finished

@@ -39,7 +39,7 @@ from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Step
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.hooks import ActionContext, Decision, Hooks, decide
-from guiagent.agent.trajectory import Attempt, StepRecord, TrajectoryWriter, screenshot_name
+from guiagent.agent.trajectory import Attempt, StepRecord, TrajectoryError, TrajectoryWriter, screenshot_name
 from guiagent.envs.base import Env, Observation
 from guiagent.errors import ActionError, EnvError, ModelError, ParseError
 from guiagent.models.base import Model, Sampling
@@ -137,8 +137,6 @@ class Agent:
         ``evaluate`` is called once at the end (unless the run crashed) to judge the end state, e.g. a mock task's
         check; it returns a mapping with at least ``success`` (bool), recorded as meta.json's ``evaluation``.
         """
-        from guiagent.models.history import Turn  # noqa: F401  (fail early if the history module is missing)
-
         display = self.env.display
         run_meta: dict[str, Any] = {
             "instruction": instruction,
@@ -402,10 +400,16 @@ class Agent:
         meta.update(fields, finished=True)
         result = RunResult(stop.outcome, stop.reason, stop.answer, s.records,
                            s.writer.run_dir if s.writer else None, meta, evaluation)
+        write_error = None
         if s.writer is not None:
-            s.writer.finish(**fields)
+            try:
+                s.writer.finish(**fields)
+            except TrajectoryError as e:  # still tell the hooks how the run ended, then say it was not recorded
+                write_error = e
         for hook in self.hooks:
             hook.on_run_end(result)
+        if write_error is not None:
+            raise write_error
         return result
 
 
@@ -415,6 +419,9 @@ class _RunState:
     writer: TrajectoryWriter | None
     started: float
     model_instruction: str = ""
+    #: every past step with its screenshot. All are kept for the whole run (not only the last max_images): a
+    #: screenshot released early may be recycled by the env (the mock desktop reuses unreferenced images) while
+    #: the history builder's prepared-image cache, keyed by identity, still maps it to the old picture.
     turns: list = field(default_factory=list)
     records: list[StepRecord] = field(default_factory=list)
     pending: Observation | None = None
