@@ -308,6 +308,7 @@ class MockDesktop:
         self.apps: dict[str, App] = {cls.app_id: cls(self) for cls in APP_CLASSES}
         self.shell = Shell(self)
         self.taskbar = Taskbar(self, [(a.app_id, a.title, a.icon) for a in self.apps.values()])
+        self._icons_version = None  # the new shell has no icons yet, whatever the old file system's version was
         self._sync_desktop_icons()
         for spec in init.get("open") or ():
             if isinstance(spec, str):
