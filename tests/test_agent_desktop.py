@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
+from agent_helpers import ScriptModel
 from desktop_apps.fixtures import start_xvfb, tk_app_factory, xauthority  # noqa: F401 (fixtures)
 from desktop_apps.xserver import Xvfb, wait_for
+
 from guiagent.actions.types import Point, Space
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.loop import Agent
@@ -17,8 +18,6 @@ from guiagent.agent.trajectory import load_run
 from guiagent.cli import main
 from guiagent.envs.desktop import DesktopEnv
 from guiagent.models.profiles import get_profile
-
-from agent_helpers import ScriptModel
 
 pytestmark = pytest.mark.timeout(120)
 PROFILE = get_profile("ui-tars-1.5")
