@@ -290,3 +290,18 @@ def test_a_recording_failure_stops_the_run_loudly(tmp_path: Path):
     assert ended == ["error"]
     loaded = load_run(next(tmp_path.iterdir()))
     assert [s.index for s in loaded.steps] == [0] and not loaded.finished
+
+
+def test_an_action_the_env_cannot_express_is_refused_not_fatal():
+    # open_app is a phone action: the board env raises EnvError, a desktop raises UnsupportedAction
+    from guiagent.errors import UnsupportedAction
+
+    class Desktopish(BoardEnv):
+        def execute(self, action):
+            if isinstance(action, t.OpenApp):
+                raise UnsupportedAction("OpenApp is a phone action")
+            super().execute(action)
+
+    result, env, _ = run(["Action: open_app(app_name='Mail')", click(300, 100), finished()], env=Desktopish())
+    assert result.success and result.steps[0].status == ["error"]
+    assert "phone action" in result.steps[0].errors[0] and len(env.executed) == 1

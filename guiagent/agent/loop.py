@@ -14,10 +14,10 @@ Every way off the happy path ends the run with an outcome and a reason in words,
     interrupted   KeyboardInterrupt (re-raised after recording)
     error         an unexpected exception (re-raised after recording)
 
-Environment errors for one action (EnvError: point off screen, window gone) do not crash the run: the action is
-marked ``error`` in its step, the rest of that step is not run, and the next step shows the model the unchanged
-screen. The family prompts have no slot for tool errors, so nothing else is fed back; ``max_env_errors`` such steps
-in a row end the run. Interactions happen in one thread; screenshots are written by the trajectory writer thread.
+Environment errors for one action (EnvError: point off screen, window gone; UnsupportedAction: a phone action on
+the desktop, a key this machine cannot send) do not crash the run: the action is marked ``error`` in its step, the
+rest of that step is not run, and the next step shows the model the unchanged screen. The family prompts have no
+slot for tool errors, so nothing else is fed back; ``max_env_errors`` such steps in a row end the run. Interactions happen in one thread; screenshots are written by the trajectory writer thread.
 """
 
 from __future__ import annotations
@@ -323,7 +323,7 @@ class Agent:
             t0 = time.perf_counter()
             try:
                 self.env.execute(action)
-            except EnvError as e:
+            except (EnvError, ActionError) as e:  # refused (off screen, unsupported here): recorded, run goes on
                 record.status[pos] = "error"
                 record.errors.append(f"env: {e}")
                 env_error = True

@@ -25,7 +25,7 @@ from guiagent.actions import types as t
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.trajectory import Run, StepRecord, load_run
 from guiagent.envs.base import Env
-from guiagent.errors import EnvError, ModelError
+from guiagent.errors import ActionError, EnvError, ModelError
 from guiagent.models.base import Message, ModelResponse, Sampling
 
 
@@ -156,7 +156,7 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
             elif status == "executed":
                 try:
                     env.execute(action)
-                except EnvError as e:
+                except (EnvError, ActionError) as e:
                     report.errors.append(f"step {step.index + 1}: {e}")
                     report.steps_replayed += 1
                     return report
@@ -164,7 +164,7 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
             elif status == "error":
                 try:  # the recording saw the env refuse it; doing the same keeps the state identical
                     env.execute(action)
-                except EnvError:
+                except (EnvError, ActionError):
                     pass
                 break
         if ran and waits:
