@@ -45,6 +45,7 @@ def test_run_with_a_replayed_model_succeeds_and_records(mock_run: Path, tmp_path
     assert run.meta["model_spec"] == f"replay:{mock_run}" and run.meta["family"] == "ui-tars-1.5"
     assert [s.actions for s in run.steps] == [s.actions for s in load_run(mock_run).steps]
     assert (run_dir / "report.html").is_file()
+    assert capsys.readouterr().out.splitlines() == [f"run folder: {run_dir}", f"report:     {run_dir / 'report.html'}"]
 
 
 def test_run_exit_code_1_when_the_run_fails(mock_run: Path, tmp_path: Path):

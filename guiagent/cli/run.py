@@ -4,6 +4,7 @@
     guiagent run --env mock --task rename-file --model openai:http://localhost:8000/v1 --family ui-tars-1.5
     guiagent run "Open the settings" --env desktop --model openai:http://gpu:8000/v1 --confirm
 
+Progress goes to stderr; the run folder (and report) paths to stdout.
 Exit codes: 0 the task succeeded (the model said finished, and the mock task's check agrees), 1 it did not,
 2 usage error (bad option, unknown family / task / spec), 130 interrupted.
 """
@@ -184,7 +185,8 @@ def print_result(console: Console, result: RunResult, report: Path | None = None
         verdict = "passed" if result.evaluation.get("success") else "failed"
         reasons = "; ".join(result.evaluation.get("reasons") or []) or result.evaluation.get("error") or ""
         console.print(f"task check {verdict}" + (f": {escape(reasons)}" if reasons else ""))
+    # the paths go to stdout (even with --quiet), so scripts can pick them up
     if result.run_dir is not None:
-        console.print(f"run folder: {result.run_dir}")
+        print(f"run folder: {result.run_dir}")
     if report is not None:
-        console.print(f"report: {report}")
+        print(f"report:     {report}")
