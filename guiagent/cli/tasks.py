@@ -1,0 +1,64 @@
+"""``guiagent tasks``: list the mock desktop's task suite (a table, or JSON with ``--json``).
+
+    guiagent tasks
+    guiagent tasks --app mail --difficulty hard
+    guiagent tasks --tag drag --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from guiagent.errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    from guiagent.envs.mock.tasks import APPS, DIFFICULTIES, TAGS
+
+    p = subparsers.add_parser(
+        "tasks", help="list the mock desktop's tasks (id, app, difficulty, instruction)",
+        description="List the mock desktop's task suite. Run one with `guiagent run --env mock --task ID ...` or "
+                    "`guiagent demo --task ID`; see its first screen with `guiagent screenshot --task ID`.")
+    p.add_argument("--app", choices=APPS, help="only tasks that use this app")
+    p.add_argument("--difficulty", choices=DIFFICULTIES, help="only tasks of this difficulty")
+    p.add_argument("--tag", choices=TAGS, metavar="TAG", help=f"only tasks that need this skill ({', '.join(TAGS)})")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from guiagent.envs.mock.tasks import load_suite
+
+    try:
+        tasks = load_suite()
+    except ConfigError as e:
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(e))}")
+        return 2
+    if args.app:
+        tasks = [t for t in tasks if args.app in t.apps]
+    if args.difficulty:
+        tasks = [t for t in tasks if t.difficulty == args.difficulty]
+    if args.tag:
+        tasks = [t for t in tasks if args.tag in t.tags]
+    if args.json:
+        json.dump([t.to_dict() for t in tasks], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    table = Table(title=f"Mock desktop tasks ({len(tasks)})", show_lines=False)
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("app", no_wrap=True)
+    table.add_column("difficulty", no_wrap=True)
+    table.add_column("instruction")
+    colour = {"easy": "green", "medium": "yellow", "hard": "red"}
+    for t in tasks:
+        app = t.app if len(t.apps) == 1 else "+".join(t.apps)
+        table.add_row(escape(t.id), app, f"[{colour[t.difficulty]}]{t.difficulty}[/]", escape(t.instruction))
+    Console().print(table)
+    return 0
