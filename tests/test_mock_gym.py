@@ -90,7 +90,7 @@ def test_typed_actions_in_every_space_and_a_parsed_step():
     zero = frame.to_model(desk.display.to_screenshot(T.Point(*desk.find(role="button", name="0").center,
                                                              T.Space.SCREEN)))
     env.step(T.Click(zero))
-    obs, reward, terminated, truncated, info = env.step(T.Step((T.Press("enter"),), raw=""))
+    _obs, reward, terminated, _truncated, info = env.step(T.Step((T.Press("enter"),), raw=""))
     assert desk.state()["apps"]["calculator"]["display"] == "42"
     assert reward == 1.0 and terminated and info["actions"] == [{"type": "press", "key": "enter"}]
 
@@ -99,7 +99,7 @@ def test_parse_errors_count_as_steps_and_truncate_at_the_limit():
     env = MockTaskEnv("calc-keyboard-multiply")  # max_steps 4
     env.reset(seed=0)
     for i in range(4):
-        obs, reward, terminated, truncated, info = env.step("I think I should click somewhere")
+        _obs, reward, terminated, truncated, info = env.step("I think I should click somewhere")
         assert "parse_error" in info and info["actions"] == [] and reward == 0.0 and not terminated
         assert truncated == (i == 3)
     with pytest.raises(EnvError, match="call reset"):
@@ -112,7 +112,7 @@ def test_parse_errors_count_as_steps_and_truncate_at_the_limit():
 def test_finished_without_success_terminates_with_no_reward():
     env = MockTaskEnv("calc-add")
     env.reset(seed=0)
-    obs, reward, terminated, truncated, info = env.step("Thought: done\nAction: finished(content='42')")
+    _obs, reward, terminated, truncated, info = env.step("Thought: done\nAction: finished(content='42')")
     assert terminated and not truncated and reward == 0.0
     assert info["answer"] == "42" and not info["success"]
     assert info["reasons"][0] == "failed: the calculator display is '0', expected '42'"

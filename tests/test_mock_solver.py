@@ -84,7 +84,7 @@ def test_calculator_tasks_survive_a_heavily_downscaled_model_image():
     assert frame.image_size[0] < 400
     for task in SUITE:
         if task.app in ("calculator", "settings"):
-            desk, texts, outcome = run_episode(task, profile=profile)
+            desk, texts, _outcome = run_episode(task, profile=profile)
             assert task.check(desk).success, (task.id, texts)
 
 
@@ -120,7 +120,7 @@ def test_ui_tars_15_text_uses_model_pixels_of_the_resized_image():
 ])
 def test_other_families_write_their_own_syntax(family, pattern):
     _, _, text = first_answer("calc-add", family)
-    if not re.fullmatch(pattern, text, re.S):
+    if not re.fullmatch(pattern, text, re.DOTALL):
         # The exact layout belongs to the grammar; what matters is that the family parses it to a click
         step = get_grammar(get_profile(family).grammar).parse(text)
         assert isinstance(step.actions[0], T.Click), text
@@ -176,7 +176,7 @@ def test_minimized_window_is_restored_from_the_taskbar():
     desk = MockDesktop(task=task, initial_state={"open": ["settings", "calculator"]})
     settings = next(w for w in desk.wm.windows if getattr(w.app, "app_id", "") == "settings")
     desk.wm.minimize(settings)
-    desk_, texts, outcome = None, [], None
+    texts = []
     model = ScriptedModel(desk, get_profile("ui-tars-1.5"))
     grammar, frame = get_grammar("ui-tars-1.5"), get_profile("ui-tars-1.5").frame(desk.display.size_px)
     for _ in range(6):
@@ -238,7 +238,7 @@ def test_checker_rejects_different_typed_values(task_id):
     task = get_task(task_id)
     plan = tuple(dataclasses.replace(s, args={**s.args, "text": "7" + s.args["text"]}) if s.kind == "type" else s
                  for s in task.solution)
-    desk, texts, outcome = run_episode(task, plan=plan)
+    desk, texts, _outcome = run_episode(task, plan=plan)
     result = task.check(desk)
     assert not result.success, f"{task_id} accepts mistyped values: {texts}"
 
@@ -275,3 +275,10 @@ def test_one_task_through_the_agent_loop(tmp_path):
     assert task.check(desk).success
     run = load_run(result.run_dir)
     assert len(run.steps) == len(result.steps) >= 10
+
+
+def test_without_a_task_the_model_asks_for_one():
+    desk = MockDesktop()
+    text = ScriptedModel(desk, get_profile("ui-tars-1.5")).complete([], Sampling()).text
+    action = get_grammar("ui-tars-1.5").parse(text).actions[0]
+    assert isinstance(action, T.CallUser) and "needs a mock desktop task" in action.content

@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from guiagent.envs.mock import MockDesktop
-from guiagent.envs.mock.tasks import (APPS, DIFFICULTIES, compile_predicate, get_task, load_suite, load_task_file,
-                                      parse_task, predicate_names)
+from guiagent.envs.mock.tasks import (
+    APPS,
+    DIFFICULTIES,
+    compile_predicate,
+    get_task,
+    load_suite,
+    load_task_file,
+    parse_task,
+    predicate_names,
+)
 from guiagent.errors import ConfigError
 
 SUITE = load_suite()
@@ -38,7 +46,7 @@ def test_suite_size_and_spread():
     by_app = Counter(t.app for t in SUITE)
     assert set(by_app) == set(APPS)
     assert min(by_app.values()) >= 5, by_app
-    assert set(t.difficulty for t in SUITE) == set(DIFFICULTIES)
+    assert {t.difficulty for t in SUITE} == set(DIFFICULTIES)
     multi = [t for t in SUITE if len(t.apps) > 1]
     assert len(multi) >= 4 and all("multi-app" in t.tags for t in multi)
 

@@ -23,7 +23,8 @@ holds the task id, the checker's verdict and reasons, the executed actions (JSON
 from __future__ import annotations
 
 import string
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import gymnasium
 import numpy as np
@@ -79,7 +80,7 @@ class MockTaskEnv(gymnasium.Env):
         render_mode: None or "rgb_array" (the current screenshot).
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, task: str | Task | None = None, *, tasks: Sequence[str] | None = None,
                  family: str = "ui-tars-1.5", width: int = 1280, height: int = 800, scale: float = 1.0,

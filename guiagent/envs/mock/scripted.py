@@ -21,8 +21,9 @@ A target hidden behind another window is first raised; one scrolled out of view 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from guiagent.actions import types as T
 from guiagent.actions.coords import Convention
@@ -117,9 +118,9 @@ class ScriptedModel:
     def decide(self) -> Decision:
         """The next action toward the goal, from the current screen."""
         self._sync()
-        plan = self.plan
-        tree = self.env.accessibility_tree()
         try:
+            plan = self.plan
+            tree = self.env.accessibility_tree()
             while True:
                 if self.index >= len(plan):
                     decision = Decision(T.Finished(None), "The task is complete.")
@@ -147,7 +148,7 @@ class ScriptedModel:
         a = step.args
         k = step.kind
         if k in ("click", "double_click", "right_click"):
-            node, prep, (x, y), aim = self._locate(a["target"], tree)
+            _node, prep, (x, y), aim = self._locate(a["target"], tree)
             if prep is not None:
                 return prep
             verb = {1: "click", 2: "double-click", 3: "triple-click"}[a["clicks"]]
@@ -163,7 +164,7 @@ class ScriptedModel:
         if k == "press":
             return Decision(T.Press(a["keys"][0]), step.thought or f"I press {a['keys'][0]}.")
         if k == "drag":
-            start, prep, p0, aim0 = self._locate(a["start"], tree)
+            _start, prep, p0, aim0 = self._locate(a["start"], tree)
             if prep is not None:
                 return prep
             end = a["end"].find(tree)
@@ -227,7 +228,7 @@ class ScriptedModel:
         x0, x1 = (track if track else (x + 10, x + w - 48))
         lo, hi = a["min"], a["max"]
         if self.tries == 0:
-            fx = lambda v: x0 + (x1 - x0) * (v - lo) / (hi - lo)  # noqa: E731
+            fx = lambda v: x0 + (x1 - x0) * (v - lo) / (hi - lo)
             start = T.Point(fx(current), y + h / 2, T.Space.SCREEN)
             end = T.Point(fx(want), y + h / 2, T.Space.SCREEN)
             aim = (x, y, w, h)
@@ -285,7 +286,7 @@ class ScriptedModel:
         for anc in reversed(ancestors):
             if anc.role in ("scroll_area", "list", "text_area") and "offscreen" not in anc.states:
                 ax, ay, aw, ah = anc.bounds
-                nx, ny, nw, nh = node.bounds
+                _nx, ny, _nw, nh = node.bounds
                 direction = "down" if ny + nh / 2 > ay + ah / 2 else "up"
                 point = T.Point(ax + aw / 2, ay + ah / 2, T.Space.SCREEN)
                 return Decision(T.Scroll(direction, point, 2), f"{q.describe().capitalize()} is out of view; I "
@@ -376,7 +377,7 @@ class ScriptedModel:
         margin = min(1.0, aw / 4, ah / 4)
         best: tuple[float, T.Point] | None = None
         bx, by = round(target.x / unit), round(target.y / unit)
-        for r in range(0, 4):
+        for r in range(4):
             for dx in range(-r, r + 1):
                 for dy in range(-r, r + 1):
                     if max(abs(dx), abs(dy)) != r:

@@ -10,9 +10,22 @@ reference solution.
 See ``suite.py`` for the file format, ``predicates.py`` for the checks and ``plan.py`` for solution steps.
 """
 
-from guiagent.envs.mock.tasks.predicates import PREDICATES, compile_predicate, predicate_names
-from guiagent.envs.mock.tasks.suite import (APPS, DIFFICULTIES, TAGS, CheckResult, Task, get_task, load_suite,
-                                            load_task_file, parse_task)
+from guiagent.envs.mock.tasks.predicates import (
+                                            PREDICATES,
+                                            compile_predicate,
+                                            predicate_names,
+)
+from guiagent.envs.mock.tasks.suite import (
+                                            APPS,
+                                            DIFFICULTIES,
+                                            TAGS,
+                                            CheckResult,
+                                            Task,
+                                            get_task,
+                                            load_suite,
+                                            load_task_file,
+                                            parse_task,
+)
 
 __all__ = ["APPS", "DIFFICULTIES", "PREDICATES", "TAGS", "CheckResult", "Task", "compile_predicate", "get_task",
            "load_suite", "load_task_file", "parse_task", "predicate_names"]

@@ -26,8 +26,9 @@ present), ``not_states``, ``within`` / ``within_contains`` (title of the enclosi
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from guiagent.actions.keys import canonical_key
 from guiagent.errors import ActionError, ConfigError

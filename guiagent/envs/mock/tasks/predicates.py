@@ -18,8 +18,9 @@ plus the flags ``trim`` (strip surrounding whitespace first) and ``ignore_case``
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from guiagent.errors import ConfigError
 

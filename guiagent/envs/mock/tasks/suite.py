@@ -22,14 +22,19 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from guiagent.envs.mock.tasks.plan import PlanStep, compile_plan
-from guiagent.envs.mock.tasks.predicates import Predicate, compile_predicate, expand_path
+from guiagent.envs.mock.tasks.predicates import (
+    Predicate,
+    compile_predicate,
+    expand_path,
+)
 from guiagent.errors import ConfigError
 
 APPS = ("files", "editor", "calculator", "settings", "mail", "webform")
