@@ -144,3 +144,21 @@ def test_render_returns_the_screenshot():
     frame = env.render()
     assert frame.shape == (900, 1200, 3) and np.array_equal(frame, obs["screenshot"])
     assert MockTaskEnv("calc-add").render() is None
+
+
+def test_one_scripted_model_follows_the_env_across_resets():
+    from guiagent.models.profiles import get_profile
+
+    env = MockTaskEnv(tasks=["calc-add", "settings-wifi-off", "files-drag-into-folder"])
+    model = ScriptedModel(env.desktop, get_profile("ui-tars-1.5"))
+    solved = []
+    for seed in range(4):
+        _, info = env.reset(seed=seed)
+        env.reset(seed=seed)  # a second reset before the model looks: still a fresh episode
+        for _ in range(env.task.max_steps):
+            _, reward, terminated, truncated, step_info = env.step(model.complete([], Sampling()).text)
+            if terminated or truncated:
+                break
+        assert reward == 1.0 and step_info["success"], (info["task"], step_info["reasons"])
+        solved.append(info["task"])
+    assert len(set(solved)) >= 2

@@ -68,7 +68,7 @@ class ScriptedModel:
         self.profile = profile
         self.grammar = get_grammar(profile.grammar)
         self._plan_override = tuple(plan) if plan is not None else None
-        self._episode: tuple[int, int] | None = None
+        self._episode: tuple[Any, Any] | None = None
         self._restart()
 
     # ------------------------------------------------------------------ Model protocol
@@ -97,8 +97,10 @@ class ScriptedModel:
 
     def _sync(self) -> None:
         """Notice a reset (new episode) and whether the last answer was carried out."""
-        episode = (id(getattr(self.env, "fs", None)), id(getattr(self.env, "task", None)))
-        if episode != self._episode:
+        # The desktop builds a new file system on every reset. Holding the objects themselves (not their ids,
+        # which a later object may reuse) makes the comparison exact.
+        episode = (getattr(self.env, "fs", None), getattr(self.env, "task", None))
+        if self._episode is None or episode[0] is not self._episode[0] or episode[1] is not self._episode[1]:
             self._episode = episode
             self._restart()
             return
