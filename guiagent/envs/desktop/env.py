@@ -28,11 +28,12 @@ from guiagent.envs.desktop.executor import PyAutoGuiExecutor, load_pyautogui
 from guiagent.envs.desktop.keymap import OsName, check_os, current_os
 from guiagent.envs.desktop.safety import DenyList, default_deny
 from guiagent.envs.desktop.text import (
-    ClipboardTyper, PyperclipClipboard, XClipboard, XdotoolTyper, paste_route, x11_focused_window_class,
+    ClipboardTyper, PyperclipClipboard, XClipboard, XKeysymTyper, paste_route,
+    x11_focused_window_class,
 )
 from guiagent.errors import ActionError, ConfigError, EnvError
 
-UNICODE_METHODS = ("auto", "xdotool", "clipboard")
+UNICODE_METHODS = ("auto", "keysym", "clipboard")
 
 
 class DesktopEnv:
@@ -52,8 +53,9 @@ class DesktopEnv:
         scroll_amount: wheel notches per Scroll whose amount is None.
         drag_duration: seconds the pointer takes to move from a drag's start to its end.
         type_interval: seconds between typed keys.
-        unicode_method: how non-ASCII text is typed: "xdotool" (X11), "clipboard" (paste, old clipboard
-            restored), or "auto" (xdotool if installed, else the clipboard).
+        unicode_method: how non-ASCII text is typed: "keysym" (X11: spare keycodes bound to the characters),
+            "clipboard" (paste, old clipboard restored), or "auto" (keysym on X11, the clipboard elsewhere).
+            See ``guiagent.envs.desktop.text``.
         paste_restore_delay: seconds between sending the paste shortcut and restoring the old clipboard.
         default_wait: seconds a Wait without a duration sleeps.
         allow_xwayland: drive XWayland in a Wayland session (only X11 apps are visible and reachable).
@@ -89,15 +91,13 @@ class DesktopEnv:
         environ = os.environ if environ is None else environ
 
         self.x_display: str | None = None
-        self.tools = preflight.Tools(None, None, None)
+        self.tools = preflight.Tools(None, None)
         if self.os_name == "linux" and (capture is None or gui is None):
             self.x_display = preflight.x_display_name(environ, x_display, allow_xwayland)
             preflight.check_xauthority(environ)
             preflight.check_x_connection(self.x_display)
             self.tools = preflight.Tools.find()
-            if unicode_method == "xdotool":
-                preflight.need_xdotool(self.tools)
-            elif unicode_method == "clipboard":
+            if unicode_method == "clipboard":
                 preflight.need_clipboard_tool(self.tools)
         elif self.os_name == "linux":
             self.x_display = x_display or environ.get("DISPLAY")
@@ -112,7 +112,7 @@ class DesktopEnv:
         self._monitor: Monitor = select_monitor(self._capture.monitors(), monitor)
         self._display: Display | None = None
         self._closed = False
-        self._typer: Callable[[str], None] | None = None
+        self._typer: Any = None  # an object with .type(text), created on first non-ASCII text
 
     # ------------------------------------------------------------ Env protocol
 
@@ -161,6 +161,8 @@ class DesktopEnv:
         self._closed = True
         try:
             self.executor.release_all()
+            if self._typer is not None and hasattr(self._typer, "close"):
+                self._typer.close()
         finally:
             self._capture.close()
 
@@ -218,26 +220,25 @@ class DesktopEnv:
     def _unicode_typer(self) -> Callable[[str], None]:
         if self._typer is None:
             self._typer = self._make_typer()
-        return self._typer
+        return self._typer.type
 
-    def _make_typer(self) -> Callable[[str], None]:
+    def _make_typer(self) -> Any:
         method = self.unicode_method
         if self.os_name == "linux":
             assert self.x_display is not None
-            if method == "xdotool" or (method == "auto" and self.tools.xdotool):
-                return XdotoolTyper(preflight.need_xdotool(self.tools), self.x_display).type
+            if method in ("auto", "keysym"):
+                return XKeysymTyper(self.x_display)
             tool = preflight.need_clipboard_tool(self.tools)
             x_display = self.x_display
-            typer = ClipboardTyper(lambda sel: XClipboard(tool, x_display, sel),
-                                   lambda: paste_route("linux", x11_focused_window_class(x_display)),
-                                   self._press_paste, self.paste_restore_delay)
-            return typer.type
-        if method == "xdotool":
-            raise ConfigError("unicode_method='xdotool' is X11 only; use 'clipboard' or 'auto'")
+            return ClipboardTyper(lambda sel: XClipboard(tool, x_display, sel),
+                                  lambda: paste_route("linux", x11_focused_window_class(x_display)),
+                                  self._press_paste, self.paste_restore_delay)
+        if method == "keysym":
+            raise ConfigError(f"unicode_method={method!r} is X11 only; use 'clipboard' or 'auto'")
         clipboard = PyperclipClipboard()
         os_name = self.os_name
         return ClipboardTyper(lambda sel: clipboard, lambda: paste_route(os_name), self._press_paste,
-                              self.paste_restore_delay).type
+                              self.paste_restore_delay)
 
     def _press_paste(self, keys: tuple[str, ...]) -> None:
         gui, names = self.executor.gui, [self.executor.key_name(k) for k in keys]

@@ -74,8 +74,7 @@ def load_pyautogui(os_name: OsName, x_display: str | None = None) -> Any:
 def _bind_x11(gui: Any, x_display: str) -> None:
     """Point pyautogui's X backend (a module-level Xlib connection and keycode table) at ``x_display``."""
     backend = gui.platformModule
-    current = backend._display.get_display_name()
-    if current != x_display:
+    if backend._display.get_display_name() != x_display or not _alive(backend._display):
         old = backend._display
         importlib.reload(backend)  # re-runs the module: new connection to $DISPLAY and a fresh keycode table
         with contextlib.suppress(Exception):
@@ -83,6 +82,15 @@ def _bind_x11(gui: Any, x_display: str) -> None:
     width, height = backend._size()
     # pyautogui computes its corner fail-safe points once, at import; recompute them for this screen.
     gui.FAILSAFE_POINTS[:] = [(0, 0), (0, height - 1), (width - 1, 0), (width - 1, height - 1)]
+
+
+def _alive(conn: Any) -> bool:
+    """Whether an Xlib connection still reaches its server (a display name can be reused by a new server)."""
+    try:
+        conn.get_input_focus()
+        return True
+    except Exception:  # python-xlib raises ConnectionClosedError, or a TypeError from its own error handling
+        return False
 
 
 def _xy(point: t.Point | None) -> tuple[int | None, int | None]:
@@ -238,7 +246,7 @@ class PyAutoGuiExecutor:
 
     def _type(self, a: t.Type) -> None:
         gui = self.gui
-        for key_typable, run in split_runs(a.text):
+        for key_typable, run in split_runs(a.text, gui.isValidKey):
             if key_typable:
                 gui.write(run, interval=self.type_interval)
             else:

@@ -76,30 +76,22 @@ def check_x_connection(name: str) -> None:
 
 @dataclass(frozen=True)
 class Tools:
-    """Which helper programs exist (X11 only): xdotool types any Unicode; xclip/xsel drive the clipboard."""
+    """Which clipboard programs exist (X11 only; the clipboard route of non-ASCII typing needs one)."""
 
-    xdotool: str | None
     xclip: str | None
     xsel: str | None
 
     @classmethod
     def find(cls) -> "Tools":
-        return cls(shutil.which("xdotool"), shutil.which("xclip"), shutil.which("xsel"))
+        return cls(shutil.which("xclip"), shutil.which("xsel"))
 
     @property
     def clipboard(self) -> str | None:
         return self.xclip or self.xsel
 
 
-def need_xdotool(tools: Tools) -> str:
-    if not tools.xdotool:
-        raise EnvError("typing non-ASCII text with unicode_method='xdotool' needs xdotool: apt install xdotool "
-                       "(or use unicode_method='clipboard' with xclip or xsel installed)")
-    return tools.xdotool
-
-
 def need_clipboard_tool(tools: Tools) -> str:
     if not tools.clipboard:
         raise EnvError("typing non-ASCII text through the clipboard needs xclip or xsel: apt install xclip "
-                       "(or install xdotool, which types Unicode directly)")
+                       "(or use the default, unicode_method='keysym', which needs no extra program)")
     return tools.clipboard

@@ -1,13 +1,18 @@
 """Typing text, including text pyautogui cannot type.
 
 pyautogui types by pressing keys of the current keyboard layout, so it handles printable ASCII, newline and tab
-and nothing else. Everything else (CJK, accents, emoji) goes one of two ways:
+(and only those it finds on the layout). Everything else (CJK, accents, emoji) goes one of these ways:
 
-xdotool (X11)   ``xdotool type`` binds each missing character to a spare keycode for the moment it is typed.
-                Works in every X11 window, terminals included, and leaves the clipboard alone.
+keysym (X11)    bind spare keycodes (ones the layout leaves empty) to the characters' keysyms, press them through
+                XTEST, and keep the bindings until they are needed for other characters or the env closes. Works
+                in every X11 window, terminals included, and leaves the clipboard alone. The default on X11.
+                (``xdotool type`` uses the same trick but rebinds the keycode right after each character; a busy
+                app that reads the keymap late then sees the next binding and drops or swaps characters, which
+                the tests caught under load, so guiagent does its own binding.)
 clipboard       put the text on the clipboard, send the paste shortcut, put the old clipboard back. The shortcut
                 depends on the focused window: ordinary apps paste with ctrl+v (cmd+v on macOS), most Linux
                 terminals with ctrl+shift+v, and xterm/urxvt paste the PRIMARY selection with shift+insert.
+                The default on macOS and Windows.
 
 The text is split into runs so ASCII still goes through ordinary key presses (which trigger autocomplete and key
 bindings the way a user's typing does) and only the other runs take the special route, in order.
@@ -41,11 +46,12 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def split_runs(text: str) -> list[tuple[bool, str]]:
-    """Split ``text`` into (key_typable, run) pieces in order; key_typable runs are printable ASCII, \\n and \\t."""
+def split_runs(text: str, can_press: Callable[[str], bool] = lambda ch: True) -> list[tuple[bool, str]]:
+    """Split ``text`` into (key_typable, run) pieces in order. Key-typable characters are printable ASCII, \\n and
+    \\t that ``can_press`` accepts (pyautogui has a key for them on this layout)."""
     runs: list[tuple[bool, str]] = []
     for ch in normalise_newlines(text):
-        ok = ch in _KEY_TYPABLE
+        ok = ch in _KEY_TYPABLE and can_press(ch)
         if runs and runs[-1][0] == ok:
             runs[-1] = (ok, runs[-1][1] + ch)
         else:
@@ -183,24 +189,6 @@ class PyperclipClipboard:
             raise EnvError(f"could not set the clipboard: {e}") from e
 
 
-class XdotoolTyper:
-    """Types any Unicode text on X11 with ``xdotool type`` (text passed as one argv element, never a shell)."""
-
-    def __init__(self, xdotool: str, x_display: str, delay_ms: int = 12):
-        self.xdotool, self.delay_ms = xdotool, max(1, int(delay_ms))
-        self._env = {**os.environ, "DISPLAY": x_display}
-
-    def type(self, text: str) -> None:
-        timeout = 10 + len(text) * self.delay_ms * 4 / 1000
-        argv = [self.xdotool, "type", "--delay", str(self.delay_ms), "--", text]
-        try:
-            done = subprocess.run(argv, env=self._env, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            raise EnvError(f"xdotool type did not finish within {timeout:.0f} s") from e
-        if done.returncode != 0:
-            raise EnvError(f"xdotool type failed: {done.stderr.decode(errors='replace').strip()}")
-
-
 class ClipboardTyper:
     """Pastes text: save the selection, set it, send the window's paste shortcut, wait, restore the old text."""
 
@@ -221,3 +209,102 @@ class ClipboardTyper:
             time.sleep(self.restore_delay)
         finally:
             clip.write(old if old is not None else "")
+
+
+def keysym_for(ch: str) -> int:
+    """The X keysym of one character: Latin-1 keysyms equal the code point; others are 0x01000000 + code point."""
+    cp = ord(ch)
+    if ch == "\n":
+        return 0xFF0D  # Return
+    if ch == "\t":
+        return 0xFF09  # Tab
+    if 0x20 <= cp <= 0x7E or 0xA0 <= cp <= 0xFF:
+        return cp
+    return 0x01000000 | cp
+
+
+class XKeysymTyper:
+    """Types any Unicode text on X11 through spare keycodes bound to the characters' keysyms.
+
+    Bindings live in a small least-recently-used table over the spare keycodes. A text with more distinct
+    characters than there are spare keycodes is typed in batches with ``settle`` seconds between them, so apps
+    have read the keymap for one batch before the next one rebinds the keycodes. ``close`` waits ``settle`` and
+    clears the bindings.
+    """
+
+    def __init__(self, x_display: str, delay: float = 0.004, settle: float = 0.25):
+        from Xlib import display as xdisplay
+
+        self.delay, self.settle = delay, settle
+        self._conn = xdisplay.Display(x_display)
+        lo, hi = self._conn.display.info.min_keycode, self._conn.display.info.max_keycode
+        mapping = self._conn.get_keyboard_mapping(lo, hi - lo + 1)
+        self._spare = [lo + i for i, syms in enumerate(mapping) if not any(syms)]
+        if not self._spare:
+            self._conn.close()
+            raise EnvError("the keyboard layout has no free keycode to type non-ASCII text with; use "
+                           "unicode_method='clipboard' (needs xclip or xsel)")
+        self._bound: dict[str, int] = {}   # char -> keycode, least recently used first
+
+    @property
+    def capacity(self) -> int:
+        return len(self._spare)
+
+    def type(self, text: str) -> None:
+        from Xlib import X
+        from Xlib.ext import xtest
+
+        chars = list(text)
+        start = 0
+        while start < len(chars):
+            batch: list[str] = []
+            distinct: set[str] = set()
+            for ch in chars[start:]:
+                if ch not in distinct and len(distinct) == self.capacity:
+                    break
+                distinct.add(ch)
+                batch.append(ch)
+            if start and any(ch not in self._bound for ch in distinct):
+                time.sleep(self.settle)  # apps finish reading the previous batch's bindings first
+            self._bind(distinct)
+            for ch in batch:
+                keycode = self._bound[ch]
+                xtest.fake_input(self._conn, X.KeyPress, keycode)
+                xtest.fake_input(self._conn, X.KeyRelease, keycode)
+                self._conn.sync()
+                if self.delay:
+                    time.sleep(self.delay)
+            start += len(batch)
+
+    def _bind(self, chars: set[str]) -> None:
+        for ch in chars:  # mark as recently used
+            if ch in self._bound:
+                self._bound[ch] = self._bound.pop(ch)
+        missing = [ch for ch in chars if ch not in self._bound]
+        if not missing:
+            return
+        free = [k for k in self._spare if k not in self._bound.values()]
+        for ch in missing:
+            if free:
+                keycode = free.pop()
+            else:
+                victim = next(c for c in self._bound if c not in chars)
+                keycode = self._bound.pop(victim)
+            self._bound[ch] = keycode
+            sym = keysym_for(ch)
+            self._conn.change_keyboard_mapping(keycode, [(sym, sym)])
+        self._conn.sync()
+
+    def close(self) -> None:
+        conn, self._conn = getattr(self, "_conn", None), None
+        if conn is None:
+            return
+        try:
+            if self._bound:
+                time.sleep(self.settle)
+                for keycode in self._bound.values():
+                    conn.change_keyboard_mapping(keycode, [(0, 0)])
+                conn.sync()
+                self._bound.clear()
+        finally:
+            conn.close()
