@@ -149,8 +149,8 @@ class PyAutoGuiExecutor:
         except gui.FailSafeException as e:
             raise FailSafeTriggered(
                 "pyautogui fail-safe: the pointer is in a corner of the screen, which stops the agent. Move it "
-                "away to go on; in a VM whose pointer starts in a corner, pass failsafe=False "
-                "(--no-failsafe).") from e
+                "away to go on; in a VM whose pointer starts in a corner, create the env with "
+                "DesktopEnv(failsafe=False).") from e
         finally:
             gui.PAUSE, gui.FAILSAFE = saved
 
