@@ -18,3 +18,8 @@ def stub_openai():
         yield stub
     finally:
         stub.stop()
+
+
+# ---------------------------------------------------------------- real desktop (Xvfb; tests/desktop_apps)
+
+from desktop_apps.fixtures import tk_app_factory, xauthority  # noqa: F401 (registers the fixtures)

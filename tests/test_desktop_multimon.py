@@ -9,14 +9,14 @@ comes back at twice the size (a Capture that upscales mss's image 2x), so the en
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from desktop_apps.fixtures import start_xvfb
+from desktop_apps.xserver import TkApp, Xvfb, require, wait_for
 from PIL import Image
 
-from desktop_apps.fixtures import start_xvfb, tk_app_factory, xauthority  # noqa: F401 (fixtures)
-from desktop_apps.xserver import TkApp, Xvfb, require, wait_for
 from guiagent.actions.coords import Convention, ModelFrame, smart_resize
 from guiagent.actions.types import Click, Point, Space
 from guiagent.envs.desktop import DesktopEnv, Monitor, MssCapture
@@ -30,7 +30,7 @@ B_OFFSET = (1280, 200)
 
 
 @pytest.fixture(scope="module")
-def xvfb(xauthority: str) -> Iterator[Xvfb]:  # noqa: F811
+def xvfb(xauthority: str) -> Iterator[Xvfb]:
     server = start_xvfb(2560, 1200)
     try:
         xrandr = require("xrandr")

@@ -11,12 +11,24 @@ from PIL import Image
 from guiagent.actions import types as t
 from guiagent.actions.types import Point, Space
 from guiagent.envs.base import Env
-from guiagent.envs.desktop import DeniedAction, DenyList, DesktopEnv, FailSafeTriggered, Monitor, default_deny
+from guiagent.envs.desktop import (
+    DeniedAction,
+    DenyList,
+    DesktopEnv,
+    FailSafeTriggered,
+    Monitor,
+    default_deny,
+)
 from guiagent.envs.desktop.capture import display_for, select_monitor
 from guiagent.envs.desktop.executor import PyAutoGuiExecutor
 from guiagent.envs.desktop.keymap import pyautogui_key
 from guiagent.envs.desktop.safety import parse_combo
-from guiagent.envs.desktop.text import ClipboardTyper, keysym_for, paste_route, split_runs
+from guiagent.envs.desktop.text import (
+    ClipboardTyper,
+    keysym_for,
+    paste_route,
+    split_runs,
+)
 from guiagent.errors import ActionError, ConfigError, EnvError, UnsupportedAction
 
 

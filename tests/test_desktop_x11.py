@@ -6,21 +6,31 @@ Xvfb, xdotool, xterm, xclip, xwininfo and ImageMagick are required (CI installs 
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
+from desktop_apps.fixtures import start_xvfb
+from desktop_apps.xserver import TkApp, Xvfb, require, wait_for
 from PIL import Image
 
-from desktop_apps.fixtures import start_xvfb, tk_app_factory, xauthority  # noqa: F401 (fixtures)
-from desktop_apps.xserver import TkApp, Xvfb, require, wait_for
 from guiagent.actions.keys import CANONICAL_KEYS
 from guiagent.actions.types import (
-    Click, Drag, Hotkey, KeyDown, KeyUp, MouseDown, MouseUp, MoveTo, Point, Press, Scroll, Space, Type,
+    Click,
+    Drag,
+    Hotkey,
+    KeyDown,
+    KeyUp,
+    MouseDown,
+    MouseUp,
+    MoveTo,
+    Point,
+    Press,
+    Scroll,
+    Space,
+    Type,
 )
 from guiagent.envs.base import Env
 from guiagent.envs.desktop import DeniedAction, DesktopEnv
@@ -36,7 +46,7 @@ LONG = "床前明月光，疑是地上霜。举头望明月，低头思故乡。
 
 
 @pytest.fixture(scope="module")
-def xvfb(xauthority: str) -> Iterator[Xvfb]:  # noqa: F811
+def xvfb(xauthority: str) -> Iterator[Xvfb]:
     server = start_xvfb(1920, 1080)
     yield server
     server.stop()
@@ -156,7 +166,7 @@ def test_scroll_directions_and_amount(xvfb: Xvfb, tk_app_factory) -> None:
         for direction in ("up", "down", "left", "right"):
             mark = app.mark()
             env.execute(Scroll(direction, p))
-            wheels = wait_for(lambda: len(app.since(mark, "wheel")) >= 2 and app.since(mark, "wheel"),
+            wheels = wait_for(lambda m=mark: len(app.since(m, "wheel")) >= 2 and app.since(m, "wheel"),
                               what=f"scroll {direction}")
             assert [w["dir"] for w in wheels] == [direction, direction]
             assert (wheels[0]["x"], wheels[0]["y"]) == (320, 200)
@@ -293,7 +303,7 @@ def test_every_linux_key_name_has_a_keycode(env: DesktopEnv) -> None:
     assert pyautogui_key("cmd", "linux") == "winleft"
 
 
-def test_unreachable_display_is_a_clear_error(xauthority: str, tmp_path: Path) -> None:  # noqa: F811
+def test_unreachable_display_is_a_clear_error(xauthority: str, tmp_path: Path) -> None:
     with pytest.raises(EnvError, match="cannot open X display ':4242'"):
         DesktopEnv(x_display=":4242")
     missing = tmp_path / "nope" / "Xauthority"

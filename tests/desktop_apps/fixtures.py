@@ -1,10 +1,10 @@
-"""pytest fixtures shared by the desktop test modules (imported by name into each module)."""
+"""pytest fixtures shared by the desktop test modules (registered for every test by tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

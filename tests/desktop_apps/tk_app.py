@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--title", default="guiagent-tk-test")
     args = ap.parse_args(argv)
 
-    log_file = open(args.log, "a", encoding="utf-8")
+    log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 (open for the life of the window)
 
     def log(**fields: object) -> None:
         log_file.write(json.dumps(fields, ensure_ascii=False) + "\n")

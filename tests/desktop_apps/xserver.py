@@ -14,8 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TK_APP = HERE / "tk_app.py"
@@ -37,7 +38,7 @@ class Xvfb:
         self.display = ""
         self._children: list[subprocess.Popen[Any]] = []
 
-    def start(self, timeout: float = 20.0) -> "Xvfb":
+    def start(self, timeout: float = 20.0) -> Xvfb:
         xvfb = require("Xvfb")
         read_fd, write_fd = os.pipe()
         argv = [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{self.width}x{self.height}x{self.depth}",
@@ -74,7 +75,7 @@ class Xvfb:
         return env
 
     def run(self, argv: Sequence[str], timeout: float = 20.0, check: bool = True) -> str:
-        done = subprocess.run(list(argv), env=self.env, capture_output=True, timeout=timeout)
+        done = subprocess.run(list(argv), env=self.env, capture_output=True, timeout=timeout, check=False)
         if check and done.returncode != 0:
             raise RuntimeError(f"{argv} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
         return done.stdout.decode("utf-8", errors="replace")
@@ -111,7 +112,7 @@ class Xvfb:
             _terminate(self.proc)
             self.proc = None
 
-    def __enter__(self) -> "Xvfb":
+    def __enter__(self) -> Xvfb:  # noqa: PYI034
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

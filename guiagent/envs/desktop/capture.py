@@ -17,15 +17,16 @@ every monitor, and "primary" is the one the OS marks primary (falling back to in
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, Union
+from typing import Any, Protocol
 
 from PIL import Image
 
 from guiagent.actions.coords import Display
 from guiagent.errors import ConfigError, EnvError
 
-MonitorSpec = Union[int, str]
+MonitorSpec = int | str
 
 
 @dataclass(frozen=True)

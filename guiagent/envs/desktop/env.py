@@ -16,19 +16,31 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from guiagent.actions import types as t
-from guiagent.actions.coords import Display, action_to_screen
+from guiagent.actions.coords import Display
 from guiagent.actions.types import Action, Point, Space, map_points, points_of
 from guiagent.envs.base import Observation
 from guiagent.envs.desktop import preflight
-from guiagent.envs.desktop.capture import Capture, Monitor, MonitorSpec, MssCapture, display_for, select_monitor
+from guiagent.envs.desktop.capture import (
+    Capture,
+    Monitor,
+    MonitorSpec,
+    MssCapture,
+    display_for,
+    select_monitor,
+)
 from guiagent.envs.desktop.executor import PyAutoGuiExecutor, load_pyautogui
 from guiagent.envs.desktop.keymap import OsName, check_os, current_os
 from guiagent.envs.desktop.safety import DenyList, default_deny
 from guiagent.envs.desktop.text import (
-    ClipboardTyper, PyperclipClipboard, XClipboard, XKeysymTyper, paste_route,
+    ClipboardTyper,
+    PyperclipClipboard,
+    XClipboard,
+    XKeysymTyper,
+    paste_route,
     x11_focused_window_class,
 )
 from guiagent.errors import ActionError, ConfigError, EnvError
@@ -166,7 +178,7 @@ class DesktopEnv:
         finally:
             self._capture.close()
 
-    def __enter__(self) -> "DesktopEnv":
+    def __enter__(self) -> DesktopEnv:  # noqa: PYI034 (typing.Self needs Python 3.11)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -195,7 +207,7 @@ class DesktopEnv:
         return map_points(screen, self._whole_point)
 
     def _whole_point(self, p: Point) -> Point:
-        m, d = self._monitor, self.display
+        d = self.display
         left, top = d.offset
         w, h = d.size_points
         x = min(max(round(p.x), math.ceil(left)), math.ceil(left + w) - 1)

@@ -20,7 +20,8 @@ import contextlib
 import importlib
 import os
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from guiagent.actions import types as t
 from guiagent.actions.types import Action
@@ -89,7 +90,7 @@ def _alive(conn: Any) -> bool:
     try:
         conn.get_input_focus()
         return True
-    except Exception:  # python-xlib raises ConnectionClosedError, or a TypeError from its own error handling
+    except Exception:  # noqa: BLE001 (python-xlib raises ConnectionClosedError, or TypeError from its own bug)
         return False
 
 

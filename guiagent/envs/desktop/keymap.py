@@ -9,7 +9,8 @@ one of those raises UnsupportedAction before any input is sent, instead of pyaut
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 from guiagent.actions.keys import canonical_key
 from guiagent.errors import ActionError, UnsupportedAction

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from guiagent.errors import EnvError
 
@@ -82,7 +82,7 @@ class Tools:
     xsel: str | None
 
     @classmethod
-    def find(cls) -> "Tools":
+    def find(cls) -> Tools:
         return cls(shutil.which("xclip"), shutil.which("xsel"))
 
     @property

@@ -22,7 +22,7 @@ show on an empty Windows desktop still asks before doing anything. Add it if you
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from guiagent.actions.keys import canonical_key
 from guiagent.envs.desktop.keymap import OsName, check_os

@@ -24,8 +24,9 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from guiagent.envs.desktop.keymap import OsName
 from guiagent.errors import EnvError
@@ -144,7 +145,7 @@ class XClipboard:
         if not self._xsel:
             argv += ["-t", "UTF8_STRING"]
         try:
-            done = subprocess.run(argv, env=self._env, capture_output=True, timeout=5)
+            done = subprocess.run(argv, env=self._env, capture_output=True, timeout=5, check=False)
         except subprocess.TimeoutExpired:
             return None
         if done.returncode != 0:
@@ -157,7 +158,7 @@ class XClipboard:
         with tempfile.TemporaryFile() as err:
             try:
                 done = subprocess.run(self._argv("in"), env=self._env, input=text.encode("utf-8"),
-                                      stdout=subprocess.DEVNULL, stderr=err, timeout=5)
+                                      stdout=subprocess.DEVNULL, stderr=err, timeout=5, check=False)
             except subprocess.TimeoutExpired as e:
                 raise EnvError(f"{self.tool} did not take the clipboard text within 5 s") from e
             if done.returncode != 0:
@@ -179,7 +180,7 @@ class PyperclipClipboard:
     def read(self) -> str | None:
         try:
             return self._p.paste()
-        except Exception:
+        except Exception:  # noqa: BLE001 (pyperclip raises its own and OS errors; unreadable means "nothing")
             return None
 
     def write(self, text: str) -> None:
