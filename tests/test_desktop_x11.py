@@ -309,3 +309,19 @@ def test_unreachable_display_is_a_clear_error(xauthority: str, tmp_path: Path) -
     missing = tmp_path / "nope" / "Xauthority"
     with pytest.raises(EnvError, match="touch .*nope/Xauthority"):
         DesktopEnv(environ={"DISPLAY": ":0", "XAUTHORITY": str(missing)})
+
+
+def test_ascii_is_exact_on_a_german_layout(xvfb: Xvfb, env: DesktopEnv, tk_app_factory) -> None:
+    # pyautogui alone types '/' as '7' and '@' as 'q' here (it shifts only what a US keyboard shifts)
+    setxkbmap = require("setxkbmap")
+    app: TkApp = tk_app_factory(xvfb)
+    xvfb.run([setxkbmap, "de"])
+    try:
+        env.observe()
+        env.execute(Click(shot_point(env, *app.center("entry"))))
+        text = "yz YZ a/b@c {[]} ~|\\ 1!2\"3# ö"
+        env.execute(Type(text))
+        wait_for(lambda: app.find("entry") and app.find("entry")[-1]["value"] == text, timeout=20,
+                 what=f"entry to hold {text!r} (last: {app.find('entry')[-1:]})")
+    finally:
+        xvfb.run([setxkbmap, "us"])

@@ -38,6 +38,7 @@ from guiagent.envs.desktop.safety import DenyList, default_deny
 from guiagent.envs.desktop.text import (
     ClipboardTyper,
     PyperclipClipboard,
+    X11LayoutCheck,
     XClipboard,
     XKeysymTyper,
     paste_route,
@@ -120,11 +121,12 @@ class DesktopEnv:
         self.executor = PyAutoGuiExecutor(
             gui, self.os_name, pause=pause, failsafe=failsafe, scroll_amount=scroll_amount,
             drag_duration=drag_duration, type_interval=type_interval, default_wait=default_wait,
-            unicode_typer=self._unicode_typer)
+            unicode_typer=self._unicode_typer, key_typable=self._key_typable)
         self._monitor: Monitor = select_monitor(self._capture.monitors(), monitor)
         self._display: Display | None = None
         self._closed = False
         self._typer: Any = None  # an object with .type(text), created on first non-ASCII text
+        self._layout: X11LayoutCheck | None = None
 
     # ------------------------------------------------------------ Env protocol
 
@@ -175,6 +177,8 @@ class DesktopEnv:
             self.executor.release_all()
             if self._typer is not None and hasattr(self._typer, "close"):
                 self._typer.close()
+            if self._layout is not None:
+                self._layout.close()
         finally:
             self._capture.close()
 
@@ -228,6 +232,15 @@ class DesktopEnv:
                     self.deny.check(held + [key], f"typing {ch!r} while {'+'.join(held)} is held")
 
     # ------------------------------------------------------------ non-ASCII text
+
+    def _key_typable(self) -> Callable[[str], bool]:
+        gui = self.executor.gui
+        if self.os_name != "linux" or not hasattr(getattr(gui, "platformModule", None), "keyboardMapping"):
+            return gui.isValidKey
+        if self._layout is None:
+            assert self.x_display is not None
+            self._layout = X11LayoutCheck(self.x_display, gui)
+        return self._layout.typable().__contains__
 
     def _unicode_typer(self) -> Callable[[str], None]:
         if self._typer is None:

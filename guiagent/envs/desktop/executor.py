@@ -105,12 +105,15 @@ class PyAutoGuiExecutor:
 
     def __init__(self, gui: Any, os_name: OsName, *, pause: float = 0.02, failsafe: bool = True,
                  scroll_amount: int = 5, drag_duration: float = 0.3, type_interval: float = 0.0,
-                 default_wait: float = 1.0, unicode_typer: Callable[[], Callable[[str], None]] | None = None):
+                 default_wait: float = 1.0, unicode_typer: Callable[[], Callable[[str], None]] | None = None,
+                 key_typable: Callable[[], Callable[[str], bool]] | None = None):
         self.gui, self.os_name = gui, os_name
         self.pause, self.failsafe = float(pause), bool(failsafe)
         self.scroll_amount, self.drag_duration = int(scroll_amount), float(drag_duration)
         self.type_interval, self.default_wait = float(type_interval), float(default_wait)
         self._unicode_typer = unicode_typer
+        # which characters go through pyautogui.write (asked per Type: the layout can change)
+        self._key_typable = key_typable or (lambda: self.gui.isValidKey)
         self.held_keys: list[str] = []      # canonical names held by KeyDown, in press order
         self.held_buttons: list[str] = []   # buttons held by MouseDown
 
@@ -247,7 +250,7 @@ class PyAutoGuiExecutor:
 
     def _type(self, a: t.Type) -> None:
         gui = self.gui
-        for key_typable, run in split_runs(a.text, gui.isValidKey):
+        for key_typable, run in split_runs(a.text, self._key_typable()):
             if key_typable:
                 gui.write(run, interval=self.type_interval)
             else:

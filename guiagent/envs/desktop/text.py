@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from guiagent.envs.desktop.keymap import OsName
 from guiagent.errors import EnvError
@@ -224,19 +224,59 @@ def keysym_for(ch: str) -> int:
     return 0x01000000 | cp
 
 
+class X11LayoutCheck:
+    """Which characters pyautogui really types on the current X keyboard layout.
+
+    pyautogui presses the first keycode that carries a character's keysym, adding shift only for the characters a
+    US keyboard shifts. On other layouts that types the wrong character ('/' is shift+7 on a German layout, '@' is
+    AltGr+q, AZERTY shifts its digits). A character counts as key-typable only if the key pyautogui would press,
+    with the shift state it would use, yields that character's keysym on the live keymap; the rest go through the
+    Unicode route.
+    """
+
+    def __init__(self, x_display: str, gui: Any):
+        from Xlib import display as xdisplay
+
+        self._conn = xdisplay.Display(x_display)
+        self._gui = gui
+
+    def typable(self) -> frozenset[str]:
+        info = self._conn.display.info
+        lo, hi = info.min_keycode, info.max_keycode
+        keymap = self._conn.get_keyboard_mapping(lo, hi - lo + 1)
+        table = self._gui.platformModule.keyboardMapping
+        ok = set()
+        for ch in _KEY_TYPABLE:
+            keycode = table.get(ch)
+            if not keycode or not lo <= keycode <= hi:
+                continue
+            column = 1 if self._gui.isShiftCharacter(ch) else 0
+            syms = keymap[keycode - lo]
+            if len(syms) > column and syms[column] == keysym_for(ch):
+                ok.add(ch)
+        return frozenset(ok)
+
+    def close(self) -> None:
+        conn, self._conn = getattr(self, "_conn", None), None
+        if conn is not None:
+            conn.close()
+
+
 class XKeysymTyper:
     """Types any Unicode text on X11 through spare keycodes bound to the characters' keysyms.
 
-    Bindings live in a small least-recently-used table over the spare keycodes. A text with more distinct
-    characters than there are spare keycodes is typed in batches with ``settle`` seconds between them, so apps
-    have read the keymap for one batch before the next one rebinds the keycodes. ``close`` waits ``settle`` and
-    clears the bindings.
+    Bindings live in a small least-recently-used table over the spare keycodes. After new bindings the typer waits
+    ``bind_settle`` seconds before pressing them: apps (their Xlib/XKB keymap cache) pick up a keymap change
+    asynchronously, and a key pressed too soon after it is dropped now and then (seen with Tk on a German XKB
+    layout). A text with more distinct characters than there are spare keycodes is typed in batches with
+    ``settle`` seconds between them, so apps have read the keymap for one batch before the next one rebinds the
+    keycodes. ``close`` waits ``settle`` and clears the bindings.
     """
 
-    def __init__(self, x_display: str, delay: float = 0.004, settle: float = 0.25):
+    def __init__(self, x_display: str, delay: float = 0.004, bind_settle: float = 0.1, settle: float = 0.25):
         from Xlib import display as xdisplay
 
-        self.delay, self.settle = delay, settle
+        self.delay, self.bind_settle, self.settle = delay, bind_settle, settle
         self._conn = xdisplay.Display(x_display)
         lo, hi = self._conn.display.info.min_keycode, self._conn.display.info.max_keycode
         mapping = self._conn.get_keyboard_mapping(lo, hi - lo + 1)
@@ -295,6 +335,7 @@ class XKeysymTyper:
             sym = keysym_for(ch)
             self._conn.change_keyboard_mapping(keycode, [(sym, sym)])
         self._conn.sync()
+        time.sleep(self.bind_settle)
 
     def close(self) -> None:
         conn, self._conn = getattr(self, "_conn", None), None
