@@ -143,3 +143,24 @@ def test_drag_and_drop_feedback_leaves_no_trace():
     incremental = np.asarray(d.observe().screenshot)
     d.compositor.invalidate_all()
     assert np.array_equal(incremental, np.asarray(d.observe().screenshot))
+
+
+def test_a_screenshot_remembered_by_a_weak_reference_is_never_recycled():
+    """The history builder caches prepared images by identity behind a weak reference: a recycled buffer would
+    hand the model an old picture."""
+    from guiagent.models.budget import ImageBudget
+    from guiagent.models.history import prepare_cached
+
+    budget = ImageBudget("smart_resize")
+    desk = MockDesktop()
+    first = desk.observe().screenshot
+    first_id = id(first)
+    prepare_cached(budget, first)
+    del first
+    icon = desk.find(role="icon")
+    desk.execute(Click(Point(*icon.center, Space.SCREEN), clicks=2))  # opens an app window: the screen changes
+    for _ in range(5):
+        shot = desk.observe().screenshot
+        expected = budget.prepare(shot)
+        assert np.array_equal(np.asarray(prepare_cached(budget, shot)), np.asarray(expected)), \
+            f"stale prepared image (recycled id {id(shot) == first_id})"

@@ -22,6 +22,7 @@ slot for tool errors, so nothing else is fed back; ``max_env_errors`` such steps
 
 from __future__ import annotations
 
+
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -229,6 +230,7 @@ class Agent:
         record.actions_model = [action_to_json(a) for a in actions_model]
         record.status = ["not_run"] * len(actions)
         s.turns.append(Turn(screenshot, parsed.raw, screenshot_ref=ref))
+        self._forget_old_screenshots(s)
         self._check_time(s, f"after the model answered step {record.index}")
 
         self._check_stuck(s, record, screenshot)
@@ -375,6 +377,12 @@ class Agent:
             return float("inf")
         return max(0.0, self.config.timeout_s - (time.monotonic() - s.started))
 
+    def _forget_old_screenshots(self, s: _RunState) -> None:
+        """Drop the screenshot of the step that just left the history window; its text stays."""
+        old = len(s.turns) - self.profile.history.max_images
+        if old >= 0 and s.turns[old].screenshot is not None:
+            s.turns[old] = replace(s.turns[old], screenshot=None)
+
     def _check_time(self, s: _RunState, where: str) -> None:
         if self.config.timeout_s is not None and self._time_left(s) <= 0:
             raise _Stop("timeout", f"the run took longer than {self.config.timeout_s:g} s ({where})")
@@ -419,9 +427,7 @@ class _RunState:
     writer: TrajectoryWriter | None
     started: float
     model_instruction: str = ""
-    #: every past step with its screenshot. All are kept for the whole run (not only the last max_images): a
-    #: screenshot released early may be recycled by the env (the mock desktop reuses unreferenced images) while
-    #: the history builder's prepared-image cache, keyed by identity, still maps it to the old picture.
+    #: every past step; only the steps whose screenshot can still be sent keep it (memory stays bounded)
     turns: list = field(default_factory=list)
     records: list[StepRecord] = field(default_factory=list)
     pending: Observation | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from collections import deque
 from typing import Callable, Iterable
 
@@ -261,13 +262,15 @@ class Compositor:
         earlier are kept in a small pool, and one that nobody references any more (CPython reference counts of
         the image and its pixel core show only the pool's own) is brought up to date by copying just the
         rectangles repainted since it was handed out. Callers cannot tell the difference: an image they still
-        hold is never touched.
+        hold, or hold a weak reference to, is never touched.
         """
         if self._RECYCLE:
             for entry in self._pool:
                 img = entry[0]
-                # references: the pool entry, ``img`` and getrefcount's argument (3); the core: img._im + arg
-                if sys.getrefcount(img) <= 3 and sys.getrefcount(img.im) <= 2:
+                # references: the pool entry, ``img`` and getrefcount's argument (3); the core: img._im + arg.
+                # A weak reference means someone (a cache keyed by identity) still remembers this picture, so
+                # it must never change under them either.
+                if sys.getrefcount(img) <= 3 and sys.getrefcount(img.im) <= 2 and not weakref.getweakrefcount(img):
                     self._refresh(img, entry[1])
                     entry[1] = self.frame
                     self._pool.remove(entry)
