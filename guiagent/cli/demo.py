@@ -19,6 +19,8 @@ from guiagent.agent.progress import RichProgress
 from guiagent.errors import ConfigError
 
 DEFAULT_FAMILY = "ui-tars-1.5"
+#: A multi-app task (copy a note into an email and send it): it shows clicks, selection, the clipboard and typing.
+DEMO_TASK = "note-to-email"
 
 
 def register(subparsers: Any) -> None:
@@ -26,18 +28,13 @@ def register(subparsers: Any) -> None:
         "demo", help="solve a mock desktop task with the scripted model; write the run and its HTML report",
         description="Run one mock desktop task end to end with the built-in scripted model (it writes real model "
                     "text in the chosen family's format), record the run and write its HTML report.")
-    p.add_argument("--task", metavar="ID", help="mock task (default: the first of the suite)")
+    p.add_argument("--task", metavar="ID", help=f"mock task (default {DEMO_TASK}; `guiagent tasks` lists them)")
     p.add_argument("--family", default=DEFAULT_FAMILY, metavar="F",
                    help=f"format the scripted model writes (default {DEFAULT_FAMILY})")
     p.add_argument("--out", default="runs", metavar="DIR", help="parent folder of the run folder (default ./runs)")
     p.add_argument("--quiet", action="store_true", help="only print the paths")
     p.set_defaults(func=main)
 
-
-def default_task_id() -> str:
-    from guiagent.envs.mock.tasks import load_suite
-
-    return load_suite()[0].id
 
 
 def main(args: argparse.Namespace) -> int:
@@ -46,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     try:
-        task_id = args.task or default_task_id()
+        task_id = args.task or DEMO_TASK
         task = get_mock_task(task_id)
         env = make_env("mock", task=task_id)
         loaded = load_model("scripted", family=args.family, env=env)
