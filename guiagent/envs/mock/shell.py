@@ -12,7 +12,7 @@ from guiagent.envs.mock import text as textmod
 from guiagent.envs.mock import theme
 from guiagent.envs.mock.render import Painter
 from guiagent.envs.mock.text import TextStyle
-from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Widget
+from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Pressable, Widget
 from guiagent.envs.mock.widgets.basic import BOLD, REGULAR, SMALL
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,10 +167,7 @@ class Shell(Widget):
                              pal.wallpaper_bottom))
 
 
-class TaskbarButton(Widget):
-    role = "button"
-    hover_effect = True
-
+class TaskbarButton(Pressable):
     def __init__(self, app_id: str, label: str, icon: str, rect):
         super().__init__(label, rect)
         self.app_id = app_id
@@ -180,16 +177,8 @@ class TaskbarButton(Widget):
     def bar(self) -> "Taskbar":
         return self.parent  # type: ignore[return-value]
 
-    def on_mouse_down(self, ev: MouseEvent) -> bool:
-        if ev.button == "left":
-            self.pressed = True
-            self.invalidate()
-        return True
-
-    def on_mouse_up(self, ev: MouseEvent) -> None:
-        self.pressed = False
-        self.invalidate()
-        if self.contains_screen(ev.x, ev.y) and self.desktop is not None:
+    def activate(self) -> None:
+        if self.desktop is not None:
             self.desktop.taskbar_activate(self.app_id)
 
     def paint(self, p: Painter) -> None:

@@ -13,7 +13,7 @@ from guiagent.envs.mock import theme
 from guiagent.envs.mock.geometry import Rect
 from guiagent.envs.mock.render import Painter
 from guiagent.envs.mock.text import TextStyle
-from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Widget
+from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Pressable, Widget
 
 if TYPE_CHECKING:  # pragma: no cover
     from guiagent.envs.mock.desktop import MockDesktop
@@ -21,10 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TITLE_STYLE = TextStyle("bold", theme.TITLE_FONT_SIZE)
 
 
-class TitleButton(Widget):
-    role = "button"
-    hover_effect = True
-
+class TitleButton(Pressable):
     def __init__(self, kind: str, rect):
         super().__init__({"close": "Close", "min": "Minimize", "max": "Maximize"}[kind], rect)
         self.kind = kind
@@ -33,17 +30,7 @@ class TitleButton(Widget):
     def win(self) -> "Window":
         return self.parent  # type: ignore[return-value]
 
-    def on_mouse_down(self, ev: MouseEvent) -> bool:
-        if ev.button == "left":
-            self.pressed = True
-            self.invalidate()
-        return True
-
-    def on_mouse_up(self, ev: MouseEvent) -> None:
-        self.pressed = False
-        self.invalidate()
-        if not self.contains_screen(ev.x, ev.y):
-            return
+    def activate(self) -> None:
         wm = self.win.wm
         if wm is None:
             return

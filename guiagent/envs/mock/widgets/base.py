@@ -294,6 +294,32 @@ class Widget:
         return [c for c in self.children if c.visible]
 
 
+
+class Pressable(Widget):
+    """A widget that acts when the left button goes down on it and comes back up over it, like a real push
+    button: releasing elsewhere cancels. Buttons, title-bar buttons and taskbar buttons share this."""
+
+    role = "button"
+    hover_effect = True
+
+    def activate(self) -> None:
+        raise NotImplementedError
+
+    def on_mouse_down(self, ev: MouseEvent) -> bool:
+        if ev.button != "left" or not self.enabled:
+            return ev.button == "left"
+        self.pressed = True
+        self.invalidate()
+        return True
+
+    def on_mouse_up(self, ev: MouseEvent) -> None:
+        was = self.pressed
+        self.pressed = False
+        self.invalidate()
+        if was and self.contains_screen(ev.x, ev.y):
+            self.activate()
+
+
 W = Any  # generic child type for ``add``
 
 

@@ -8,7 +8,7 @@ from guiagent.envs.mock import text as textmod
 from guiagent.envs.mock import theme
 from guiagent.envs.mock.render import Painter
 from guiagent.envs.mock.text import TextStyle
-from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Widget
+from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Pressable, Widget
 
 REGULAR = TextStyle("sans", theme.FONT_SIZE)
 BOLD = TextStyle("bold", theme.FONT_SIZE)
@@ -57,12 +57,10 @@ class Label(Widget):
         return None
 
 
-class Button(Widget):
+class Button(Pressable):
     """A push button. ``kind``: "normal", "primary" (accent filled), "flat" (toolbar style, border on hover)."""
 
-    role = "button"
     focusable = True
-    hover_effect = True
 
     def __init__(self, label: str, on_click: Callable[[], None] | None = None, rect=(0, 0, 0, 0),
                  kind: str = "normal", icon: str | None = None, tooltip: str = "", icon_size: int = 16):
@@ -84,25 +82,11 @@ class Button(Widget):
         if self.enabled and self.on_click is not None:
             self.on_click()
 
-    def on_mouse_down(self, ev: MouseEvent) -> bool:
-        if ev.button != "left" or not self.enabled:
-            return ev.button == "left"
-        self.pressed = True
-        self.invalidate()
-        return True
-
     def on_mouse_drag(self, ev: MouseEvent) -> None:
         inside = self.contains_screen(ev.x, ev.y)
         if inside != self.hovered:
             self.hovered = inside
             self.invalidate()
-
-    def on_mouse_up(self, ev: MouseEvent) -> None:
-        was = self.pressed
-        self.pressed = False
-        self.invalidate()
-        if was and self.contains_screen(ev.x, ev.y):
-            self.activate()
 
     def on_key(self, ev: KeyEvent) -> bool:
         if ev.combo in ("enter", "space"):
