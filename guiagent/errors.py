@@ -4,7 +4,8 @@
     ├── ParseError            model text that does not follow the family's grammar
     ├── ActionError           an action that is invalid in itself (bad key, NaN coordinate, empty hotkey)
     │   └── UnsupportedAction an action the target (family formatter, environment) cannot express
-    ├── EnvError              an environment that cannot carry out a valid action (point off screen, no display)
+    ├── EnvError              an environment that cannot carry out a valid action (point off screen, no display);
+    │                         ``fatal`` ones (the desktop's fail-safe) end an agent run at once
     ├── ModelError            a model backend that failed (HTTP error, bad checkpoint)
     └── ConfigError           bad user configuration (unknown family, bad spec string)
 """
@@ -35,7 +36,16 @@ class UnsupportedAction(ActionError):
 
 
 class EnvError(GuiAgentError):
-    """An environment could not carry out an action or capture the screen."""
+    """An environment could not carry out an action or capture the screen.
+
+    Most such errors concern one action (a point off the screen, a refused key): an agent records them and lets
+    the model try something else. A subclass sets ``fatal = True`` when going on would be wrong whatever the model
+    does next (the user pulled the pointer into a corner to stop the agent); the agent loop then ends the run at
+    once instead of counting the error.
+    """
+
+    #: True: end the run now (the agent loop's outcome "env_error"); False: the error concerns this action only.
+    fatal: bool = False
 
 
 class ModelError(GuiAgentError):

@@ -14,7 +14,7 @@ from guiagent.agent.config import AgentConfig
 from guiagent.agent.hooks import CallbackHooks, ConfirmHook, Decision, Hooks
 from guiagent.agent.loop import Agent
 from guiagent.agent.trajectory import load_run
-from guiagent.errors import ConfigError, ModelError
+from guiagent.errors import ConfigError, EnvError, ModelError
 from guiagent.models.profiles import get_profile
 
 PROFILE = get_profile("ui-tars-1.5")
@@ -189,6 +189,79 @@ def test_env_error_skips_the_rest_of_its_step_and_too_many_in_a_row_stop():
                          config=AgentConfig(max_env_errors=3))
     assert result.outcome == "env_error" and "3 steps in a row" in result.reason
     assert [s.status for s in result.steps] == [["error", "not_run"]] * 3 and env.text == ""
+
+
+class CornerStop(EnvError):
+    """What the desktop's fail-safe raises, stood in for: a fatal env error."""
+
+    fatal = True
+
+
+class TrippedBoard(BoardEnv):
+    """A board whose ``trip_on``-th execute (0-based) raises a fatal error, as pyautogui's fail-safe does."""
+
+    def __init__(self, trip_on: int):
+        super().__init__()
+        self.trip_on, self.calls = trip_on, 0
+
+    def execute(self, action: t.Action) -> None:
+        self.calls += 1
+        if self.calls - 1 == self.trip_on:
+            raise CornerStop("the pointer is in a screen corner: stopped by the user")
+        super().execute(action)
+
+
+class CheckedBoard(BoardEnv):
+    """A board with ``check``: the same validation as execute (points on screen), and no ctrl+alt+delete."""
+
+    def __init__(self):
+        super().__init__()
+        self.checked: list[t.Action] = []
+
+    def check(self, action: t.Action) -> t.Action:
+        self.checked.append(action)
+        for p in t.points_of(action):
+            self._px(p)
+        if action == t.Hotkey(("ctrl", "alt", "delete")):
+            raise EnvError("refused hotkey ctrl+alt+delete (deny list)")
+        return action
+
+
+def test_env_errors_are_not_fatal_unless_they_say_so():
+    assert EnvError("x").fatal is False and CornerStop("x").fatal is True
+    from guiagent.envs.desktop import FailSafeTriggered
+    assert issubclass(FailSafeTriggered, EnvError) and FailSafeTriggered.fatal is True
+
+
+def test_a_fatal_env_error_stops_the_run_at_once():
+    # max_env_errors=3 would let two ordinary errors pass; a fatal one ends the run on the spot
+    env = TrippedBoard(trip_on=1)
+    result, env, model = run([click(300, 100), "Action: click(start_box='(310,100)')\n\ntype(content='x')",
+                              click(320, 100), finished()], env=env, config=AgentConfig(max_env_errors=3))
+    assert result.outcome == "env_error" and not result.success
+    assert "CornerStop" in result.reason and "the pointer is in a screen corner" in result.reason
+    assert "step 1" in result.reason
+    assert [s.status for s in result.steps] == [["executed"], ["error", "not_run"]]
+    assert "screen corner" in result.steps[1].errors[-1]
+    assert len(model.calls) == 2 and env.text == ""
+
+
+def test_dry_run_asks_the_env_to_check_and_records_its_refusals():
+    env = CheckedBoard()
+    result, env, _ = run([click(700, 100),  # off the 640-wide screen
+                          "Action: hotkey(key='ctrl alt delete')\n\ntype(content='x')",
+                          click(300, 100), finished()], env=env, config=AgentConfig(dry_run=True))
+    assert result.success and env.executed == [] and env.marks == []
+    assert [s.status for s in result.steps] == [["error"], ["error", "not_run"], ["dry_run"], ["terminal"]]
+    assert "off the" in result.steps[0].errors[0]
+    assert "deny list" in result.steps[1].errors[0]
+    assert env.checked[-1] == t.Click(screenshot_point(300, 100))
+
+
+def test_dry_run_refusals_count_like_real_ones():
+    result, env, _ = run([click(700, y) for y in (10, 20)], env=CheckedBoard(),
+                         config=AgentConfig(dry_run=True, max_env_errors=2))
+    assert result.outcome == "env_error" and "2 steps in a row" in result.reason and env.executed == []
 
 
 def test_settle_until_stable_uses_the_settled_capture_as_the_next_screenshot():

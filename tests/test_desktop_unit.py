@@ -1,15 +1,24 @@
-"""DesktopEnv logic without an X server: key maps, deny list, preflight messages, monitor selection, and the exact
-pyautogui calls each action produces (pyautogui and the screen capture are replaced at the process boundary)."""
+"""DesktopEnv logic without an X server: key maps, deny list, preflight messages, monitor selection, the exact
+pyautogui calls each action produces (pyautogui and the screen capture are replaced at the process boundary), and
+the env in the agent loop and `guiagent run --env desktop` (fail-safe, dry run, CLI flags recorded for replay)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from agent_helpers import ScriptModel
 from PIL import Image
 
 from guiagent.actions import types as t
 from guiagent.actions.types import Point, Space
+from guiagent.agent import factory
+from guiagent.agent.config import AgentConfig
+from guiagent.agent.loop import Agent
+from guiagent.agent.replay import replay_actions
+from guiagent.agent.trajectory import load_run
+from guiagent.cli import main as cli_main
+from guiagent.cli import run as run_cli
 from guiagent.envs.base import Env
 from guiagent.envs.desktop import (
     DeniedAction,
@@ -17,6 +26,7 @@ from guiagent.envs.desktop import (
     DesktopEnv,
     FailSafeTriggered,
     Monitor,
+    adjusted_deny,
     default_deny,
 )
 from guiagent.envs.desktop.capture import display_for, select_monitor
@@ -30,6 +40,9 @@ from guiagent.envs.desktop.text import (
     split_runs,
 )
 from guiagent.errors import ActionError, ConfigError, EnvError, UnsupportedAction
+from guiagent.models.profiles import get_profile
+
+PROFILE = get_profile("ui-tars-1.5")
 
 
 class FailSafe(Exception):
@@ -413,3 +426,153 @@ def test_clipboard_typer_restores_the_old_clipboard(old: str | None) -> None:
                            lambda keys: log.append(("press", keys)), restore_delay=0.0)
     typer.type("你好")
     assert log == [("read", old), ("write", "你好"), ("press", ("shift", "insert")), ("write", old or "")]
+
+
+# ---------------------------------------------------------------- with the agent loop and the CLI
+
+
+def test_adjusted_deny_takes_entries_off_and_adds_them() -> None:
+    linux = default_deny("linux")
+    # entries compare by their keys: "alt+ctrl+del" is the default "ctrl+alt+delete"
+    assert adjusted_deny("linux", allow=["alt+ctrl+del"], deny=["alt+f4"]) == \
+        (linux - {"ctrl+alt+delete"}) | {"alt+f4"}
+    assert adjusted_deny("linux", deny=["ctrl+alt+delete"]) == linux  # already there: not added twice
+    assert adjusted_deny("macos") == default_deny("macos")
+    with pytest.raises(ConfigError, match="not on the default linux deny list"):
+        adjusted_deny("linux", allow=["alt+f4"])
+    with pytest.raises(ConfigError, match="both allowed and denied"):
+        adjusted_deny("linux", allow=["ctrl+alt+delete"], deny=["ctrl+alt+del"])
+    with pytest.raises(ConfigError, match="unknown key 'nokey'"):
+        adjusted_deny("linux", deny=["ctrl+nokey"])
+    with pytest.raises(ConfigError, match="not one string"):
+        adjusted_deny("linux", allow="ctrl+alt+delete")  # type: ignore[arg-type]
+
+
+def ui_tars_box(env: DesktopEnv, x: float, y: float) -> str:
+    """A screenshot pixel as UI-TARS-1.5 writes it (pixels of its smart_resized copy)."""
+    p = PROFILE.frame(env.display.size_px).to_model(Point(x, y))
+    return f"({round(p.x)},{round(p.y)})"
+
+
+def test_the_fail_safe_ends_an_agent_run_at_once() -> None:
+    env, _ = make_env(gui=FakeGui(fail_on="click"))
+    answers = [f"Action: click(start_box='{ui_tars_box(env, 100, 100)}')",
+               f"Action: click(start_box='{ui_tars_box(env, 200, 100)}')", "Action: finished(content='')"]
+    model = ScriptModel(answers)
+    result = Agent(env, model, PROFILE, AgentConfig(max_env_errors=3, settle_s=0)).run("click twice")
+    assert result.outcome == "env_error" and len(result.steps) == 1 and len(model.calls) == 1
+    assert "FailSafeTriggered" in result.reason and "--no-failsafe" in result.reason
+    assert result.steps[0].status == ["error"] and "fail-safe" in result.steps[0].errors[0]
+
+
+def test_dry_run_on_the_desktop_records_refusals_and_sends_nothing() -> None:
+    env, gui = make_env(monitor=2)
+    answers = ["Action: hotkey(key='ctrl alt delete')",
+               f"Action: click(start_box='{ui_tars_box(env, 100, 100)}')", "Action: finished(content='')"]
+    result = Agent(env, ScriptModel(answers), PROFILE, AgentConfig(dry_run=True)).run("try things")
+    assert result.success and gui.calls == []
+    assert [s.status for s in result.steps] == [["error"], ["dry_run"], ["terminal"]]
+    assert "deny-list entry 'ctrl+alt+delete'" in result.steps[0].errors[0]
+    assert "--allow-hotkey" in result.steps[0].errors[0]
+
+
+class FakeDesktopEnv(DesktopEnv):
+    """DesktopEnv with the capture and pyautogui replaced, built the way `guiagent run` / replay build it."""
+
+    made: ClassVar[list[FakeDesktopEnv]] = []
+
+    def __init__(self, monitor: Any = 1, **kwargs: Any) -> None:
+        super().__init__(monitor, os_name="linux", capture=FakeCapture(), gui=FakeGui(),  # type: ignore[arg-type]
+                         environ={"DISPLAY": ":0"}, **kwargs)
+        FakeDesktopEnv.made.append(self)
+
+
+def test_factory_builds_the_desktop_from_recordable_options(monkeypatch) -> None:
+    import guiagent.envs.desktop
+
+    with pytest.raises(ConfigError, match="unknown desktop option.*'monitr'"):
+        factory.make_env("desktop", monitr=2)
+    monkeypatch.setattr(guiagent.envs.desktop, "DesktopEnv", FakeDesktopEnv)
+    env = factory.make_env("desktop", monitor="all", failsafe=False, unicode_method="clipboard",
+                           allow_hotkeys=["ctrl+alt+delete"], deny_hotkeys=["alt+f4"])
+    assert isinstance(env, FakeDesktopEnv) and env.monitor.index == 0
+    assert env.executor.failsafe is False and env.unicode_method == "clipboard"
+    assert env.deny.match(["alt", "f4"]) == "alt+f4" and env.deny.match(["ctrl", "alt", "delete"]) is None
+    assert env.deny.match(["ctrl", "alt", "backspace"]) == "ctrl+alt+backspace"  # the rest of the defaults stay
+    with pytest.raises(ConfigError, match="not both"):
+        factory.make_env("desktop", deny=[], deny_hotkeys=["alt+f4"])
+
+
+def run_parser() -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    run_cli.register(parser.add_subparsers())
+    return parser
+
+
+@pytest.mark.parametrize("text, value", [("2", 2), ("0", 0), ("all", "all"), (" Primary", "primary")])
+def test_monitor_flag_accepts_numbers_all_and_primary(text: str, value: Any) -> None:
+    args = run_parser().parse_args(["run", "x", "--env", "desktop", "--monitor", text])
+    assert run_cli.env_options(args) == {"monitor": value, "failsafe": True, "unicode_method": "auto"}
+
+
+@pytest.mark.parametrize("argv", [["--monitor", "left"], ["--monitor", "-1"], ["--unicode-method", "xdotool"]])
+def test_bad_desktop_flags_are_usage_errors(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        run_parser().parse_args(["run", "x", "--env", "desktop", *argv])
+    assert e.value.code == 2
+
+
+def test_desktop_flags_with_the_mock_env_are_usage_errors(tmp_path, capsys) -> None:
+    code = cli_main(["run", "x", "--model", "scripted", "--no-failsafe", "--deny-hotkey", "alt+f4",
+                     "--out", str(tmp_path)])
+    assert code == 2 and "--no-failsafe, --deny-hotkey apply to --env desktop only" in capsys.readouterr().err
+
+
+def test_run_with_desktop_flags_records_them_and_replay_rebuilds_the_same_env(monkeypatch, tmp_path) -> None:
+    import guiagent.envs.desktop
+
+    env, _ = make_env(monitor=2)
+    answers = ["Thought: close it\nAction: hotkey(key='alt f4')",
+               "Thought: the security screen\nAction: hotkey(key='ctrl alt delete')",
+               "Thought: done\nAction: finished(content='ok')"]
+    recorded = Agent(env, ScriptModel(answers), PROFILE, AgentConfig(settle_s=0)).run(
+        "poke", out_dir=tmp_path / "recorded")
+    assert [s.status for s in recorded.steps] == [["executed"], ["error"], ["terminal"]]  # the default deny list
+
+    monkeypatch.setattr(guiagent.envs.desktop, "DesktopEnv", FakeDesktopEnv)
+    FakeDesktopEnv.made.clear()
+    code = cli_main(["run", "poke", "--env", "desktop", "--monitor", "2", "--no-failsafe", "--unicode-method",
+                     "clipboard", "--allow-hotkey", "ctrl+alt+delete", "--deny-hotkey", "alt+f4",
+                     "--model", f"replay:{recorded.run_dir}", "--family", "ui-tars-1.5", "--dry-run",
+                     "--settle", "0", "--out", str(tmp_path / "cli"), "--quiet"])
+    assert code == 0
+    (cli_env,) = FakeDesktopEnv.made
+    assert cli_env.executor.gui.calls == []  # type: ignore[attr-defined]
+    (run_dir,) = (tmp_path / "cli").iterdir()
+    run = load_run(run_dir)
+    # the dry run meets the changed deny list: alt+f4 refused now, ctrl+alt+delete allowed
+    assert [s.status for s in run.steps] == [["error"], ["dry_run"], ["terminal"]]
+    options = {"monitor": 2, "failsafe": False, "unicode_method": "clipboard",
+               "allow_hotkeys": ["ctrl+alt+delete"], "deny_hotkeys": ["alt+f4"]}
+    assert run.meta["env_options"] == options
+
+    rebuilt, used = factory.env_from_meta(run.meta)
+    assert used == options and isinstance(rebuilt, FakeDesktopEnv)
+    assert rebuilt.monitor == cli_env.monitor and rebuilt.monitor.index == 2
+    assert rebuilt.deny.entries == cli_env.deny.entries and rebuilt.deny.match(["alt", "f4"]) == "alt+f4"
+    assert rebuilt.executor.failsafe is False and rebuilt.unicode_method == "clipboard"
+
+
+def test_replay_stops_when_the_fail_safe_fires_on_a_recorded_refusal(tmp_path) -> None:
+    env, _ = make_env()
+    answers = ["Action: hotkey(key='ctrl alt delete')", "Action: type(content='x')", "Action: finished(content='')"]
+    recorded = Agent(env, ScriptModel(answers), PROFILE, AgentConfig(settle_s=0)).run(
+        "poke", out_dir=tmp_path)
+    assert [s.status for s in recorded.steps] == [["error"], ["executed"], ["terminal"]]
+    # replayed where the combination is allowed, the user trips the fail-safe as it is pressed
+    env, gui = make_env(deny=[], gui=FakeGui(fail_on="keyDown"))
+    report = replay_actions(recorded.run_dir, env, waits=False)
+    assert not report.ok and "fail-safe" in report.errors[0] and report.steps_replayed == 1
+    assert gui.calls == []  # the type action after it was not sent

@@ -8,7 +8,7 @@ import pytest
 
 from guiagent.actions import types as T
 from guiagent.actions.types import Click, Point, Space
-from guiagent.envs.base import Env
+from guiagent.envs.base import Env, SupportsCheck
 from guiagent.envs.mock import MockDesktop
 from guiagent.errors import EnvError
 
@@ -63,6 +63,28 @@ def test_off_screen_point_raises_and_leaves_state_untouched():
         d.execute(T.OpenApp("photoshop"))
     assert json.dumps(d.state(), sort_keys=True) == before
     assert d.observe().screenshot.tobytes() == shot
+
+
+def test_check_validates_like_execute_and_changes_nothing():
+    d = MockDesktop(1024, 640, scale=2.0, initial_state={"open": ["editor"]})
+    assert isinstance(d, SupportsCheck)
+    before = json.dumps(d.state(), sort_keys=True)
+    shot = d.observe().screenshot.tobytes()
+    p = center(d, "text_area", "Document")
+    # a screenshot pixel comes back in SCREEN points (scale 2); the widget under it is not clicked
+    assert d.check(Click(Point(2 * p.x, 2 * p.y))) == Click(Point(p.x, p.y, Space.SCREEN))
+    assert d.check(T.OpenApp("Calculator")) == T.OpenApp("Calculator")
+    for bad, message in ((Click(Point(2048, 10)), "outside the screen"), (T.OpenApp("photoshop"), "unknown app"),
+                         (T.NavigateBack(), "browser"), (Click(Point(5, 5, Space.MODEL)), "model space")):
+        with pytest.raises(EnvError, match=message):
+            d.check(bad)
+    for action in (T.Type("abc"), T.Hotkey(("ctrl", "a")), T.Press("enter")):
+        d.check(action)
+    assert json.dumps(d.state(), sort_keys=True) == before
+    assert d.observe().screenshot.tobytes() == shot
+    d.close()
+    with pytest.raises(EnvError, match="closed"):
+        d.check(T.Type("x"))
 
 
 def test_navigate_back_without_browser_is_an_error():

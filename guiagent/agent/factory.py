@@ -1,7 +1,8 @@
 """Build environments by name, and rebuild the one a run was recorded on (for replay).
 
 Every run records ``env_options`` in meta.json: the keyword arguments that rebuild its environment (for the mock
-desktop: size, scale, seed, task id), so ``guiagent replay`` can start from the same state.
+desktop: size, scale, seed, task id; for the real desktop: monitor, scale, failsafe, unicode_method and the
+deny-list changes), so ``guiagent replay`` can start from the same state with the same safety settings.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def get_mock_task(task_id: str) -> Any:
 def make_env(kind: str, **options: Any) -> Env:
     """Create an environment, in its initial state (constructing an env resets it; no extra reset is needed).
     mock: width, height (points), scale, seed, task (an id); desktop: monitor, scale and the other DesktopEnv
-    options."""
+    keyword arguments, plus ``allow_hotkeys`` / ``deny_hotkeys`` (lists of "key+key" strings taken off / added
+    to the OS's default deny list; recorded instead of the whole list so a run replays on another OS too)."""
     if kind == "mock":
         from guiagent.envs.mock import MockDesktop
 
@@ -40,10 +42,29 @@ def make_env(kind: str, **options: Any) -> Env:
         task = get_mock_task(task_id) if task_id else None
         return MockDesktop(task=task, **opts)
     if kind == "desktop":
-        from guiagent.envs.desktop import DesktopEnv
-
-        return DesktopEnv(**{k: v for k, v in options.items() if v is not None})
+        return _make_desktop({k: v for k, v in options.items() if v is not None})
     raise ConfigError(f"unknown environment {kind!r}; choose one of: {', '.join(ENV_KINDS)}")
+
+
+def _make_desktop(opts: dict[str, Any]) -> Env:
+    import inspect
+
+    from guiagent.envs.desktop import DesktopEnv
+    from guiagent.envs.desktop.keymap import check_os, current_os
+    from guiagent.envs.desktop.safety import adjusted_deny
+
+    allow, deny = opts.pop("allow_hotkeys", None), opts.pop("deny_hotkeys", None)
+    params = inspect.signature(DesktopEnv).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = set() if takes_any else set(opts) - set(params)
+    if unknown:
+        raise ConfigError(f"unknown desktop option(s) {sorted(unknown)}")
+    if allow or deny:
+        if "deny" in opts:
+            raise ConfigError("give either deny (the whole list) or allow_hotkeys / deny_hotkeys, not both")
+        os_name = check_os(opts.get("os_name") or current_os())
+        opts["deny"] = adjusted_deny(os_name, allow=list(allow or ()), deny=list(deny or ()))
+    return DesktopEnv(**opts)
 
 
 def env_from_meta(meta: Mapping[str, Any], kind: str | None = None) -> tuple[Env, dict[str, Any]]:

@@ -9,7 +9,8 @@ Every way off the happy path ends the run with an outcome and a reason in words,
     timeout       AgentConfig.timeout_s elapsed
     parse_error   parse_tries answers in a row did not parse
     model_error   the model backend failed (ModelError)
-    env_error     the screen could not be captured, or max_env_errors steps in a row had an action refused
+    env_error     the screen could not be captured, a fatal EnvError (the desktop's fail-safe), or
+                  max_env_errors steps in a row had an action refused
     stopped       a hook (or the confirming user) said stop
     interrupted   KeyboardInterrupt (re-raised after recording)
     error         an unexpected exception (re-raised after recording)
@@ -17,11 +18,14 @@ Every way off the happy path ends the run with an outcome and a reason in words,
 Environment errors for one action (EnvError: point off screen, window gone; UnsupportedAction: a phone action on
 the desktop, a key this machine cannot send) do not crash the run: the action is marked ``error`` in its step, the
 rest of that step is not run, and the next step shows the model the unchanged screen. The family prompts have no
-slot for tool errors, so nothing else is fed back; ``max_env_errors`` such steps in a row end the run. Interactions happen in one thread; screenshots are written by the trajectory writer thread.
+slot for tool errors, so nothing else is fed back; ``max_env_errors`` such steps in a row end the run. An EnvError
+whose ``fatal`` is true (the user moved the pointer into a corner to trip pyautogui's fail-safe) ends the run at
+once. In dry-run mode nothing is executed, but an env with ``check(action)`` (``guiagent.envs.base.SupportsCheck``)
+is asked whether it would accept each action, and a refusal is recorded exactly as a real run would record it.
+Interactions happen in one thread; screenshots are written by the trajectory writer thread.
 """
 
 from __future__ import annotations
-
 
 import json
 import time
@@ -40,7 +44,13 @@ from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Step
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.hooks import ActionContext, Decision, Hooks, decide
-from guiagent.agent.trajectory import Attempt, StepRecord, TrajectoryError, TrajectoryWriter, screenshot_name
+from guiagent.agent.trajectory import (
+    Attempt,
+    StepRecord,
+    TrajectoryError,
+    TrajectoryWriter,
+    screenshot_name,
+)
 from guiagent.envs.base import Env, Observation
 from guiagent.errors import ActionError, EnvError, ModelError, ParseError
 from guiagent.models.base import Model, Sampling
@@ -319,19 +329,27 @@ class Agent:
             if decision is Decision.SKIP:
                 record.status[pos] = "skipped"
                 continue
-            if cfg.dry_run:
-                record.status[pos] = "dry_run"
-                continue
+            check = getattr(self.env, "check", None) if cfg.dry_run else None
             t0 = time.perf_counter()
             try:
-                self.env.execute(action)
+                if cfg.dry_run:
+                    if callable(check):  # the env's own validation, without input: surfaces its refusals
+                        check(action)
+                else:
+                    self.env.execute(action)
             except (EnvError, ActionError) as e:  # refused (off screen, unsupported here): recorded, run goes on
                 record.status[pos] = "error"
                 record.errors.append(f"env: {e}")
+                if isinstance(e, EnvError) and e.fatal:
+                    raise _Stop("env_error", f"the environment stopped the run at step {record.index} "
+                                             f"({type(e).__name__}): {e}") from e
                 env_error = True
                 break  # the rest of the step assumed this action worked
             finally:
                 execute_s += time.perf_counter() - t0
+            if cfg.dry_run:
+                record.status[pos] = "dry_run"
+                continue
             record.status[pos] = "executed"
             changed = True
         record.latency["execute"] = execute_s

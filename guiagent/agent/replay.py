@@ -164,8 +164,11 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
             elif status == "error":
                 try:  # the recording saw the env refuse it; doing the same keeps the state identical
                     env.execute(action)
-                except (EnvError, ActionError):
-                    pass
+                except (EnvError, ActionError) as e:
+                    if isinstance(e, EnvError) and e.fatal:  # e.g. the user tripped the fail-safe: stop here
+                        report.errors.append(f"step {step.index + 1}: {e}")
+                        report.steps_replayed += 1
+                        return report
                 break
         if ran and waits:
             settle(env, config)

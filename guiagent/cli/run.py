@@ -3,6 +3,7 @@
     guiagent run "Rename notes.txt to todo.txt" --env mock --model scripted
     guiagent run --env mock --task rename-file --model openai:http://localhost:8000/v1 --family ui-tars-1.5
     guiagent run "Open the settings" --env desktop --model openai:http://gpu:8000/v1 --confirm
+    guiagent run "..." --env desktop --monitor primary --no-failsafe --deny-hotkey alt+f4 --dry-run ...
 
 Progress goes to stderr; the run folder (and report) paths to stdout.
 Exit codes: 0 the task succeeded (the model said finished, and the mock task's check agrees), 1 it did not,
@@ -64,15 +65,60 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--size", type=screen_size, metavar="WxH", help="mock desktop size in points (default 1280x800)")
     g.add_argument("--scale", type=float, help="HiDPI scale: mock screenshots are size*scale pixels; desktop: "
                                                "override the detected scale")
-    g.add_argument("--monitor", type=int, default=1, help="desktop: which monitor to capture (1 = primary)")
+    from guiagent.envs.desktop.env import UNICODE_METHODS
+
+    g = p.add_argument_group("real desktop (--env desktop)")
+    g.add_argument("--monitor", type=monitor_spec, metavar="N|all|primary",
+                   help="which monitor to capture and act on: 1, 2, ... (mss order), 'primary', or 'all' (or 0) "
+                        "for the whole virtual screen; points outside it are refused (default 1)")
+    g.add_argument("--no-failsafe", dest="failsafe", action="store_const", const=False, default=None,
+                   help="turn off pyautogui's fail-safe (moving the pointer into a screen corner stops the run at "
+                        "once). Only for VMs and remote screens whose pointer starts in a corner")
+    g.add_argument("--unicode-method", choices=UNICODE_METHODS, default=None,
+                   help="how non-ASCII text is typed: keysym (X11 only), clipboard (paste, the old clipboard is "
+                        "restored), auto (keysym on X11, else clipboard; default)")
+    g.add_argument("--allow-hotkey", action="append", metavar="COMBO", default=[],
+                   help="let the agent press a combination on the default deny list, e.g. ctrl+alt+delete "
+                        "(repeatable)")
+    g.add_argument("--deny-hotkey", action="append", metavar="COMBO", default=[],
+                   help="also refuse this key combination, e.g. alt+f4 (repeatable)")
+
+
+def monitor_spec(text: str) -> int | str:
+    """--monitor: a whole number >= 0, 'all' or 'primary' (DesktopEnv's monitor argument)."""
+    word = text.strip().lower()
+    if word in ("all", "primary"):
+        return word
+    if word.isdigit():
+        return int(word)
+    raise argparse.ArgumentTypeError(f"expected a monitor number, 'all' or 'primary', got {text!r}")
+
+
+#: the desktop-only flags, as (attribute, flag) pairs: given with --env mock they are a usage error
+DESKTOP_FLAGS = (("monitor", "--monitor"), ("failsafe", "--no-failsafe"), ("unicode_method", "--unicode-method"),
+                 ("allow_hotkey", "--allow-hotkey"), ("deny_hotkey", "--deny-hotkey"))
 
 
 def env_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay."""
     if args.env == "mock":
+        given = [flag for attr, flag in DESKTOP_FLAGS if getattr(args, attr, None) not in (None, [])]
+        if given:
+            raise ConfigError(f"{', '.join(given)} apply to --env desktop only")
         width, height = args.size or (None, None)
         return {k: v for k, v in {"width": width, "height": height, "scale": args.scale, "seed": args.seed,
                                   "task": args.task}.items() if v is not None}
-    return {k: v for k, v in {"monitor": args.monitor, "scale": args.scale}.items() if v is not None}
+    options: dict[str, Any] = {
+        "monitor": 1 if args.monitor is None else args.monitor,
+        "scale": args.scale,
+        "failsafe": args.failsafe is not False,
+        "unicode_method": args.unicode_method or "auto",
+    }
+    if args.allow_hotkey:
+        options["allow_hotkeys"] = list(args.allow_hotkey)
+    if args.deny_hotkey:
+        options["deny_hotkeys"] = list(args.deny_hotkey)
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def register(subparsers: Any) -> None:
@@ -99,7 +145,8 @@ def register(subparsers: Any) -> None:
     g.add_argument("--settle-stable", action="store_true",
                    help="after each action, wait until two screenshots in a row match (at most 2 s)")
     g.add_argument("--confirm", action="store_true", help="ask before each action: allow, skip or stop")
-    g.add_argument("--dry-run", action="store_true", help="record what would be done, execute nothing")
+    g.add_argument("--dry-run", action="store_true", help="record what would be done, execute nothing (the env still checks each action: "
+                        "off-screen points and denied keys are recorded as errors)")
     g = p.add_argument_group("output")
     g.add_argument("--out", default="runs", metavar="DIR", help="parent folder of run folders (default ./runs)")
     g.add_argument("--no-record", action="store_true", help="do not write a run folder")

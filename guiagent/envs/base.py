@@ -3,6 +3,10 @@
 The agent, replay and the tests only ever talk to this Protocol. Screenshots are PIL images in physical pixels;
 ``execute`` takes one typed action whose points are in SCREENSHOT space (pixels of the env's own screenshot) or
 SCREEN space (logical points); the env converts with its ``display`` through ``guiagent.actions.coords``.
+
+An env may also offer ``check(action)`` (the ``SupportsCheck`` protocol; optional, not part of ``Env``): every
+check ``execute`` makes, raising the same EnvError / ActionError, without changing anything. The agent's dry-run
+mode calls it when it exists, so a dry run records the refusals a real run would meet.
 """
 
 from __future__ import annotations
@@ -47,4 +51,14 @@ class Env(Protocol):
 
     def close(self) -> None:
         """Release resources; safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class SupportsCheck(Protocol):
+    """The optional half of an Env: validate an action without carrying it out."""
+
+    def check(self, action: Action) -> Action:
+        """Raise what ``execute`` would raise for ``action`` (EnvError, ActionError), but send no input and change
+        no state. Returns the action as the env would carry it out (e.g. converted to SCREEN points)."""
         ...

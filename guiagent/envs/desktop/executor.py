@@ -154,7 +154,7 @@ class PyAutoGuiExecutor:
             raise FailSafeTriggered(
                 "pyautogui fail-safe: the pointer is in a corner of the screen, which stops the agent. Move it "
                 "away to go on; in a VM whose pointer starts in a corner, create the env with "
-                "DesktopEnv(failsafe=False).") from e
+                "DesktopEnv(failsafe=False) (guiagent run: --no-failsafe).") from e
         finally:
             gui.PAUSE, gui.FAILSAFE = saved
 

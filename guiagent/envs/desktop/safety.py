@@ -17,7 +17,8 @@ and Super/Windows elsewhere) and because the dangerous shortcuts differ. Entries
 
 alt+f4 is deliberately allowed: it is the ordinary way to close a window or dialog, and the shutdown dialog it can
 show on an empty Windows desktop still asks before doing anything. Add it if you want it refused:
-``DesktopEnv(deny=default_deny("windows") | {"alt+f4"})``.
+``DesktopEnv(deny=default_deny("windows") | {"alt+f4"})``, or ``adjusted_deny("windows", deny=["alt+f4"])``
+(``guiagent run --env desktop --deny-hotkey alt+f4``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterable
 
 from guiagent.actions.keys import canonical_key
 from guiagent.envs.desktop.keymap import OsName, check_os
-from guiagent.errors import ActionError, EnvError
+from guiagent.errors import ActionError, ConfigError, EnvError
 
 Combo = frozenset[str]
 
@@ -46,6 +47,30 @@ class DeniedAction(EnvError):
 def default_deny(os_name: OsName) -> frozenset[str]:
     """The default deny list for ``os_name`` as "key+key" strings (a set you can extend or shrink)."""
     return _DEFAULT_DENY[check_os(os_name)]
+
+
+def adjusted_deny(os_name: OsName, *, allow: Iterable[str] = (), deny: Iterable[str] = ()) -> frozenset[str]:
+    """``default_deny(os_name)`` without the ``allow`` entries and with the ``deny`` ones (the CLI's
+    --allow-hotkey / --deny-hotkey). Entries compare by their keys, so "alt+ctrl+del" allows "ctrl+alt+delete".
+    Allowing a combination that is not on the default list is a ConfigError (it would silently do nothing)."""
+    if isinstance(allow, str) or isinstance(deny, str):
+        raise ConfigError("allow and deny take collections of 'key+key' strings, not one string")
+    defaults = default_deny(os_name)
+    try:
+        removed = {parse_combo(a): a for a in allow}
+        added = {parse_combo(d): d for d in deny}
+    except ActionError as e:
+        raise ConfigError(str(e)) from e
+    both = [text for combo, text in added.items() if combo in removed]
+    if both:
+        raise ConfigError(f"{', '.join(map(repr, both))} is both allowed and denied; give one or the other")
+    present = {parse_combo(e): e for e in defaults}
+    unknown = [text for combo, text in removed.items() if combo not in present]
+    if unknown:
+        raise ConfigError(f"cannot allow {', '.join(map(repr, unknown))}: not on the default {os_name} deny list "
+                          f"({', '.join(sorted(defaults))})")
+    kept = {text for combo, text in present.items() if combo not in removed}
+    return frozenset(kept | {text for combo, text in added.items() if combo not in present})
 
 
 def parse_combo(text: str) -> Combo:
@@ -82,4 +107,5 @@ class DenyList:
         hit = self.match(keys_down)
         if hit is not None:
             raise DeniedAction(f"refused {what}: the keys {'+'.join(keys_down)} match the deny-list entry {hit!r}. "
-                               "Change DesktopEnv(deny=...) if you really want the agent to press it.")
+                               "If you really want the agent to press it, change DesktopEnv(deny=...) "
+                               "(guiagent run: --allow-hotkey).")

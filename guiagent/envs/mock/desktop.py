@@ -3,6 +3,7 @@
     desk = MockDesktop(1280, 800, scale=1.0, initial_state={"files": {...}, "open": ["editor"]})
     obs = desk.observe()                       # PIL screenshot, physical pixels
     desk.execute(Click(Point(400, 300)))       # SCREENSHOT-space point (or Space.SCREEN)
+    desk.check(Click(Point(400, 300)))         # the same validation, nothing done (dry runs)
     desk.state()                               # plain JSON-able data for checkers
     desk.accessibility_tree().find(role="button", name="Save")
 
@@ -97,13 +98,19 @@ class MockDesktop:
         return Observation(self.compositor.snapshot(), self.input.clock,
                            {"scale": self.scale, "size_points": (self.width, self.height)})
 
-    def execute(self, action: T.Action) -> None:
+    def check(self, action: T.Action) -> T.Action:
+        """Every check ``execute`` makes (open, a real action, points on screen, a known app, a browser to go
+        back in), without changing anything. Returns the action in SCREEN points. The agent's dry run uses it."""
         self._check_open()
         if not isinstance(action, T.ACTION_CLASSES):
             raise EnvError(f"not a guiagent action: {action!r}")
-        action = self._to_screen(action)   # validates every point before anything changes
-        handler = _HANDLERS[type(action)]
+        action = self._to_screen(action)
         self._validate(action)
+        return action
+
+    def execute(self, action: T.Action) -> None:
+        action = self.check(action)   # validates every point before anything changes
+        handler = _HANDLERS[type(action)]
         self.input.tick(self.step_seconds)
         handler(self, action)
         self._after_action()
