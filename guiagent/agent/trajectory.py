@@ -14,7 +14,8 @@ Crash safety is the design constraint: a run killed with SIGKILL at any instant 
   with a newline; an unterminated tail is reported as truncated and skipped by ``load_run``.
 - One writer thread drains one FIFO queue of jobs (screenshots and lines, in the order the loop queued them), so a
   step's line can only reach the disk after its screenshot is durably there. The loop only enqueues, which costs
-  microseconds; PNG encoding happens on the writer thread (Pillow releases the GIL while encoding). The queue is
+  microseconds; PNG encoding happens on the writer thread (guiagent.models.png: zlib and numpy release the GIL;
+  only the rows that changed since the previous screenshot are compressed again). The queue is
   bounded, so a disk slower than the agent applies back-pressure instead of growing memory without limit.
 - ``meta.json`` is rewritten atomically at the end with ``finished: true`` and the outcome.
 """
@@ -37,6 +38,7 @@ from PIL import Image
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
 from guiagent.errors import GuiAgentError
+from guiagent.models.png import PNGEncoder
 
 META_FILE = "meta.json"
 TRAJECTORY_FILE = "trajectory.jsonl"
@@ -162,7 +164,7 @@ class TrajectoryWriter:
     def __init__(self, run_dir: Path, meta: dict[str, Any], *, queue_size: int = 8, png_level: int = 1):
         self.run_dir = Path(run_dir)
         self.meta = dict(meta)
-        self._png_level = png_level
+        self._png = PNGEncoder(level=png_level)  # consecutive screenshots: only changed rows deflated again
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
         self._error: BaseException | None = None
         self._closed = False
@@ -286,7 +288,7 @@ class TrajectoryWriter:
         path = self.run_dir / name
         tmp = path.with_name(name + ".tmp")
         with open(tmp, "wb") as f:
-            image.save(f, format="PNG", compress_level=self._png_level)
+            f.write(self._png.encode(image))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -12,6 +12,7 @@ from typing import Literal
 from PIL import Image
 
 from guiagent.actions.coords import Convention, ModelFrame, Size, kimi_resize, smart_resize
+from guiagent.models.resize import resize
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,15 @@ class ImageBudget:
         return ModelFrame(Convention(convention), screenshot_size, image, content)
 
     def prepare(self, screenshot: Image.Image) -> Image.Image:
-        """The image the model should be sent (RGB)."""
+        """The image the model should be sent (RGB): a pure function of the screenshot's pixels, whatever was
+        prepared before it. A resized result may be the same object as an earlier one (same pixels) and is
+        read-only (Pillow copies it before any change)."""
         image, content = self.sizes(screenshot.size)
         img = screenshot.convert("RGB") if screenshot.mode != "RGB" else screenshot
         if content != img.size:
-            img = img.resize(content, Image.Resampling.BICUBIC)
+            # bicubic, tile by tile on a fixed grid (a pure function of the screenshot; only the tiles that changed
+            # since the last screenshot of this size are computed again): see guiagent.models.resize
+            return resize(img, content, image)
         if image != content:
             canvas = Image.new("RGB", image, (0, 0, 0))
             canvas.paste(img, (0, 0))

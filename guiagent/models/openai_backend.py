@@ -26,6 +26,7 @@ from PIL import Image
 
 from guiagent.errors import ConfigError, ModelError
 from guiagent.models.base import ImagePart, Message, ModelResponse, Sampling, TextPart
+from guiagent.models.png import PNGEncoder, encode_png
 
 log = logging.getLogger("guiagent.models")
 
@@ -41,20 +42,23 @@ def api_key_from_env() -> str:
     return "EMPTY"
 
 
-def encode_image(image: Image.Image, fmt: ImageFormat = "png", quality: int = 90) -> str:
+def encode_image(image: Image.Image, fmt: ImageFormat = "png", quality: int = 90,
+                 png: PNGEncoder | None = None) -> str:
     """A data URL for ``image``. PNG is lossless (what the model saw is exactly the screenshot); JPEG is several
-    times smaller and faster to encode, at the cost of compression artefacts on text."""
-    buf = io.BytesIO()
+    times smaller and faster to encode, at the cost of compression artefacts on text. ``png``: an encoder that
+    remembers the previous image of the same size (consecutive screenshots share most rows); same bytes."""
     if fmt == "png":
-        # compress_level 1: screenshots compress well even at the fastest level, and encoding time is per step.
-        image.save(buf, format="PNG", compress_level=1)
+        # zlib level 1: screenshots compress well even at the fastest level, and encoding time is per step.
+        data = png.encode(image) if png is not None else encode_png(image, 1)
         mime = "image/png"
     elif fmt == "jpeg":
+        buf = io.BytesIO()
         image.convert("RGB").save(buf, format="JPEG", quality=quality)
+        data = buf.getvalue()
         mime = "image/jpeg"
     else:
         raise ConfigError(f"image format must be 'png' or 'jpeg', got {fmt!r}")
-    return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class OpenAIModel:
         # Past screenshots come back every step: encode each image object once (keyed by identity, checked by a
         # weak reference so a recycled id never returns another image's data).
         self._encoded: dict[int, tuple[weakref.ref, str, str]] = {}
+        self._png = PNGEncoder(level=1)  # consecutive screenshots: only the changed rows are deflated again
         self.model_name = model_name or self.discover_model_name()
         self.name = self.model_name
 
@@ -173,7 +178,7 @@ class OpenAIModel:
         fmt = f"{self.image_format}:{self.jpeg_quality}"
         if hit is not None and hit[0]() is image and hit[1] == fmt:
             return hit[2]
-        url = encode_image(image, self.image_format, self.jpeg_quality)
+        url = encode_image(image, self.image_format, self.jpeg_quality, png=self._png)
         if len(self._encoded) >= 32:
             self._encoded = {k: v for k, v in self._encoded.items() if v[0]() is not None}
             if len(self._encoded) >= 32:
