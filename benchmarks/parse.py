@@ -11,6 +11,9 @@ Kimi-VL or OpenCUA code, so those rows are ours only and listed apart.
             normalized 0..1 boxes, so it includes the coordinate scaling too; model_type "qwen25vl" for
             ui-tars-1.5 (absolute on smart_resize), "qwen2vl" (relative 0..1000) otherwise
 
+Both are called the same way, once per row, inside one loop per round; the package prints on failures, so stdout
+goes to /dev/null around whole loops (not around each call, which would time the redirection too).
+
 "parsed" = returned without an exception; "correct" = same number of actions, every point within 0.01 px of
 the expected screen pixels, typed text equal (the package keeps a trailing "\\n" in content: counted as submit).
 ``type(content=..., start_box=...)`` comes back from the package as one type action, so the click on the box
@@ -22,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import math
+import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import map_points
@@ -42,7 +45,8 @@ def load(families: list[str]) -> list[dict[str, Any]]:
     rows = []
     for family in families:
         with open(CORPUS / f"{family}.jsonl", encoding="utf-8") as f:
-            rows += [{**json.loads(line), "family": family} for line in f if line.strip()]
+            rows += [{**(row := json.loads(line)), "family": family, "screen": tuple(row["screen"])}
+                     for line in f if line.strip()]
     return rows
 
 
@@ -54,7 +58,7 @@ _FRAMES: dict[tuple[str, tuple[int, int]], Any] = {}
 def ours(row: dict[str, Any]) -> list[dict[str, Any]]:
     """Parse, map to screen pixels, JSON form. Grammar and frame are looked up once per family and screen, as
     the agent does."""
-    key = (row["family"], tuple(row["screen"]))
+    key = (row["family"], row["screen"])
     cached = _FRAMES.get(key)
     if cached is None:
         profile = get_profile(row["family"])
@@ -79,9 +83,15 @@ def theirs_fn() -> Callable[[dict[str, Any]], Any] | None:
     def parse(row: dict[str, Any]) -> Any:
         w, h = row["screen"]
         model_type = "qwen25vl" if row["family"] == "ui-tars-1.5" else "qwen2vl"
-        with contextlib.redirect_stdout(io.StringIO()):  # it prints on failures
-            return parse_action_to_structure_output(row["text"], 1000, h, w, model_type)
+        return parse_action_to_structure_output(row["text"], 1000, h, w, model_type)
     return parse
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Send stdout to /dev/null (around a whole loop, see the module docstring)."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
 
 
 def _their_points(inputs: dict[str, Any], w: int, h: int) -> list[tuple[float, float]]:
@@ -122,11 +132,12 @@ def theirs_correct(row: dict[str, Any], result: Any) -> bool:
 
 def run_all(fn: Callable[[dict[str, Any]], Any], rows: list[dict[str, Any]]) -> list[tuple[Any, str | None]]:
     out = []
-    for row in rows:
-        try:
-            out.append((fn(row), None))
-        except Exception as e:  # the other package raises anything (ValueError, AssertionError, SyntaxError...)
-            out.append((None, f"{type(e).__name__}: {str(e).splitlines()[0][:70] if str(e) else ''}"))
+    with quiet():
+        for row in rows:
+            try:
+                out.append((fn(row), None))
+            except Exception as e:  # the other package raises anything (ValueError, AssertionError, SyntaxError...)
+                out.append((None, f"{type(e).__name__}: {str(e).splitlines()[0][:70] if str(e) else ''}"))
     return out
 
 
@@ -137,14 +148,15 @@ def throughput(fns: dict[str, Callable[[dict[str, Any]], Any]], rows: list[dict[
     The machine is shared, so the parsers are timed in alternating rounds and each keeps its best round.
     """
     def once(fn: Callable[[dict[str, Any]], Any], repeats: int) -> float:
-        start = time.perf_counter()
-        for _ in range(repeats):
-            for row in rows:
-                try:
-                    fn(row)
-                except Exception:
-                    pass
-        return time.perf_counter() - start
+        with quiet():
+            start = time.perf_counter()
+            for _ in range(repeats):
+                for row in rows:
+                    try:
+                        fn(row)
+                    except Exception:
+                        pass
+            return time.perf_counter() - start
 
     repeats = {}
     for name, fn in fns.items():  # calibrate: one round of each lasts about seconds / 10

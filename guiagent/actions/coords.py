@@ -16,6 +16,7 @@ add the monitor's offset (``Display``).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -119,19 +120,21 @@ class ModelFrame:
     def resized(cls, convention: Convention, screenshot_size: Size, image_size: Size) -> "ModelFrame":
         return cls(convention, screenshot_size, image_size, image_size)
 
+    @functools.cached_property
     def _units(self) -> tuple[float, float]:
+        """What one model unit is along x and y (computed once per frame: every mapped point needs it)."""
         u = self.convention.units
         return (u, u) if u is not None else (float(self.image_size[0]), float(self.image_size[1]))
 
     def to_screenshot(self, point: Point) -> Point:
         _expect_space(point, Space.MODEL)
-        ux, uy = self._units()
+        ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
         return Point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, Space.SCREENSHOT)
 
     def to_model(self, point: Point) -> Point:
         _expect_space(point, Space.SCREENSHOT)
-        ux, uy = self._units()
+        ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
         return Point(point.x * cw / sw * ux / iw, point.y * ch / sh * uy / ih, Space.MODEL)
 

@@ -20,25 +20,26 @@ def _r(v: float) -> float:
     return 0.0 if out == 0 else out  # no "-0.0" in files
 
 
-def _xy(p: Point | None, prefix: str = "") -> dict[str, Any]:
+def _xy(p: Point | None, keys: tuple[str, str] = ("x", "y")) -> dict[str, Any]:
+    kx, ky = keys
     if p is None:
-        return {f"{prefix}x": None, f"{prefix}y": None}
-    return {f"{prefix}x": _r(p.x), f"{prefix}y": _r(p.y)}
+        return {kx: None, ky: None}
+    return {kx: _r(p.x), ky: _r(p.y)}
+
+
+_CLICK_TYPES = {("left", 1): "click", ("left", 2): "double_click", ("right", 1): "right_click"}
 
 
 def action_to_json(action: Action) -> dict[str, Any]:
     """Plain-data form of an action."""
     a = action
     if isinstance(a, t.Click):
-        if (a.button, a.clicks) == ("left", 1):
-            return {"type": "click", **_xy(a.point)}
-        if (a.button, a.clicks) == ("left", 2):
-            return {"type": "double_click", **_xy(a.point)}
-        if (a.button, a.clicks) == ("right", 1):
-            return {"type": "right_click", **_xy(a.point)}
+        name = _CLICK_TYPES.get((a.button, a.clicks))
+        if name is not None:
+            return {"type": name, **_xy(a.point)}
         return {"type": "click", **_xy(a.point), "button": a.button, "clicks": a.clicks}
     if isinstance(a, t.Drag):
-        return {"type": "drag", **_xy(a.start), **_xy(a.end, "to_")}
+        return {"type": "drag", **_xy(a.start), **_xy(a.end, ("to_x", "to_y"))}
     if isinstance(a, t.Scroll):
         out = {"type": "scroll", **_xy(a.point), "direction": a.direction}
         if a.amount is not None:

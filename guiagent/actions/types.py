@@ -8,6 +8,7 @@ and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from enum import Enum
@@ -37,6 +38,11 @@ class Point:
     space: Space = Space.SCREENSHOT
 
     def __post_init__(self) -> None:
+        # Parsers and coordinate maps make a point per mapped action, always from two finite floats and a Space:
+        # accept those at once; anything else goes through the full checks and conversions below.
+        if type(self.x) is float and type(self.y) is float and math.isfinite(self.x) and math.isfinite(self.y) \
+                and type(self.space) is Space:
+            return
         for name in ("x", "y"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -306,10 +312,26 @@ def points_of(action: Action) -> list[Point]:
     return [v for f in dataclasses.fields(action) if isinstance(v := getattr(action, f.name), Point)]
 
 
+@functools.lru_cache(maxsize=None)
+def _init_fields(cls: type) -> tuple[str, ...]:
+    """The constructor's field names of a dataclass (looked up once per class: ``dataclasses.fields`` is slow)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
 def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
-    """Return ``action`` with every point replaced by ``fn(point)``; other fields unchanged."""
-    changes = {f.name: fn(v) for f in dataclasses.fields(action) if isinstance(v := getattr(action, f.name), Point)}
-    return dataclasses.replace(action, **changes) if changes else action
+    """Return ``action`` with every point replaced by ``fn(point)``; other fields unchanged.
+
+    Like ``dataclasses.replace``, the new action goes through the class's constructor, so it is validated again.
+    """
+    values: dict[str, object] = {}
+    changed = False
+    for name in _init_fields(type(action)):
+        value = getattr(action, name)
+        if isinstance(value, Point):
+            value = fn(value)
+            changed = True
+        values[name] = value
+    return type(action)(**values) if changed else action
 
 
 def canonical(action: Action) -> Action:

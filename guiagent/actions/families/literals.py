@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 from guiagent.actions.types import Point, Space
 from guiagent.errors import ActionError, ParseError
@@ -35,23 +34,24 @@ _SPACE = " \t\r\n\f\v"
 _BLANK = re.compile(r"[ \t\f\v\r\n]*")
 _BLANK_LINE = re.compile(r"[ \t\f\v]*")
 _STOPS = {"'": re.compile(r"[\\']"), '"': re.compile(r'[\\"]')}
-# Fast path for the common shape of a call: simple values only (strings without quotes, backslashes or line
-# breaks inside; plain numbers). Whatever it does not match goes through the full scanner, which gives the same
-# result on these inputs (tests/test_grammar_literals.py checks that on the corpus and on fuzzed text).
+# Fast path for the common shape of a call: simple values only (one-line strings whose only quotes are escaped
+# ones; plain numbers). Whatever it does not match goes through the full scanner, which gives the same result on
+# these inputs (tests/test_grammar_literals.py and tests/test_grammar_fastpaths.py check that on the corpus and on
+# fuzzed text).
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
-_VALUE = r"'[^'\\\r\n]*'|\"[^\"\\\r\n]*\"|-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
+_VALUE = (r"'[^'\\\r\n]*(?:\\[^\r\n][^'\\\r\n]*)*'|\"[^\"\\\r\n]*(?:\\[^\r\n][^\"\\\r\n]*)*\""
+          r"|-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 _ARG = rf"[ \t]*(?:([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*)?({_VALUE})[ \t]*"
-_FAST_CALL = re.compile(rf"({_NAME})\(((?:{_ARG},)*(?:{_ARG})?)\)".replace("(?:([A-Za", "(?:(?:[A-Za")
-                        .replace(f"({_VALUE})", f"(?:{_VALUE})"))
-_FAST_ARG = re.compile(_ARG + "(?:,|$)")
+_FAST_HEAD = re.compile(rf"({_NAME})\(")
+_FAST_ARG = re.compile(rf"{_ARG}(?:,|(?=\)))")  # one argument, then a comma or the closing parenthesis
 _CONSTANTS = {"True": True, "False": False, "None": None}
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0",
                    "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 
 
-@dataclass(frozen=True)
-class Call:
-    """One call read from model text: ``name(*args, **kwargs)`` with literal values."""
+class Call(NamedTuple):
+    """One call read from model text: ``name(*args, **kwargs)`` with literal values. (An immutable record; a
+    NamedTuple rather than a frozen dataclass because every parsed action makes one and it is cheaper to build.)"""
 
     name: str
     args: tuple[Any, ...]
@@ -112,11 +112,9 @@ class _Scanner:
     # ------------------------------------------------------------ calls
     def call(self) -> Call:
         start = self.pos
-        if self.fast:
-            m = _FAST_CALL.match(self.text, start)
-            if m and (call := _fast_call(m)) is not None:
-                self.pos = m.end()
-                return call
+        if self.fast and (found := _fast_call(self.text, start)) is not None:
+            call, self.pos = found
+            return call
         name = self.ident()
         if name is None:
             raise self.fail("expected a function call")
@@ -249,27 +247,60 @@ class _Scanner:
                 i += 1
 
 
-def _fast_call(m: re.Match[str]) -> Call | None:
-    """The Call for a ``_FAST_CALL`` match, or None when the full scanner must decide (e.g. a repeated key)."""
+def _fast_call(text: str, start: int) -> tuple[Call, int] | None:
+    """The call at ``start`` and the position after it, if it has the simple shape ``name(arg, key=arg, ...)``
+    (arguments as in ``_ARG``, on one line); None when the full scanner must decide (other shapes, a repeated
+    key, a positional argument after a keyword)."""
+    head = _FAST_HEAD.match(text, start)
+    if head is None:
+        return None
     args: list[Any] = []
     kwargs: list[tuple[str, Any]] = []
-    body, pos = m.group(2), 0
-    while pos < len(body) and body[pos:].strip():
-        a = _FAST_ARG.match(body, pos)
+    keys: list[str] = []
+    pos = head.end()
+    while not text.startswith(")", pos):
+        a = _FAST_ARG.match(text, pos)
         if a is None:
             return None
-        key, raw = a.group(1), a.group(2)
-        value: Any = raw[1:-1] if raw[0] in "'\"" else (float(raw) if "." in raw else int(raw))
+        key, raw = a.group(1, 2)
+        if raw[0] not in "'\"":
+            value: Any = float(raw) if "." in raw else int(raw)
+        elif "\\" not in raw:
+            value = raw[1:-1]
+        else:
+            try:
+                value = unescape(raw[1:-1])
+            except ParseError:  # a bad escape: let the full scanner report it where it stands
+                return None
         if key is None:
             if kwargs:
                 return None
             args.append(value)
-        elif any(k == key for k, _ in kwargs):
+        elif key in keys:
             return None
         else:
+            keys.append(key)
             kwargs.append((key, value))
         pos = a.end()
-    return Call(m.group(1), tuple(args), tuple(kwargs), m.group(0))
+    return Call(head.group(1), tuple(args), tuple(kwargs), text[start:pos + 1]), pos + 1
+
+
+def _fast_calls(text: str, prefix: re.Pattern[str] | None) -> list[Call] | None:
+    """The calls of ``text`` when it is nothing but ``_fast_call`` shapes separated by blank space (the usual
+    answer; the scanner accepts the same); None when the full scanner must decide (anything else, e.g. ``;``
+    separators, comments, or a ``prefix`` to drop)."""
+    calls: list[Call] = []
+    pos = _BLANK.match(text).end()  # type: ignore[union-attr]
+    while pos < len(text):
+        if prefix is not None and prefix.match(text, pos):
+            return None
+        found = _fast_call(text, pos)
+        if found is None:
+            return None
+        call, pos = found
+        calls.append(call)
+        pos = _BLANK.match(text, pos).end()  # type: ignore[union-attr]
+    return calls
 
 
 def _escaped(text: str, pos: int) -> bool:
@@ -332,6 +363,8 @@ def parse_calls(text: str, *, lenient_quotes: bool = False, allow_comments: bool
     ``fast=False`` turns off the regex fast path (for tests that compare the two).
     """
     check_length(text)
+    if fast and skip_line is None and (calls := _fast_calls(text, prefix)) is not None:
+        return calls
     s = _Scanner(text, lenient_quotes, allow_comments, fast)
     calls: list[Call] = []
     while True:
@@ -377,16 +410,26 @@ _BOX_RE = re.compile(
 )
 _SPLIT = re.compile(r"\s*,\s*|\s+")
 _NUM_FULL = re.compile(_NUM)
+# Fast path for the two shapes real outputs use most, ``(x,y)`` and ``<point>x y</point>`` (optionally inside the
+# box tokens, no blanks), with numbers short enough to be always finite. It gives the same point as the general
+# reading below, which handles everything else (tests/test_grammar_fastpaths.py checks that they agree).
+_PLAIN = r"([0-9]{1,15}(?:\.[0-9]{1,15})?)"
+_FAST_BOX = re.compile(
+    rf"(?:<\|box_start\|>)?(?:\({_PLAIN},{_PLAIN}\)|<point>{_PLAIN} {_PLAIN}</point>)(?:<\|box_end\|>)?")
 
 
-def parse_box(text: str) -> Point:
+def parse_box(text: str, *, fast: bool = True) -> Point:
     """A UI-TARS box or point string -> its (centre) point in MODEL space.
 
     Accepts ``(x,y)``, ``(x1,y1,x2,y2)``, ``[x,y]``, ``[x1, y1, x2, y2]``, ``<point>x y</point>``,
     ``<bbox>x1 y1 x2 y2</bbox>``, a bare ``x y``, each optionally inside ``<|box_start|>...<|box_end|>``.
+    ``fast=False`` turns off the regex fast path (for tests that compare the two).
     """
     if not isinstance(text, str):
         raise ParseError(f"a box must be a string such as '(x,y)', got {text!r}")
+    if fast and (m := _FAST_BOX.fullmatch(text)):
+        x, y = m.group(1, 2) if m.group(1) is not None else m.group(3, 4)
+        return Point(float(x), float(y), Space.MODEL)
     m = _BOX_RE.fullmatch(text)
     if not m:
         raise ParseError("not a box or point (expected '(x,y)', '[x1,y1,x2,y2]', '<point>x y</point>', ...)", text)
@@ -474,25 +517,26 @@ def bind(call: Call, params: tuple[str, ...], required: tuple[str, ...] = (), *,
     with ``varargs`` extra positional arguments are returned as a list under ``"*"``.
     """
     fn = name or call.name
+    aliases = aliases or {}
     out: dict[str, Any] = {}
-    args = list(call.args)
+    args = call.args
     if varargs:
-        out["*"] = args
-    else:
+        out["*"] = list(args)
+    elif args:
         if len(args) > len(params):
             raise ParseError(f"{fn}() takes at most {len(params)} positional arguments, got {len(args)}", call.text)
         out.update(zip(params, args))
     for key, value in call.kwargs:
-        key = (aliases or {}).get(key, key)
+        key = aliases.get(key, key)
         if key not in params:
             names = accepted() if accepted else ", ".join(params) or "none"
             raise ParseError(f"{fn}() has no argument {key!r} (accepted: {names})", call.text)
         if key in out:
             raise ParseError(f"{fn}() got argument {key!r} twice", call.text)
         out[key] = value
-    missing = [r for r in required if out.get(r) is None]
-    if missing:
-        raise ParseError(f"{fn}() is missing argument {missing[0]!r}", call.text)
+    for req in required:
+        if out.get(req) is None:
+            raise ParseError(f"{fn}() is missing argument {req!r}", call.text)
     return out
 
 

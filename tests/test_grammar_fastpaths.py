@@ -1,0 +1,79 @@
+"""The regex fast paths of the literal reader give exactly what the general readers give.
+
+``parse_calls`` and ``parse_box`` try a cheap regex first for the shapes real model outputs use most, and fall
+back to the full scanner / general box reader for everything else. These tests compare the two on text built
+from the characters that matter (quotes, backslashes, escapes, separators, line breaks), outcome for outcome:
+the same calls or points, or the same ParseError message.
+"""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guiagent.actions.families.literals import parse_box, parse_calls
+from guiagent.errors import ParseError
+
+
+_LABEL = re.compile(r"Action[ \t]*[:：]")  # what the UI-TARS grammar allows in front of each call
+
+
+def _calls(text: str, lenient: bool, fast: bool, prefix: re.Pattern[str] | None = None):
+    try:
+        return parse_calls(text, lenient_quotes=lenient, fast=fast, prefix=prefix)
+    except ParseError as e:
+        return ("error", str(e))
+
+
+def _box(text: str, fast: bool):
+    try:
+        return parse_box(text, fast=fast)
+    except ParseError as e:
+        return ("error", str(e))
+
+
+# String bodies made of the characters a string reader can get wrong.
+_STRING_BODIES = st.lists(st.sampled_from(list("ab '\"\\nxu0,()\t") + ["\\n", "\\'", '\\"', "\\\\", "\\x41", "\\x4",
+                                                                       "\\u00e9", "\\ud800", "\n", "中"]),
+                          max_size=12).map("".join)
+_STRINGS = st.builds(lambda q, body, close: f"{q}{body}{close}", st.sampled_from(["'", '"']), _STRING_BODIES,
+                     st.sampled_from(["'", '"', ""]))
+_NUMBERS = st.sampled_from(["1", "-2.5", "0.125", "9" * 16, "1.", "12ab", "- 3"])
+_ARGS = st.builds(lambda key, value, space: f"{space}{key}{value}{space}",
+                  st.sampled_from(["", "content=", "k = ", "start_box="]), st.one_of(_STRINGS, _NUMBERS),
+                  st.sampled_from(["", " ", "\t"]))
+_CALLS = st.builds(lambda name, args, comma, close: f"{name}({', '.join(args)}{comma}{close}",
+                   st.sampled_from(["type", "pyautogui.write", "f"]), st.lists(_ARGS, max_size=3),
+                   st.sampled_from(["", ","]), st.sampled_from([")", ")", "", "]"]))
+_LABELED = st.builds(lambda label, call: label + call, st.sampled_from(["", "", " ", "Action: ", "Action:", "\n"]),
+                     _CALLS)
+_TEXTS = st.builds(lambda calls, sep, end: sep.join(calls) + end, st.lists(_LABELED, min_size=1, max_size=3),
+                   st.sampled_from(["\n", "\n\n", "; ", " "]), st.sampled_from(["", "", "\n", " ;", "\u3000", " x"]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_TEXTS, st.booleans(), st.sampled_from([None, _LABEL]))
+def test_call_fast_path_agrees_on_strings_with_escapes(text, lenient, prefix):
+    assert _calls(text, lenient, True, prefix) == _calls(text, lenient, False, prefix)
+
+
+def test_call_fast_path_reads_escapes_like_python():
+    text = "type(content='He said \\\"hi\\\" and it\\'s fine\\n')"
+    assert parse_calls(text, lenient_quotes=True)[0].kwargs == (("content", "He said \"hi\" and it's fine\n"),)
+    assert _calls(text, True, True) == _calls(text, True, False)
+
+
+_NUMS = st.sampled_from(["0", "7", "500", "1000", "0.5", "12.25", "1" * 15, "1" * 16, "1" * 400, "1.", ".5", "-1",
+                         "1e3", ""])
+_BRACKETS = st.sampled_from([("(", ")"), ("<point>", "</point>"), ("(", ")"), ("<point>", "</point>"), ("[", "]"),
+                             ("<bbox>", "</bbox>"), ("", ""), (" (", ") "), ("(", "</point>"), ("<point>", ")")])
+_BOXES = st.builds(
+    lambda brackets, x, sep, y, tokens: (f"<|box_start|>{brackets[0]}{x}{sep}{y}{brackets[1]}<|box_end|>"
+                                         if tokens else f"{brackets[0]}{x}{sep}{y}{brackets[1]}"),
+    _BRACKETS, _NUMS, st.sampled_from([",", " ", ",", " ", ", ", " , ", ",,", ""]), _NUMS, st.booleans())
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_BOXES)
+def test_box_fast_path_agrees_with_the_general_reader(text):
+    assert _box(text, True) == _box(text, False)
