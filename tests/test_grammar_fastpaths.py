@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from guiagent.actions.families.literals import parse_box, parse_calls
 from guiagent.errors import ParseError
 
-
 _LABEL = re.compile(r"Action[ \t]*[:：]")  # what the UI-TARS grammar allows in front of each call
 
 

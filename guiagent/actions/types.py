@@ -312,7 +312,7 @@ def points_of(action: Action) -> list[Point]:
     return [v for f in dataclasses.fields(action) if isinstance(v := getattr(action, f.name), Point)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _init_fields(cls: type) -> tuple[str, ...]:
     """The constructor's field names of a dataclass (looked up once per class: ``dataclasses.fields`` is slow)."""
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
