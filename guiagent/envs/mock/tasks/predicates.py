@@ -169,28 +169,24 @@ def value_matcher(spec: Mapping[str, Any], where: str) -> Callable[[Any], tuple[
 
 # ====================================================================== file system
 
-def _file_exists(spec: Any, where: str) -> Evaluator:
-    path = expand_path(_args(spec, where, {"path"}, {"path"}, "path")["path"], where)
-    return lambda st: ((True, f"file {path} exists") if path in st["files"]
-                       else (False, f"file {path} does not exist"))
+def _presence(table: str, noun: str, present: bool) -> Callable[[Any, str], Evaluator]:
+    """Predicate builder: the path must (``present``) or must not be a key of ``state[table]``."""
+
+    def build(spec: Any, where: str) -> Evaluator:
+        path = expand_path(_args(spec, where, {"path"}, {"path"}, "path")["path"], where)
+
+        def evaluate(st: dict) -> tuple[bool, str]:
+            if path in st[table]:
+                return present, f"{noun} {path} {'exists' if present else 'still exists'}"
+            return not present, f"{noun} {path} {'does not exist' if present else 'is gone'}"
+        return evaluate
+    return build
 
 
-def _file_absent(spec: Any, where: str) -> Evaluator:
-    path = expand_path(_args(spec, where, {"path"}, {"path"}, "path")["path"], where)
-    return lambda st: ((False, f"file {path} still exists") if path in st["files"]
-                       else (True, f"file {path} is gone"))
-
-
-def _dir_exists(spec: Any, where: str) -> Evaluator:
-    path = expand_path(_args(spec, where, {"path"}, {"path"}, "path")["path"], where)
-    return lambda st: ((True, f"folder {path} exists") if path in st["dirs"]
-                       else (False, f"folder {path} does not exist"))
-
-
-def _dir_absent(spec: Any, where: str) -> Evaluator:
-    path = expand_path(_args(spec, where, {"path"}, {"path"}, "path")["path"], where)
-    return lambda st: ((False, f"folder {path} still exists") if path in st["dirs"]
-                       else (True, f"folder {path} is gone"))
+_file_exists = _presence("files", "file", True)
+_file_absent = _presence("files", "file", False)
+_dir_exists = _presence("dirs", "folder", True)
+_dir_absent = _presence("dirs", "folder", False)
 
 
 def _file_content(spec: Any, where: str) -> Evaluator:
