@@ -285,14 +285,7 @@ class TrajectoryWriter:
                 self._error = e
 
     def _write_image(self, name: str, image: Image.Image) -> None:
-        path = self.run_dir / name
-        tmp = path.with_name(name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(self._png.encode(image))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(self.run_dir)
+        write_atomic(self.run_dir / name, self._png.encode(image))
 
 
 def _remove_tree(path: Path) -> None:
