@@ -21,6 +21,7 @@ from typing import Any
 
 from guiagent.actions import types as t
 from guiagent.actions.coords import Display
+from guiagent.actions.keys import canonical_key
 from guiagent.actions.types import Action, Point, Space, map_points, points_of
 from guiagent.envs.base import Observation
 from guiagent.envs.desktop import preflight
@@ -225,11 +226,12 @@ class DesktopEnv:
         elif isinstance(a, (t.Press, t.KeyDown)):
             self.deny.check(held + ([a.key] if a.key not in held else []), f"{type(a).__name__} {a.key!r}")
         elif isinstance(a, t.Type) and held:
-            from guiagent.actions.keys import CANONICAL_KEYS
             for ch in a.text:
-                key = ch.lower()
-                if key in CANONICAL_KEYS:
-                    self.deny.check(held + [key], f"typing {ch!r} while {'+'.join(held)} is held")
+                try:
+                    key = canonical_key(ch)
+                except ActionError:
+                    continue  # a character no key names (non-ASCII): typed another way, no combination
+                self.deny.check(held + [key], f"typing {ch!r} while {'+'.join(held)} is held")
 
     # ------------------------------------------------------------ non-ASCII text
 
