@@ -111,3 +111,13 @@ def test_compare_screens_sizes():
     a, b = Image.new("RGB", (10, 10)), Image.new("RGB", (10, 12))
     assert compare_screens(a, b).describe() == "screenshot size 10x12 instead of 10x10"
     assert compare_screens(a, a.copy()).differing_pixels == 0
+
+
+def test_compare_screens_counts_a_change_in_one_channel():
+    a = Image.new("RGB", (10, 10), (100, 100, 100))
+    b = a.copy()
+    b.putpixel((3, 3), (101, 100, 100))  # invisible in luminance: must still count
+    b.putpixel((5, 5), (100, 100, 99))
+    diff = compare_screens(a, b)
+    assert diff.differing_pixels == 2 and diff.bbox == (3, 3, 6, 6)
+    assert diff.fraction > 0

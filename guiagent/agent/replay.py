@@ -95,8 +95,12 @@ def compare_screens(recorded: Image.Image, now: Image.Image) -> ScreenDiff:
     bbox = diff.getbbox()
     if bbox is None:
         return ScreenDiff(0, a.size[0] * a.size[1], None, a.size, b.size)
-    mask = diff.convert("L").point(lambda v: 255 if v else 0)
-    return ScreenDiff(mask.histogram()[255], a.size[0] * a.size[1], bbox, a.size, b.size)
+    # the largest channel difference per pixel (a luminance conversion would round a change of 1 in one
+    # channel to 0 and report a differing screen as identical)
+    r, g, b_ = diff.split()
+    largest = ImageChops.lighter(ImageChops.lighter(r, g), b_)
+    total = a.size[0] * a.size[1]
+    return ScreenDiff(total - largest.histogram()[0], total, bbox, a.size, b.size)
 
 
 @dataclass
