@@ -208,11 +208,11 @@ class DesktopEnv:
                 raise EnvError(f"point ({p.x:g}, {p.y:g}) in {p.space.value} space is outside monitor "
                                f"{self._monitor.index} ({w}x{h} pixels at offset {d.offset[0]:g},{d.offset[1]:g}, "
                                f"scale {d.scale:g}); nothing was sent")
-        screen = map_points(action, lambda p: p if p.space is Space.SCREEN else d.to_screen(p))
-        return map_points(screen, self._whole_point)
+        return map_points(action, lambda p: self._whole_point(p if p.space is Space.SCREEN else d.to_screen(p), d))
 
-    def _whole_point(self, p: Point) -> Point:
-        d = self.display
+    @staticmethod
+    def _whole_point(p: Point, d: Display) -> Point:
+        """``p`` (SCREEN) rounded to whole points, kept on the monitor (rounding may reach its far edge)."""
         left, top = d.offset
         w, h = d.size_points
         x = min(max(round(p.x), math.ceil(left)), math.ceil(left + w) - 1)
