@@ -259,17 +259,10 @@ class DesktopEnv:
             x_display = self.x_display
             return ClipboardTyper(lambda sel: XClipboard(tool, x_display, sel),
                                   lambda: paste_route("linux", x11_focused_window_class(x_display)),
-                                  self._press_paste, self.paste_restore_delay)
+                                  self.executor.press_combo, self.paste_restore_delay)
         if method == "keysym":
             raise ConfigError(f"unicode_method={method!r} is X11 only; use 'clipboard' or 'auto'")
         clipboard = PyperclipClipboard()
         os_name = self.os_name
-        return ClipboardTyper(lambda sel: clipboard, lambda: paste_route(os_name), self._press_paste,
+        return ClipboardTyper(lambda sel: clipboard, lambda: paste_route(os_name), self.executor.press_combo,
                               self.paste_restore_delay)
-
-    def _press_paste(self, keys: tuple[str, ...]) -> None:
-        gui, names = self.executor.gui, [self.executor.key_name(k) for k in keys]
-        for name in names:
-            gui.keyDown(name)
-        for name in reversed(names):
-            gui.keyUp(name)

@@ -175,15 +175,7 @@ class PyAutoGuiExecutor:
         elif isinstance(a, t.Type):
             self._type(a)
         elif isinstance(a, t.Hotkey):
-            names = [self.key_name(k) for k in a.keys]
-            pressed: list[str] = []
-            try:
-                for name in names:
-                    gui.keyDown(name)
-                    pressed.append(name)
-            finally:
-                for name in reversed(pressed):
-                    gui.keyUp(name)
+            self.press_combo(a.keys)
         elif isinstance(a, t.Press):
             gui.press(self.key_name(a.key))
         elif isinstance(a, t.KeyDown):
@@ -213,6 +205,19 @@ class PyAutoGuiExecutor:
             return  # nothing to do on screen; the agent loop ends the run
         else:
             raise UnsupportedAction(f"the desktop environment cannot carry out {type(a).__name__}")
+
+    def press_combo(self, keys: tuple[str, ...]) -> None:
+        """Press ``keys`` (canonical names) down in order, then release the pressed ones in reverse order."""
+        gui = self.gui
+        names = [self.key_name(k) for k in keys]
+        pressed: list[str] = []
+        try:
+            for name in names:
+                gui.keyDown(name)
+                pressed.append(name)
+        finally:
+            for name in reversed(pressed):
+                gui.keyUp(name)
 
     def _drag(self, a: t.Drag) -> None:
         gui = self.gui
