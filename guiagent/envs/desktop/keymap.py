@@ -9,7 +9,6 @@ one of those raises UnsupportedAction before any input is sent, instead of pyaut
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 from typing import Literal
 
 from guiagent.actions.keys import canonical_key
@@ -52,11 +51,3 @@ def pyautogui_key(key: str, os_name: OsName) -> str:
         return name
     return key
 
-
-def pyautogui_keys(keys: Iterable[str], os_name: OsName) -> list[str]:
-    return [pyautogui_key(k, os_name) for k in keys]
-
-
-def meta_key_label(os_name: OsName) -> str:
-    """What the user calls canonical "cmd" on ``os_name`` (for messages and docs)."""
-    return {"linux": "Super", "macos": "Command", "windows": "Windows"}[check_os(os_name)]
