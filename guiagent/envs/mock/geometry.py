@@ -50,14 +50,5 @@ class Rect(NamedTuple):
         x0, y0 = min(self.x, o.x), min(self.y, o.y)
         return Rect(x0, y0, max(self.right, o.right) - x0, max(self.bottom, o.bottom) - y0)
 
-    def moved(self, dx: int, dy: int) -> "Rect":
-        return Rect(self.x + dx, self.y + dy, self.w, self.h)
-
-    def inset(self, d: int) -> "Rect":
-        return Rect(self.x + d, self.y + d, self.w - 2 * d, self.h - 2 * d)
-
     def as_list(self) -> list[int]:
         return [self.x, self.y, self.w, self.h]
-
-
-EMPTY = Rect(0, 0, 0, 0)

@@ -172,9 +172,6 @@ for _g in ("up", "back", "forward", "search", "plus", "compose", "refresh", "hom
            "lock", "check", "warning", "info"):
     _ICONS[_g] = _glyph(_g)
 
-ICON_NAMES: tuple[str, ...] = tuple(sorted(_ICONS))
-
-
 @lru_cache(maxsize=512)
 def icon_image(name: str, px: int) -> Image.Image:
     """The RGBA icon ``name`` at ``px`` x ``px`` pixels. Unknown names draw a blank document."""

@@ -164,8 +164,6 @@ class Input:
                 wm.activate(dialog)
                 return
             wm.activate(top)
-        elif top is d.shell and wm.active is not None and button == "left":
-            pass
         # focus follows click for widgets that take it
         w: Widget | None = target
         while w is not None:

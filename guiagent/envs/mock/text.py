@@ -93,11 +93,6 @@ _WIDTH_CACHE: dict[tuple[str, str, int], float] = {}
 CHUNK = 32
 
 
-def chunks(text: str) -> list[tuple[int, str]]:
-    """(start index, substring) pieces of ``text`` as ``measure`` and the painter split it."""
-    return [(i, text[i:i + CHUNK]) for i in range(0, len(text), CHUNK)] or [(0, "")]
-
-
 def measure(text: str, style: TextStyle = TextStyle()) -> float:
     """Advance width of ``text`` in logical points."""
     key = (text, style.kind, style.size)
@@ -113,11 +108,6 @@ def measure(text: str, style: TextStyle = TextStyle()) -> float:
             w = sum(font(k, style.size).getlength(part) for k, part in runs(text, style.kind))
         _WIDTH_CACHE[key] = w
     return w
-
-
-def prefix_widths(text: str, style: TextStyle = TextStyle()) -> list[float]:
-    """x offset (logical points) of every caret position 0..len(text)."""
-    return [measure(text[:i], style) for i in range(len(text) + 1)]
 
 
 def index_at(text: str, x: float, style: TextStyle = TextStyle()) -> int:

@@ -46,7 +46,6 @@ class Palette:
     shadow: RGB = (60, 64, 72)
     caret: RGB = (0, 0, 0)
     track: RGB = (200, 204, 212)
-    icon_label: RGB = (255, 255, 255)
 
 
 LIGHT = Palette()

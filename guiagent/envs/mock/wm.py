@@ -256,9 +256,6 @@ class WindowManager:
         d = self.desktop
         return Rect(0, 0, d.width, d.height - theme.TASKBAR_H)
 
-    def windows_of(self, app: Any) -> list[Window]:
-        return [w for w in self.windows if w.app is app]
-
     def changed(self) -> None:
         """Something the taskbar shows changed (titles, running apps, active window)."""
         self.desktop.taskbar.refresh()

@@ -226,8 +226,6 @@ class EditorApp(App):
         for w in self.windows:
             if isinstance(w, EditorWindow):
                 w.update_title()  # caret position in the status bar; a file renamed elsewhere
-                if w.path is not None and not self.d.fs.is_file(w.path) and not w.modified:
-                    pass
 
     def state(self) -> dict:
         docs = []

@@ -253,8 +253,6 @@ class FilesApp(App):
                 self.d.fs.mkdir(posixpath.join(folder, name.strip()))
             except FsError as e:
                 return str(e)
-            if self.d.fs.exists(posixpath.join(folder, name.strip())) and win is not None:
-                pass
             return None
         default = self.d.fs.unique_name(folder, "New Folder")
         prompt(self.d, win, "New Folder", "Folder name:", default, self._checked(folder, ok), ok_label="Create",

@@ -10,7 +10,7 @@ A widget that wants repainting calls ``invalidate()``, which damages its visible
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from guiagent.envs.mock import theme
 from guiagent.envs.mock.geometry import Rect
@@ -384,5 +384,3 @@ def hit_test(w: Widget, sx: float, sy: float, ox: float = 0.0, oy: float = 0.0) 
                 return hit
     return w
 
-
-Callback = Callable[..., Any]

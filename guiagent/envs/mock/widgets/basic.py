@@ -1,4 +1,4 @@
-"""Simple controls: label, button, checkbox, switch, radio group, slider, separator, image."""
+"""Simple controls: label, button, checkbox, switch, radio group, slider, panel, image."""
 
 from __future__ import annotations
 
@@ -53,9 +53,6 @@ class Label(Widget):
                 p.text(0, y, line, self.style, self._color())
                 y += lh
 
-    def a11y_value(self) -> str | None:
-        return None
-
 
 class Button(Pressable):
     """A push button. ``kind``: "normal", "primary" (accent filled), "flat" (toolbar style, border on hover)."""
@@ -72,11 +69,6 @@ class Button(Pressable):
         self.icon_size = icon_size
         self.description = tooltip
         self.font_size = theme.FONT_SIZE
-
-    def set_label(self, label: str) -> None:
-        if label != self.label:
-            self.label = self.name = label
-            self.invalidate()
 
     def activate(self) -> None:
         if self.enabled and self.on_click is not None:
@@ -387,16 +379,6 @@ class Slider(Widget):
 
     def a11y_value(self) -> str | None:
         return str(self.value)
-
-
-class Separator(Widget):
-    role = "separator"
-
-    def paint(self, p: Painter) -> None:
-        if self.w >= self.h:
-            p.hline(0, self.h // 2, self.w, self.palette.border_light)
-        else:
-            p.vline(self.w // 2, 0, self.h, self.palette.border_light)
 
 
 class Panel(Widget):
