@@ -7,7 +7,7 @@ from PIL import Image
 
 from guiagent.actions.families import get_grammar
 from guiagent.models.base import ImagePart, Message, TextPart
-from guiagent.models.history import Turn, build_messages, count_images, history_response
+from guiagent.models.history import Turn, build_messages, count_images, forget_unsent_screenshot, history_response
 from guiagent.models.profiles import get_profile
 
 TASK = "Open the Downloads folder"
@@ -195,3 +195,16 @@ def test_prepared_screenshots_are_reused_and_released():
     del past, a, b, other, image_a, image_b, first
     gc.collect()
     assert key not in history._PREPARED
+
+
+def test_forgetting_unsent_screenshots_keeps_the_messages_and_bounds_memory():
+    profile = get_profile("ui-tars-1.5")  # max_images 5: 4 past screenshots are sent
+    full, kept = [], []
+    for i in range(9):
+        turn = Turn(shot(i), UITARS_RESPONSES[i % len(UITARS_RESPONSES)], screenshot_ref=f"step_{i}.png")
+        full.append(turn)
+        kept.append(turn)
+        forget_unsent_screenshot(kept, profile.history.max_images)
+    assert [t.screenshot is not None for t in kept] == [False] * 5 + [True] * 4
+    current = shot(20)
+    assert layout(build_messages(profile, TASK, kept, current)) == layout(build_messages(profile, TASK, full, current))

@@ -72,7 +72,7 @@ def _message_json(message: Message, image_root: Path | None) -> tuple[dict[str, 
 def step_examples(run: Run, profile: Profile | None = None, *, raw: bool = False,
                   image_root: str | os.PathLike | None = None) -> Iterator[dict[str, Any]]:
     """One example per exportable step of ``run`` (see the module docstring for the form)."""
-    from guiagent.models.history import Turn, build_messages
+    from guiagent.models.history import Turn, build_messages, forget_unsent_screenshot
 
     profile = profile or profile_for(run)
     root = Path(image_root).resolve() if image_root is not None else None
@@ -98,6 +98,7 @@ def step_examples(run: Run, profile: Profile | None = None, *, raw: bool = False
                    "meta": {"run": str(run.path), "step": step.index, "family": profile.name,
                             "outcome": run.outcome, "image_sizes": sizes}}
         turns.append(Turn(screenshot, target, screenshot_ref=path))
+        forget_unsent_screenshot(turns, profile.history.max_images)
 
 
 def profile_for(run: Run) -> Profile:

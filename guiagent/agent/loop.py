@@ -209,7 +209,7 @@ class Agent:
         return obs
 
     def _step(self, s: _RunState, record: StepRecord, observation: Observation) -> None:
-        from guiagent.models.history import Turn, build_messages
+        from guiagent.models.history import Turn, build_messages, forget_unsent_screenshot
 
         screenshot = observation.screenshot
         t0 = time.perf_counter()
@@ -240,7 +240,7 @@ class Agent:
         record.actions_model = [action_to_json(a) for a in actions_model]
         record.status = ["not_run"] * len(actions)
         s.turns.append(Turn(screenshot, parsed.raw, screenshot_ref=ref))
-        self._forget_old_screenshots(s)
+        forget_unsent_screenshot(s.turns, self.profile.history.max_images)
         self._check_time(s, f"after the model answered step {record.index}")
 
         self._check_stuck(s, record, screenshot)
@@ -394,12 +394,6 @@ class Agent:
         if self.config.timeout_s is None:
             return float("inf")
         return max(0.0, self.config.timeout_s - (time.monotonic() - s.started))
-
-    def _forget_old_screenshots(self, s: _RunState) -> None:
-        """Drop the screenshot of the step that just left the history window; its text stays."""
-        old = len(s.turns) - self.profile.history.max_images
-        if old >= 0 and s.turns[old].screenshot is not None:
-            s.turns[old] = replace(s.turns[old], screenshot=None)
 
     def _check_time(self, s: _RunState, where: str) -> None:
         if self.config.timeout_s is not None and self._time_left(s) <= 0:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from PIL import Image
@@ -89,6 +89,15 @@ def build_messages(profile: Profile, instruction: str, past: Sequence[Turn], scr
     else:
         messages.append(Message("user", (current, TextPart(prompt))))
     return messages
+
+
+def forget_unsent_screenshot(turns: list[Turn], max_images: int) -> None:
+    """Call after appending a turn: drop the screenshot of the step that just left the window ``build_messages``
+    sends (its text stays), so a long run holds only the ``max_images - 1`` past screenshots it sends, not one
+    per step."""
+    old = len(turns) - max_images
+    if old >= 0 and turns[old].screenshot is not None:
+        turns[old] = replace(turns[old], screenshot=None)
 
 
 def history_response(profile: Profile, response: str) -> str:
