@@ -7,7 +7,13 @@ from PIL import Image
 
 from guiagent.actions.families import get_grammar
 from guiagent.models.base import ImagePart, Message, TextPart
-from guiagent.models.history import Turn, build_messages, count_images, forget_unsent_screenshot, history_response
+from guiagent.models.history import (
+    Turn,
+    build_messages,
+    count_images,
+    forget_unsent_screenshot,
+    history_response,
+)
 from guiagent.models.profiles import get_profile
 
 TASK = "Open the Downloads folder"

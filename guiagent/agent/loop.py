@@ -209,7 +209,11 @@ class Agent:
         return obs
 
     def _step(self, s: _RunState, record: StepRecord, observation: Observation) -> None:
-        from guiagent.models.history import Turn, build_messages, forget_unsent_screenshot
+        from guiagent.models.history import (
+            Turn,
+            build_messages,
+            forget_unsent_screenshot,
+        )
 
         screenshot = observation.screenshot
         t0 = time.perf_counter()
