@@ -25,7 +25,8 @@ from typing import Any, Callable, Literal, Sequence
 from PIL import Image
 
 from guiagent.errors import ConfigError, ModelError
-from guiagent.models.base import ImagePart, Message, ModelResponse, Sampling, TextPart
+from guiagent.models.base import Message, ModelResponse, Sampling, TextPart
+from guiagent.models.history import count_images
 from guiagent.models.png import PNGEncoder, encode_png
 
 log = logging.getLogger("guiagent.models")
@@ -126,7 +127,7 @@ class OpenAIModel:
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
         payload = self.request_payload(messages, sampling)
-        n_images = sum(isinstance(p, ImagePart) for m in messages for p in m.content)
+        n_images = count_images(messages)
         start = time.perf_counter()
         completion = self._with_retries(lambda: self._client.chat.completions.create(**payload), n_images)
         latency = time.perf_counter() - start
