@@ -255,6 +255,7 @@ def _prompts(family: str, modes: tuple[str, ...]) -> dict[str, str]:
 _QWEN25 = ImageBudget("smart_resize", max_pixels=16384 * 28 * 28)
 _UITARS_SAMPLING = Sampling(temperature=0.0, top_p=0.9, max_tokens=1000)
 _UITARS15_PROMPTS = _prompts("ui-tars-1.5", ("computer", "mobile", "grounding"))
+_KIMI_PROMPTS = _prompts("kimi-vl", ("computer", "grounding"))  # Instruct and Thinking share the templates
 
 PROFILES: dict[str, Profile] = {
     p.name: p
@@ -286,7 +287,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "kimi-vl", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=4096),
-            prompts=_prompts("kimi-vl", ("computer", "grounding")),
+            prompts=_KIMI_PROMPTS,
             system_prompt="You are a helpful assistant",
             history=HistoryPolicy(max_images=5, drop_thinking=True),
             sampling=Sampling(temperature=0.2, top_p=1.0, max_tokens=1024, stop=("<|im_end|>",)),
@@ -295,7 +296,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "kimi-vl-thinking", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=16384),
-            prompts=_prompts("kimi-vl", ("computer", "grounding")),
+            prompts=_KIMI_PROMPTS,
             system_prompt="You are a helpful assistant",
             history=HistoryPolicy(max_images=5, drop_thinking=True),
             sampling=Sampling(temperature=0.8, top_p=1.0, max_tokens=8192, stop=("<|im_end|>",)),
