@@ -1,4 +1,5 @@
-"""Literal-only reading of model text: call syntax, Python-style literals, boxes, numbers, and their formatting.
+"""Literal-only reading of model text: call syntax, Python-style literals, boxes, numbers, and their formatting;
+plus the step rules every grammar applies (a terminal action comes last, formatted points are in MODEL space).
 
 Model output is data. Every family writes its actions as function calls such as ``click(start_box='(1,2)')`` or
 ``pyautogui.click(x=0.2, y=0.1)``; this module reads them with a small hand-written scanner that knows exactly
@@ -20,8 +21,8 @@ import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, NamedTuple
 
-from guiagent.actions.types import Point, Space
-from guiagent.errors import ActionError, ParseError
+from guiagent.actions.types import TERMINAL_ACTIONS, Action, Point, Space
+from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
 #: Longest response the scanners accept; longer text is rejected instead of being scanned slowly.
 MAX_TEXT = 200_000
@@ -578,3 +579,28 @@ def action_errors(fragment: str) -> Iterator[None]:
         yield
     except ActionError as e:
         raise ParseError(str(e), fragment) from None
+
+
+# ---------------------------------------------------------------- step rules shared by the grammars
+
+def check_terminal_last(actions: list[Action], frag: str) -> None:
+    """A parsed step: nothing may follow finished/call_user (ParseError quoting ``frag``)."""
+    for a in actions[:-1]:
+        if isinstance(a, TERMINAL_ACTIONS):
+            raise ParseError(f"actions after {type(a).__name__} would never run", frag)
+
+
+def check_step(actions: list[Action]) -> None:
+    """A step to format: at least one action, and finished/call_user only last (ActionError)."""
+    if not actions:
+        raise ActionError("a step needs at least one action")
+    if any(isinstance(a, TERMINAL_ACTIONS) for a in actions[:-1]):
+        raise ActionError("finished/call_user must be the last action of a step")
+
+
+def model_point(p: Point) -> Point:
+    """``p`` itself if it is in MODEL space (what formatters write); UnsupportedAction otherwise."""
+    if p.space is not Space.MODEL:
+        raise UnsupportedAction(f"format model-space points; got a point in {p.space.value} space "
+                                "(map it with the profile's ModelFrame first)")
+    return p

@@ -38,11 +38,11 @@ from typing import Any, Callable, Iterable
 
 from guiagent.actions import types as t
 from guiagent.actions.families.literals import (
-    Call, action_errors, as_int, as_number, as_text, bind, check_length, fmt_number, parse_calls, py_str, split_keys,
+    Call, action_errors, as_int, as_number, as_text, bind, check_length, check_step, check_terminal_last, fmt_number,
+    model_point, parse_calls, py_str, split_keys,
 )
-from guiagent.actions.families.uitars import check_terminal_last
 from guiagent.actions.types import Action, Point, Space, Step, canonical
-from guiagent.errors import ActionError, ParseError, UnsupportedAction
+from guiagent.errors import ParseError, UnsupportedAction
 
 THINK_OPEN, THINK_CLOSE = "◁think▷", "◁/think▷"
 
@@ -318,10 +318,7 @@ class PyCodeGrammar:
     def format_step(self, actions: Iterable[Action], thought: str | None = None,
                     reflection: str | None = None) -> str:
         actions = list(actions)
-        if not actions:
-            raise ActionError("a step needs at least one action")
-        if any(isinstance(a, t.TERMINAL_ACTIONS) for a in actions[:-1]):
-            raise ActionError("finished/call_user must be the last action of a step")
+        check_step(actions)
         code = "\n".join(self.format_action(a) for a in actions)
         head = ""
         if thought:
@@ -330,9 +327,7 @@ class PyCodeGrammar:
 
 
 def _xy_args(p: Point) -> str:
-    if p.space is not Space.MODEL:
-        raise UnsupportedAction(f"format model-space points; got a point in {p.space.value} space "
-                                "(map it with the profile's ModelFrame first)")
+    p = model_point(p)
     return f"x={fmt_number(p.x)}, y={fmt_number(p.y)}"
 
 

@@ -37,8 +37,8 @@ from typing import Any, Callable, Iterable
 
 from guiagent.actions import types as t
 from guiagent.actions.families.literals import (
-    Call, action_errors, as_int, as_number, as_text, bind, check_length, fmt_int, parse_box, parse_calls, py_str,
-    split_keys,
+    Call, action_errors, as_int, as_number, as_text, bind, check_length, check_step, check_terminal_last, fmt_int,
+    model_point, parse_box, parse_calls, py_str, split_keys,
 )
 from guiagent.actions.types import Action, Point, Space, Step, canonical
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
@@ -234,12 +234,6 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
         return fn.build(bound, frag)
     except ActionError as e:
         raise ParseError(str(e), frag) from None
-
-
-def check_terminal_last(actions: list[Action], frag: str) -> None:
-    for a in actions[:-1]:
-        if isinstance(a, t.TERMINAL_ACTIONS):
-            raise ParseError(f"actions after {type(a).__name__} would never run", frag)
 
 
 # ---------------------------------------------------------------- text form: Thought / Action
@@ -453,9 +447,7 @@ class UiTarsGrammar:
         raise UnsupportedAction(f"{self.name} cannot express {a!r}")
 
     def _point_text(self, p: Point) -> str:
-        if p.space is not Space.MODEL:
-            raise UnsupportedAction(f"format model-space points; got a point in {p.space.value} space "
-                                    "(map it with the profile's ModelFrame first)")
+        p = model_point(p)
         x, y = fmt_int(p.x), fmt_int(p.y)
         return f"<point>{x} {y}</point>" if self.style in ("point", "xml") else f"<|box_start|>({x},{y})<|box_end|>"
 
@@ -484,7 +476,7 @@ class UiTarsGrammar:
                     reflection: str | None = None) -> str:
         """A whole response. In the XML form a reflection has no place and is left out."""
         actions = list(actions)
-        _check_step(actions)
+        check_step(actions)
         if self.style == "xml":
             head = f"<gui_think>{thought}</gui_think>\n" if thought else ""
             body = "\n".join(self.format_action(a) for a in actions)
@@ -498,13 +490,6 @@ class UiTarsGrammar:
             lines.append(f"Thought: {thought}")
         lines.append("Action: " + "\n\n".join(self.format_action(a) for a in actions))
         return "\n".join(lines)
-
-
-def _check_step(actions: list[Action]) -> None:
-    if not actions:
-        raise ActionError("a step needs at least one action")
-    if any(isinstance(a, t.TERMINAL_ACTIONS) for a in actions[:-1]):
-        raise ActionError("finished/call_user must be the last action of a step")
 
 
 UI_TARS_10 = UiTarsGrammar("ui-tars-1.0", _V1, _V1_SUPPORTED, "box")
