@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guiagent.agent.config import AgentConfig
-from guiagent.agent.factory import get_mock_task, make_env, task_evaluator
+from guiagent.agent.factory import make_env, task_evaluator
 from guiagent.agent.loop import Agent
 from guiagent.agent.progress import RichProgress
 from guiagent.errors import ConfigError
@@ -44,8 +44,8 @@ def main(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     try:
         task_id = args.task or DEMO_TASK
-        task = get_mock_task(task_id)
         env = make_env("mock", task=task_id)
+        task = env.task
         loaded = load_model("scripted", family=args.family, env=env)
     except (ConfigError, ImportError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}")
