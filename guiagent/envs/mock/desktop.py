@@ -29,7 +29,7 @@ from guiagent.envs.mock.fs import HOME, FileSystem
 from guiagent.envs.mock.input import SUB_STEP, Input
 from guiagent.envs.mock.render import Compositor, Painter
 from guiagent.envs.mock.shell import Shell, Taskbar
-from guiagent.envs.mock.widgets.base import KeyEvent, Widget, paint_tree
+from guiagent.envs.mock.widgets.base import KeyEvent, Widget, first_covering, paint_tree
 from guiagent.envs.mock.widgets.menus import Menu, MenuEntry, Popup
 from guiagent.envs.mock.wm import Window, WindowManager
 from guiagent.errors import EnvError
@@ -352,14 +352,7 @@ class MockDesktop:
         layers = self.layers()
         if self.input.ghost is not None:
             layers.append(self.input.ghost)
-        c = p.clip
-        start = 0
-        for i in range(len(layers) - 1, -1, -1):  # skip layers hidden under an opaque one
-            ly = layers[i]
-            if ly.opaque and ly.x <= c.x and ly.y <= c.y and ly.right_edge >= c.x + c.w \
-                    and ly.bottom_edge >= c.y + c.h:
-                start = i
-                break
+        start = max(0, first_covering(layers, 0, 0, p.clip))  # skip layers hidden under an opaque one
         for layer in layers[start:]:
             paint_tree(layer, p)
 

@@ -120,14 +120,6 @@ class Widget:
 
     # ------------------------------------------------------------------ geometry
     @property
-    def right_edge(self) -> int:
-        return self.x + self.w
-
-    @property
-    def bottom_edge(self) -> int:
-        return self.y + self.h
-
-    @property
     def rect(self) -> Rect:
         return Rect(self.x, self.y, self.w, self.h)
 
@@ -323,6 +315,18 @@ class Pressable(Widget):
 W = Any  # generic child type for ``add``
 
 
+def first_covering(ws: list[Widget], ox: float, oy: float, clip: Rect) -> int:
+    """Occlusion culling: the index of the top-most visible opaque widget in ``ws`` (siblings whose parent origin
+    is screen point ``ox``, ``oy``) that covers the whole ``clip``, or -1. Painting can begin there."""
+    for i in range(len(ws) - 1, -1, -1):
+        w = ws[i]
+        if w.opaque and w.visible:
+            x, y = ox + w.x, oy + w.y
+            if x <= clip.x and y <= clip.y and x + w.w >= clip.x + clip.w and y + w.h >= clip.y + clip.h:
+                return i
+    return -1
+
+
 def paint_tree(w: Widget, p: Painter) -> None:
     """Paint ``w`` and its subtree with ``p`` translated to w's parent origin, skipping what misses ``p.clip``."""
     if not w.visible:
@@ -333,16 +337,7 @@ def paint_tree(w: Widget, p: Painter) -> None:
         return
     p.ox, p.oy = ax, ay
     children = w.children
-    start = -1
-    if children and not w.clip_children:
-        # occlusion culling: begin with the top-most opaque child that covers the whole clip
-        for i in range(len(children) - 1, -1, -1):
-            ch = children[i]
-            if ch.opaque and ch.visible:
-                cx, cy = ax + ch.x, ay + ch.y
-                if cx <= c.x and cy <= c.y and cx + ch.w >= c.x + c.w and cy + ch.h >= c.y + c.h:
-                    start = i
-                    break
+    start = first_covering(children, ax, ay, c) if children and not w.clip_children else -1
     if start < 0:
         w.paint(p)
     if children:
