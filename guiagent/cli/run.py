@@ -161,7 +161,8 @@ def main(args: argparse.Namespace) -> int:
         console.print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
         return 2
     try:
-        env = make_env(args.env, **env_options(args))
+        options = env_options(args)
+        env = make_env(args.env, **options)
     except ConfigError as e:
         console.print(f"[red]error:[/] {escape(str(e))}")
         return 2
@@ -169,12 +170,13 @@ def main(args: argparse.Namespace) -> int:
         console.print(f"[red]could not start the {args.env} environment:[/] {escape(str(e))}")
         return 1
     try:
-        return run_with_env(args, env, console)
+        return run_with_env(args, env, console, options)
     finally:
         env.close()
 
 
-def run_with_env(args: argparse.Namespace, env, console: Console) -> int:
+def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[str, Any]) -> int:
+    """The run itself, on an env built from ``options`` (recorded as meta.json's env_options)."""
     from guiagent.models.config import load_model_from_args
 
     instruction = args.instruction
@@ -210,7 +212,7 @@ def run_with_env(args: argparse.Namespace, env, console: Console) -> int:
     agent = Agent(env, loaded.model, profile, config, hooks)
     try:
         result = agent.run(instruction, task_id=args.task, out_dir=None if args.no_record else args.out,
-                           meta={"env_options": env_options(args), "model_spec": args.model},
+                           meta={"env_options": options, "model_spec": args.model},
                            evaluate=task_evaluator(env))
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]")
