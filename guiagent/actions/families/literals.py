@@ -442,6 +442,11 @@ def parse_box(text: str, *, fast: bool = True) -> Point:
     nums = [float(p) for p in parts]
     if not all(math.isfinite(v) for v in nums):
         raise ParseError("box coordinates must be finite", text)
+    return box_point(nums)
+
+
+def box_point(nums: list[float]) -> Point:
+    """The MODEL-space point of a box given as 2 numbers (a point) or 4 (x1, y1, x2, y2: its centre)."""
     if len(nums) == 4:
         return Point((nums[0] + nums[2]) / 2, (nums[1] + nums[3]) / 2, Space.MODEL)
     return Point(nums[0], nums[1], Space.MODEL)

@@ -37,10 +37,10 @@ from typing import Any, Callable, Iterable
 
 from guiagent.actions import types as t
 from guiagent.actions.families.literals import (
-    Call, action_errors, as_int, as_number, as_text, bind, check_length, check_step, check_terminal_last, fmt_int,
-    model_point, parse_box, parse_calls, py_str, split_keys,
+    Call, action_errors, as_int, as_number, as_text, bind, box_point, check_length, check_step, check_terminal_last,
+    fmt_int, model_point, parse_box, parse_calls, py_str, split_keys,
 )
-from guiagent.actions.types import Action, Point, Space, Step, canonical
+from guiagent.actions.types import Action, Point, Step, canonical
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
 Builder = Callable[[dict[str, Any], str], list[Action]]
@@ -78,11 +78,8 @@ def _point(args: dict[str, Any], key: str, frag: str) -> Point | None:
         if len(value) not in (2, 4) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                                 for v in value):
             raise ParseError("a box needs 2 or 4 numbers", frag)
-        nums = [float(v) for v in value]
-        if len(nums) == 4:
-            nums = [(nums[0] + nums[2]) / 2, (nums[1] + nums[3]) / 2]
         with action_errors(frag):
-            return Point(nums[0], nums[1], Space.MODEL)
+            return box_point([float(v) for v in value])
     return parse_box(as_text(value, key, frag))
 
 
