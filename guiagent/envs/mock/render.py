@@ -214,11 +214,11 @@ class Compositor:
             for r in rects:
                 for i, o in enumerate(out):
                     u = o.union(r)
-                    if r.intersects(o) or (u.w * u.h) <= 1.25 * (o.w * o.h + r.w * r.h):
-                        if u.w * u.h <= 1.25 * (o.w * o.h + r.w * r.h) + 64:
-                            out[i] = u
-                            changed = True
-                            break
+                    # overlapping rectangles get a little slack: their union wastes less than it seems
+                    if u.w * u.h <= 1.25 * (o.w * o.h + r.w * r.h) + (64 if r.intersects(o) else 0):
+                        out[i] = u
+                        changed = True
+                        break
                 else:
                     out.append(r)
             rects = out
