@@ -54,6 +54,7 @@ from guiagent.agent.trajectory import (
 from guiagent.envs.base import Env, Observation
 from guiagent.errors import ActionError, EnvError, ModelError, ParseError
 from guiagent.models.base import Model, Sampling
+from guiagent.models.history import Turn, build_messages, forget_unsent_screenshot
 from guiagent.models.profiles import Profile
 
 OUTCOMES = ("success", "call_user", "step_limit", "stuck", "timeout", "parse_error", "model_error", "env_error",
@@ -209,12 +210,6 @@ class Agent:
         return obs
 
     def _step(self, s: _RunState, record: StepRecord, observation: Observation) -> None:
-        from guiagent.models.history import (
-            Turn,
-            build_messages,
-            forget_unsent_screenshot,
-        )
-
         screenshot = observation.screenshot
         t0 = time.perf_counter()
         if s.writer is not None:
