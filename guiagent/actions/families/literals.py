@@ -21,7 +21,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, NamedTuple
 
-from guiagent.actions.types import TERMINAL_ACTIONS, Action, Point, Space
+from guiagent.actions.types import TERMINAL_ACTIONS, Action, Point, Space, Type
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
 #: Longest response the scanners accept; longer text is rejected instead of being scanned slowly.
@@ -601,6 +601,12 @@ def check_step(actions: list[Action]) -> None:
         raise ActionError("a step needs at least one action")
     if any(isinstance(a, TERMINAL_ACTIONS) for a in actions[:-1]):
         raise ActionError("finished/call_user must be the last action of a step")
+
+
+def typed(text: str) -> Type:
+    """Typed text as both families write it: a trailing newline means "then press Enter" (``submit``)."""
+    submit = text.endswith("\n")
+    return Type(text[:-1] if submit else text, submit)
 
 
 def model_point(p: Point) -> Point:

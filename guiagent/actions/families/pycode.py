@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable
 from guiagent.actions import types as t
 from guiagent.actions.families.literals import (
     Call, action_errors, as_int, as_number, as_text, bind, check_length, check_step, check_terminal_last, fmt_number,
-    model_point, parse_calls, py_str, split_keys,
+    model_point, parse_calls, py_str, split_keys, typed,
 )
 from guiagent.actions.types import Action, Point, Space, Step, canonical
 from guiagent.errors import ParseError, UnsupportedAction
@@ -152,9 +152,7 @@ def _write(b: dict[str, Any], f: str) -> list[Action]:
     message = b.get("message")
     if isinstance(message, (list, tuple)):  # typewrite(['a', 'enter']) presses keys one by one
         return [t.Press(k) for k in _keys(message, f)]
-    text = as_text(message, "message", f)
-    submit = text.endswith("\n")
-    return [t.Type(text[:-1] if submit else text, submit)]
+    return [typed(as_text(message, "message", f))]
 
 
 def _press(b: dict[str, Any], f: str) -> list[Action]:

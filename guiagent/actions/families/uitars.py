@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable
 from guiagent.actions import types as t
 from guiagent.actions.families.literals import (
     Call, action_errors, as_int, as_number, as_text, bind, box_point, check_length, check_step, check_terminal_last,
-    fmt_int, model_point, parse_box, parse_calls, py_str, split_keys,
+    fmt_int, model_point, parse_box, parse_calls, py_str, split_keys, typed,
 )
 from guiagent.actions.types import Action, Point, Step, canonical
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
@@ -134,11 +134,9 @@ def _hotkey(a: dict[str, Any], f: str) -> list[Action]:
 
 
 def _type(a: dict[str, Any], f: str) -> list[Action]:
-    content = as_text(a.get("content"), "content", f)
+    typing = typed(as_text(a.get("content"), "content", f))
     box = _point(a, "start_box", f)
-    submit = content.endswith("\n")
-    typed = t.Type(content[:-1] if submit else content, submit)
-    return [t.Click(box), typed] if box is not None else [typed]
+    return [t.Click(box), typing] if box is not None else [typing]
 
 
 def _scroll(a: dict[str, Any], f: str) -> list[Action]:
