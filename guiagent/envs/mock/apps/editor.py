@@ -198,8 +198,7 @@ class EditorApp(App):
 
     def edit_menu(self, win: EditorWindow):
         def key(combo: str):
-            mods, _, k = combo.rpartition("+")
-            return lambda: win.area.on_key(KeyEvent(k, frozenset(mods.split("+")) if mods else frozenset()))
+            return lambda: win.area.on_key(KeyEvent.from_combo(combo))
         return lambda: [
             MenuEntry("Undo", key("ctrl+z"), "Ctrl+Z", enabled=bool(win.area._undo)),
             MenuEntry("Redo", key("ctrl+y"), "Ctrl+Y", enabled=bool(win.area._redo)),

@@ -47,6 +47,12 @@ class KeyEvent:
         order = [m for m in ("ctrl", "alt", "shift", "cmd") if m in self.mods]
         return "+".join(order + [self.key])
 
+    @classmethod
+    def from_combo(cls, combo: str) -> "KeyEvent":
+        """The inverse of ``combo``, for menu entries that stand for a shortcut ("ctrl+c")."""
+        mods, _, key = combo.rpartition("+")
+        return cls(key, frozenset(mods.split("+")) if mods else frozenset())
+
 
 class Widget:
     role = "group"

@@ -199,8 +199,7 @@ class TextEdit(Widget):
         has_sel = self.selection is not None and not self.password
 
         def key(combo: str):
-            mods, _, k = combo.rpartition("+")
-            return lambda: self.on_key(KeyEvent(k, frozenset(mods.split("+")) if mods else frozenset()))
+            return lambda: self.on_key(KeyEvent.from_combo(combo))
 
         d.open_context_menu([
             MenuEntry("Cut", key("ctrl+x"), "Ctrl+X", enabled=has_sel and not self.readonly),
