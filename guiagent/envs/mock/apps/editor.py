@@ -8,7 +8,7 @@ from typing import Any
 from guiagent.envs.mock import theme
 from guiagent.envs.mock.apps.base import App
 from guiagent.envs.mock.apps.dialogs import file_dialog, message_box, prompt
-from guiagent.envs.mock.fs import HOME, FsError
+from guiagent.envs.mock.fs import HOME, FsError, norm
 from guiagent.envs.mock.text import TextStyle
 from guiagent.envs.mock.widgets.base import KeyEvent
 from guiagent.envs.mock.widgets.basic import SMALL, Button, Label, Panel
@@ -81,7 +81,7 @@ class EditorApp(App):
             self.d.wm.activate(top)
             return top
         if path is not None:
-            path = posixpath.normpath(path if path.startswith("/") else posixpath.join(HOME, path))
+            path = norm(path)
             for w in self.windows:
                 if getattr(w, "path", None) == path:
                     self.d.wm.activate(w)

@@ -17,14 +17,12 @@ plus the flags ``trim`` (strip surrounding whitespace first) and ``ignore_case``
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from guiagent.envs.mock.fs import HOME, norm
 from guiagent.errors import ConfigError
-
-HOME = "/home/user"
 
 #: evaluate(state) -> (holds, reason in words)
 Evaluator = Callable[[Mapping[str, Any]], "tuple[bool, str]"]
@@ -50,9 +48,7 @@ def expand_path(path: Any, where: str) -> str:
         raise ConfigError(f"{where}: a path must be a non-empty string, got {path!r}")
     if path == "~" or path.startswith("~/"):
         path = HOME + path[1:]
-    if not path.startswith("/"):
-        path = posixpath.join(HOME, path)
-    return posixpath.normpath(path)
+    return norm(path)
 
 
 def _args(spec: Any, where: str, allowed: set[str], required: set[str] = frozenset(),
