@@ -27,7 +27,7 @@ from typing import Any
 
 from guiagent.actions import types as T
 from guiagent.actions.coords import Convention
-from guiagent.envs.mock.tasks.plan import MAX_SCROLLS, PlanStep, Query
+from guiagent.envs.mock.tasks.plan import MAX_SCROLLS, PlanStep, Query, app_title
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
 from guiagent.models.base import Message, ModelResponse, Sampling
 
@@ -276,7 +276,7 @@ class ScriptedModel:
         scoped = q.app is not None or q.within is not None or q.within_contains is not None
         for c in tree.children:
             if c.role in ("window", "dialog") and "minimized" in c.states and (not scoped or q._scope_ok(c)):
-                title = _app_title(c.extra.get("app"))
+                title = app_title(c.extra.get("app"))
                 button = Query(role="button", name=title).find(_taskbar(tree)) if title else None
                 if button is not None:
                     return Decision(T.Click(T.Point(*button[0].center, T.Space.SCREEN)), f"The window '{c.name}' "
@@ -322,7 +322,7 @@ class ScriptedModel:
         if win is None:
             return Decision(T.Hotkey(("ctrl", "d")), f"{q.describe().capitalize()} is covered by windows; I show "
                             "the desktop.", advances=False)
-        title = _app_title(win.extra.get("app"))
+        title = app_title(win.extra.get("app"))
         button = Query(role="button", name=title).find(_taskbar(tree)) if title else None
         if button is None:
             raise SolverStuck(f"cannot bring the window '{win.name}' to the front")
@@ -413,15 +413,6 @@ def _taskbar(tree: Any) -> Any:
         if c.role == "taskbar":
             return c
     return tree
-
-
-def _app_title(app_id: str | None) -> str | None:
-    from guiagent.envs.mock.apps import APP_CLASSES
-
-    for cls in APP_CLASSES:
-        if cls.app_id == app_id:
-            return cls.title
-    return None
 
 
 def _front_rects(win: Any, tree: Any) -> list[tuple[float, float, float, float]]:

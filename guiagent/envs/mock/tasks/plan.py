@@ -67,7 +67,8 @@ class Query:
         """Words for thoughts and errors: "the button 'Save'"."""
         role = (self.role or "element").replace("_", " ")
         name = self.name if self.name is not None else self.name_contains
-        scope = self.within or self.within_contains or _app_title(self.app) or (
+        title = app_title(self.app)
+        scope = self.within or self.within_contains or (f"the {title} window" if title else self.app) or (
             f"the {self.inside}" if self.inside else None)
         where = f" in {scope}" if scope else ""
         if self.part == "title_bar":
@@ -126,12 +127,13 @@ class Query:
         return x + w * fx + self.offset[0], y + h * fy + self.offset[1]
 
 
-def _app_title(app_id: str | None) -> str | None:
+def app_title(app_id: str | None) -> str | None:
+    """The title of the mock app ``app_id`` (also its taskbar button's name); None for no or an unknown app."""
     if app_id is None:
         return None
     from guiagent.envs.mock.apps import APP_CLASSES
 
-    return next((f"the {c.title} window" for c in APP_CLASSES if c.app_id == app_id), app_id)
+    return next((c.title for c in APP_CLASSES if c.app_id == app_id), None)
 
 
 def _walk(node: Any, win: Any, ancestors: tuple) -> Iterator[tuple[Any, Any, tuple]]:
