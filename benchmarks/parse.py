@@ -32,8 +32,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from guiagent.actions.jsonform import action_to_json
-from guiagent.actions.types import map_points
+from guiagent.cli.parse import parse_to_json
 from guiagent.models.profiles import get_profile
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
@@ -56,16 +55,14 @@ _FRAMES: dict[tuple[str, tuple[int, int]], Any] = {}
 
 
 def ours(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Parse, map to screen pixels, JSON form. Grammar and frame are looked up once per family and screen, as
-    the agent does."""
+    """Parse, map to screen pixels, JSON form (what ``guiagent parse`` prints). Grammar and frame are looked up
+    once per family and screen, as the agent does."""
     key = (row["family"], row["screen"])
     cached = _FRAMES.get(key)
     if cached is None:
         profile = get_profile(row["family"])
         cached = _FRAMES[key] = (profile.parser(), profile.frame(key[1]))
-    grammar, frame = cached
-    step = grammar.parse(row["text"])
-    return [action_to_json(map_points(a, frame.to_screenshot)) for a in step.actions]
+    return parse_to_json(*cached, row["text"])
 
 
 def ours_correct(row: dict[str, Any], result: list[dict[str, Any]]) -> bool:
