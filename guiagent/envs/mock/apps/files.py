@@ -7,6 +7,7 @@ or a desktop folder moves it; dropping it on the Trash place or the desktop Tras
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from guiagent.envs.mock import theme
@@ -195,18 +196,10 @@ class FilesApp(App):
             win.listing.empty_text = "This folder is empty"
         win.listing.set_items(items)
         win.location.set_text(win.path)
-        for label in PLACES:
-            if label[1] == win.path:
-                win.places.selected = None
-                for r in win.places.rows:
-                    if r.item.data == win.path:
-                        win.places.selected = r
-                win.places.invalidate()
-                break
-        else:
-            if win.places.selected is not None:
-                win.places.selected = None
-                win.places.invalidate()
+        place = next((r for r in win.places.rows if r.item.data == win.path), None)
+        if place is not win.places.selected:  # not select_row: that would navigate
+            win.places.selected = place
+            win.places.invalidate()
         in_trash = win.path == TRASH
         tb = win.tool_buttons
         for label, show in (("New Folder", not in_trash), ("Rename", not in_trash), ("Delete", True),
@@ -248,35 +241,30 @@ class FilesApp(App):
             self.new_folder_in(win.path, win)
 
     def new_folder_in(self, folder: str, win: Window | None = None) -> None:
-        def ok(name: str) -> str | None:
-            try:
-                self.d.fs.mkdir(posixpath.join(folder, name.strip()))
-            except FsError as e:
-                return str(e)
-            return None
         default = self.d.fs.unique_name(folder, "New Folder")
-        prompt(self.d, win, "New Folder", "Folder name:", default, self._checked(folder, ok), ok_label="Create",
-               select_stem=False)
+        prompt(self.d, win, "New Folder", "Folder name:", default, self._creator(folder, self.d.fs.mkdir),
+               ok_label="Create", select_stem=False)
 
     def new_file_in(self, folder: str, win: Window | None = None) -> None:
-        def ok(name: str) -> str | None:
-            try:
-                self.d.fs.write(posixpath.join(folder, name.strip()), "")
-            except FsError as e:
-                return str(e)
-            return None
         default = self.d.fs.unique_name(folder, "New File.txt")
-        prompt(self.d, win, "New Text File", "File name:", default, self._checked(folder, ok), ok_label="Create")
+        prompt(self.d, win, "New Text File", "File name:", default,
+               self._creator(folder, lambda path: self.d.fs.write(path, "")), ok_label="Create")
 
-    def _checked(self, folder: str, fn):
-        def wrapped(name: str) -> str | None:
+    def _creator(self, folder: str, create: Callable[[str], object]) -> Callable[[str], str | None]:
+        """A prompt's ``on_ok``: check the typed name, then ``create(path)``; returns the error to show, or None."""
+        def ok(name: str) -> str | None:
             name = name.strip()
             if not name or "/" in name:
                 return "Enter a name without '/'."
-            if self.d.fs.exists(posixpath.join(folder, name)):
+            path = posixpath.join(folder, name)
+            if self.d.fs.exists(path):
                 return f"{name!r} already exists here."
-            return fn(name)
-        return wrapped
+            try:
+                create(path)
+            except FsError as e:
+                return str(e)
+            return None
+        return ok
 
     def rename_selected(self, win: FilesWindow) -> None:
         item = win.listing.selected_item
