@@ -4,11 +4,10 @@ app. The run it replays is recorded first by the agent loop on the same app (mod
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from desktop_apps.fixtures import start_xvfb
+from desktop_apps.fixtures import module_xvfb
 from desktop_apps.xserver import TkApp, Xvfb, wait_for
 
 from guiagent.actions.types import Point, Space
@@ -24,11 +23,7 @@ PROFILE = get_profile("ui-tars-1.5")
 TASK = "Write 'hello 你好' in the text field, press the button, then drag across the canvas"
 
 
-@pytest.fixture(scope="module")
-def xvfb(xauthority: str) -> Iterator[Xvfb]:
-    server = start_xvfb(1600, 900)
-    yield server
-    server.stop()
+xvfb = module_xvfb(1600, 900)
 
 
 def box(env: DesktopEnv, x: float, y: float) -> str:

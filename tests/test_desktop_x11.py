@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from desktop_apps.fixtures import start_xvfb
+from desktop_apps.fixtures import module_xvfb
 from desktop_apps.xserver import TkApp, Xvfb, require, wait_for
 from PIL import Image
 
@@ -45,11 +45,7 @@ MIXED = "abc 你好 déjà vu ü 123"
 LONG = "床前明月光，疑是地上霜。举头望明月，低头思故乡。Ελληνικά русский 한국어 ★"
 
 
-@pytest.fixture(scope="module")
-def xvfb(xauthority: str) -> Iterator[Xvfb]:
-    server = start_xvfb(1920, 1080)
-    yield server
-    server.stop()
+xvfb = module_xvfb(1920, 1080)
 
 
 @pytest.fixture

@@ -30,6 +30,18 @@ def start_xvfb(width: int, height: int) -> Xvfb:
     return Xvfb(width, height).start()
 
 
+def module_xvfb(width: int, height: int):
+    """A module-scoped ``xvfb`` fixture, one Xvfb of this size for a test module: ``xvfb = module_xvfb(W, H)``."""
+
+    @pytest.fixture(scope="module")
+    def xvfb(xauthority: str) -> Iterator[Xvfb]:
+        server = start_xvfb(width, height)
+        yield server
+        server.stop()
+
+    return xvfb
+
+
 @pytest.fixture
 def tk_app_factory(tmp_path: Path):
     apps: list[TkApp] = []
