@@ -97,15 +97,18 @@ class FileSystem:
     def _changed(self) -> None:
         self.version += 1
 
-    def mkdir(self, path: str, parents: bool = False) -> str:
-        p = norm(path)
-        if p in self.files:
-            raise FsError(f"a file named {posixpath.basename(p)!r} already exists")
+    def _ensure_parent(self, p: str, parents: bool) -> None:
         parent = posixpath.dirname(p)
         if parent not in self.dirs:
             if not parents:
                 raise FsError(f"no such folder: {parent}")
             self.mkdir(parent, parents=True)
+
+    def mkdir(self, path: str, parents: bool = False) -> str:
+        p = norm(path)
+        if p in self.files:
+            raise FsError(f"a file named {posixpath.basename(p)!r} already exists")
+        self._ensure_parent(p, parents)
         if p not in self.dirs:
             self.dirs.add(p)
             self._changed()
@@ -115,11 +118,7 @@ class FileSystem:
         p = norm(path)
         if p in self.dirs:
             raise FsError(f"{p} is a folder")
-        parent = posixpath.dirname(p)
-        if parent not in self.dirs:
-            if not parents:
-                raise FsError(f"no such folder: {parent}")
-            self.mkdir(parent, parents=True)
+        self._ensure_parent(p, parents)
         check_name(posixpath.basename(p))
         self.files[p] = content
         self._changed()
