@@ -10,6 +10,7 @@ from PIL import Image
 
 from guiagent.envs.mock import text as textmod
 from guiagent.envs.mock import theme
+from guiagent.envs.mock.geometry import Rect
 from guiagent.envs.mock.render import Painter
 from guiagent.envs.mock.text import TextStyle
 from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Pressable, Widget
@@ -237,7 +238,6 @@ class Taskbar(Widget):
         clock = d.clock_text()
         if clock != self.clock_text:
             self.clock_text = clock
-            from guiagent.envs.mock.geometry import Rect
             self.invalidate(Rect(self.w - 130, 0, 130, self.h))
 
     def paint(self, p: Painter) -> None:

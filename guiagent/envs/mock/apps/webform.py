@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from guiagent.envs.mock import text as textmod
 from guiagent.envs.mock import theme
 from guiagent.envs.mock.apps.base import App
 from guiagent.envs.mock.text import TextStyle
@@ -91,7 +92,6 @@ class Link(Widget):
     def paint(self, p) -> None:
         col = (20, 90, 200) if not self.hovered else (10, 60, 160)
         p.text_in(0, 0, self.w, self.h, self.name, TextStyle("sans", 14), col)
-        from guiagent.envs.mock import text as textmod
         p.hline(0, self.h - 5, min(self.w, textmod.measure(self.name, TextStyle("sans", 14))), col)
 
 

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from guiagent.envs.mock import text as textmod
 from guiagent.envs.mock import theme
+from guiagent.envs.mock.geometry import Rect
 from guiagent.envs.mock.render import Painter
 from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Widget
 from guiagent.envs.mock.widgets.basic import REGULAR, SMALL
@@ -322,8 +323,7 @@ class OptionList(Popup):
         if dropdown.selected in dropdown.options:
             self.reveal(dropdown.options.index(dropdown.selected))
 
-    def viewport(self):
-        from guiagent.envs.mock.geometry import Rect
+    def viewport(self) -> Rect:
         return Rect(1, 1, self.w - 2, self.h - 2)
 
     def max_scroll(self) -> int:
