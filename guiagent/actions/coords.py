@@ -188,16 +188,8 @@ def action_to_screenshot(action: Action, frame: ModelFrame) -> Action:
     return map_points(action, frame.to_screenshot)
 
 
-def action_to_model(action: Action, frame: ModelFrame) -> Action:
-    return map_points(action, frame.to_model)
-
-
 def action_to_screen(action: Action, display: Display) -> Action:
     return map_points(action, display.to_screen)
-
-
-def screen_action_to_screenshot(action: Action, display: Display) -> Action:
-    return map_points(action, display.to_screenshot)
 
 
 def _expect_space(point: Point, space: Space) -> None:

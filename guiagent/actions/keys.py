@@ -65,7 +65,3 @@ def canonical_key(name: str) -> str:
         return ALIASES[folded]
     raise ActionError(f"unknown key {name!r}; known keys are modifiers {sorted(MODIFIERS)}, named keys such as "
                       "enter/esc/tab/up/pagedown/f1..f24, and single characters")
-
-
-def is_modifier(key: str) -> bool:
-    return canonical_key(key) in MODIFIERS

@@ -142,6 +142,17 @@ class Type:
             raise ActionError(f"submit must be a bool, got {self.submit!r}")
 
 
+def _set_seconds(action: object, what: str) -> None:
+    """Validate an optional non-negative duration field ``seconds`` and store it as a float."""
+    seconds = action.seconds  # type: ignore[attr-defined]
+    if seconds is None:
+        return
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) \
+            or seconds < 0:
+        raise ActionError(f"{what} seconds must be a non-negative number, got {seconds!r}")
+    object.__setattr__(action, "seconds", float(seconds))
+
+
 def _keys_tuple(keys: object, what: str) -> tuple[str, ...]:
     if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
         raise ActionError(f"{what} keys must be a list of key names, got {keys!r}")
@@ -221,11 +232,7 @@ class Wait:
     seconds: float | None = None
 
     def __post_init__(self) -> None:
-        if self.seconds is not None:
-            if isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float)) \
-                    or not math.isfinite(self.seconds) or self.seconds < 0:
-                raise ActionError(f"wait seconds must be a non-negative number, got {self.seconds!r}")
-            object.__setattr__(self, "seconds", float(self.seconds))
+        _set_seconds(self, "wait")
 
 
 @dataclass(frozen=True)
@@ -255,11 +262,7 @@ class LongPress:
 
     def __post_init__(self) -> None:
         _check_point(self.point, "long_press point")
-        if self.seconds is not None:
-            if isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float)) \
-                    or not math.isfinite(self.seconds) or self.seconds < 0:
-                raise ActionError(f"long_press seconds must be a non-negative number, got {self.seconds!r}")
-            object.__setattr__(self, "seconds", float(self.seconds))
+        _set_seconds(self, "long_press")
 
 
 @dataclass(frozen=True)
