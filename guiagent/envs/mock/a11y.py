@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from guiagent.envs.mock.geometry import Rect
-from guiagent.envs.mock.widgets.base import Widget
+from guiagent.envs.mock.widgets.base import Widget, within
 
 if TYPE_CHECKING:  # pragma: no cover
     from guiagent.envs.mock.desktop import MockDesktop
@@ -115,10 +115,7 @@ def _node(w: Widget, d: "MockDesktop", screen: Rect) -> list[A11yNode]:
     else:
         bounds = vis
         cx, cy = vis.center
-        hit = d.input.widget_at(cx, cy)
-        while hit is not None and hit is not w:
-            hit = hit.parent
-        if hit is None:
+        if not within(d.input.widget_at(cx, cy), w):
             states.add("occluded")
     extra: dict[str, Any] = {}
     if hasattr(w, "a11y_extra"):

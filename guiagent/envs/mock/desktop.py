@@ -29,7 +29,13 @@ from guiagent.envs.mock.fs import HOME, FileSystem
 from guiagent.envs.mock.input import SUB_STEP, Input
 from guiagent.envs.mock.render import Compositor, Painter
 from guiagent.envs.mock.shell import Shell, Taskbar
-from guiagent.envs.mock.widgets.base import KeyEvent, Widget, first_covering, paint_tree
+from guiagent.envs.mock.widgets.base import (
+    KeyEvent,
+    Widget,
+    first_covering,
+    paint_tree,
+    within,
+)
 from guiagent.envs.mock.widgets.menus import Menu, MenuEntry, Popup
 from guiagent.envs.mock.wm import Window, WindowManager
 from guiagent.errors import EnvError
@@ -240,12 +246,8 @@ class MockDesktop:
     def widget_removed(self, w: Widget) -> None:
         self.input.forget(w)
         for win in self.wm.windows:
-            f = win.focus_widget
-            while f is not None:
-                if f is w:
-                    win.focus_widget = None
-                    break
-                f = f.parent
+            if within(win.focus_widget, w):
+                win.focus_widget = None
 
     widget_hidden = widget_removed
 

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Widget, hit_test
+from guiagent.envs.mock.widgets.base import (
+    KeyEvent,
+    MouseEvent,
+    Widget,
+    hit_test,
+    within,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from guiagent.envs.mock.desktop import MockDesktop
@@ -70,21 +76,14 @@ class Input:
 
     def forget(self, w: Widget) -> None:
         """``w`` (and its subtree) left the screen: drop references to it."""
-        def inside(x: Widget | None) -> bool:
-            while x is not None:
-                if x is w:
-                    return True
-                x = x.parent
-            return False
-
-        if inside(self.hover):
+        if within(self.hover, w):
             self.hover = None
-        if inside(self.capture):
+        if within(self.capture, w):
             self.capture = None
-        if inside(self.drag_source):
+        if within(self.drag_source, w):
             self.drag_source = self.drag_payload = None
             self._drop_ghost()
-        if inside(self.drop_target):
+        if within(self.drop_target, w):
             self.drop_target = None
 
     def _event(self, button: str = "left", clicks: int = 1, dx: float = 0.0, dy: float = 0.0) -> MouseEvent:

@@ -321,6 +321,15 @@ class Pressable(Widget):
 W = Any  # generic child type for ``add``
 
 
+def within(w: Widget | None, ancestor: Widget) -> bool:
+    """Whether ``w`` is ``ancestor`` or lies in its subtree (False for None)."""
+    while w is not None:
+        if w is ancestor:
+            return True
+        w = w.parent
+    return False
+
+
 def first_covering(ws: list[Widget], ox: float, oy: float, clip: Rect) -> int:
     """Occlusion culling: the index of the top-most visible opaque widget in ``ws`` (siblings whose parent origin
     is screen point ``ox``, ``oy``) that covers the whole ``clip``, or -1. Painting can begin there."""
