@@ -42,14 +42,17 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.models.spec import load_model
 
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
+    task_id = args.task or DEMO_TASK
+    env = None
     try:
-        task_id = args.task or DEMO_TASK
         env = make_env("mock", task=task_id)
-        task = env.task
         loaded = load_model("scripted", family=args.family, env=env)
     except (ConfigError, ImportError) as e:
+        if env is not None:
+            env.close()
         console.print(f"[red]error:[/] {escape(str(e))}")
         return 2
+    task = env.task
     try:
         console.print(f"[bold]demo:[/] {escape(task.instruction)} [dim](task {task_id}, scripted "
                       f"{loaded.profile.name} model, mock desktop)[/]")
