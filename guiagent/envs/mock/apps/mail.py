@@ -239,8 +239,7 @@ class MailApp(App):
         self._version = store.version
 
     def show_message(self, win: MailWindow) -> None:
-        item = win.messages.selected_item
-        m = self.d.mail.get(win.folder, item.data) if item is not None else None
+        m = self.selected(win)
         for b in (win.reply_btn, win.forward_btn, win.delete_btn):
             b.set_visible(m is not None)
         if m is None:
@@ -250,8 +249,9 @@ class MailApp(App):
             return
         if not m["read"]:
             m["read"] = True
-            item.bold = False
-            win.messages.selected.invalidate()
+            row = win.messages.selected
+            row.item.bold = False
+            row.invalidate()
             self.d.mail.version += 1
         win.subject.set_text(m["subject"] or "(no subject)")
         cc = f"   Cc: {m['cc']}" if m["cc"] else ""
