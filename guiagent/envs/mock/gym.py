@@ -166,7 +166,7 @@ class MockTaskEnv(gymnasium.Env):
 
     def render(self):
         if self.render_mode == "rgb_array":
-            return np.asarray(self.desktop.observe().screenshot.convert("RGB"), dtype=np.uint8)
+            return np.asarray(self.desktop.observe().screenshot, dtype=np.uint8)
         return None
 
     def close(self) -> None:
@@ -174,7 +174,7 @@ class MockTaskEnv(gymnasium.Env):
 
     # ------------------------------------------------------------------ helpers
     def _obs(self) -> dict[str, Any]:
-        shot = self.desktop.observe().screenshot.convert("RGB")
+        shot = self.desktop.observe().screenshot  # already RGB: the compositor paints an RGB canvas
         return {"screenshot": np.asarray(shot, dtype=np.uint8), "instruction": self.task.instruction}
 
     def _actions(self, action: Any) -> list[T.Action]:
