@@ -20,7 +20,7 @@ from guiagent.agent.factory import make_env, task_evaluator
 from guiagent.agent.loop import Agent
 from guiagent.agent.trajectory import load_run
 from guiagent.cli import main
-from guiagent.models.spec import load_model
+from guiagent.agent.spec import load_model
 
 
 def scripted_answers(task_id: str, family: str) -> list[str]:

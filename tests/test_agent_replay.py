@@ -16,7 +16,7 @@ from guiagent.agent.trajectory import load_run
 from guiagent.errors import ModelError
 from guiagent.models.base import Sampling
 from guiagent.models.profiles import get_profile
-from guiagent.models.spec import load_model
+from guiagent.agent.spec import load_model
 
 PROFILE = get_profile("ui-tars-1.5")
 ANSWERS = [click(200, 100), "garbage", click(300, 150),

@@ -16,7 +16,7 @@ from guiagent.models.base import Sampling
 from guiagent.models.history import Turn, build_messages
 from guiagent.models.local_backend import LocalQwenModel, _cut_at_stop, pick_attention
 from guiagent.models.profiles import get_profile
-from guiagent.models.spec import load_model
+from guiagent.agent.spec import load_model
 
 torch = pytest.importorskip("torch")
 

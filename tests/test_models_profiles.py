@@ -10,7 +10,8 @@ import pytest
 
 from guiagent.actions.coords import Convention
 from guiagent.errors import ConfigError
-from guiagent.models.config import add_model_arguments, load_config, profile_from_args, resolve_profile
+from guiagent.cli.model_args import add_model_arguments, profile_from_args
+from guiagent.models.config import load_config, resolve_profile
 from guiagent.models.profiles import PROFILES, get_profile, guess_family, override_names
 
 TASK = "Open the Downloads folder"

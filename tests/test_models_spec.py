@@ -1,4 +1,4 @@
-"""Model SPEC strings (guiagent.models.spec.load_model) and the CLI helper that drives it."""
+"""Model SPEC strings (guiagent.agent.spec.load_model) and the CLI helper that drives it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from stub_openai import StubOpenAI
 
 from guiagent.errors import ConfigError
 from guiagent.models.base import Message, Sampling
-from guiagent.models.config import add_model_arguments, load_model_from_args
+from guiagent.cli.model_args import add_model_arguments, load_model_from_args
 from guiagent.models.openai_backend import OpenAIModel
-from guiagent.models.spec import SPEC_FORMS, load_model
+from guiagent.agent.spec import SPEC_FORMS, load_model
 
 
 @pytest.fixture(autouse=True)
@@ -69,15 +69,6 @@ def test_scripted_needs_an_env():
         load_model("scripted")
 
 
-def test_missing_parts_are_config_errors(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "guiagent.envs.mock.scripted", None)
-    with pytest.raises(ConfigError, match="scripted model .* is not installed"):
-        load_model("scripted", env=object())
-    monkeypatch.setitem(sys.modules, "guiagent.agent.replay", None)
-    with pytest.raises(ConfigError, match="trajectory replay .* is not installed"):
-        load_model(f"replay:{tmp_path}")
-
-
 def _record_run(tmp_path, family: str | None, responses: list[str]):
     from guiagent.agent.trajectory import Attempt, StepRecord, TrajectoryWriter
 
@@ -122,3 +113,25 @@ def test_load_model_from_cli_flags(stub_openai, tmp_path):
     assert (loaded.model.image_format, loaded.model.retry.retries, loaded.model.timeout) == ("jpeg", 0, 9.0)
     with pytest.raises(ConfigError, match="no model given"):
         load_model_from_args(parser.parse_args([]))
+
+
+def test_a_registered_spec_kind_is_loaded_and_listed(monkeypatch):
+    from guiagent.agent import spec as spec_module
+    from guiagent.envs.mock.scripted import ScriptedModel
+    from guiagent.models.profiles import get_profile
+
+    seen = []
+
+    def load_echo(arg, request):
+        seen.append((arg, request.family, dict(request.options)))
+        return spec_module.LoadedModel(ScriptedModel(object(), get_profile("ui-tars-2")), get_profile("ui-tars-2"))
+
+    monkeypatch.setattr(spec_module, "SPEC_KINDS", dict(spec_module.SPEC_KINDS))
+    monkeypatch.setattr(spec_module, "SPEC_FORMS", spec_module.SPEC_FORMS)
+    spec_module.register_spec("echo", "echo:NAME", load_echo)
+    loaded = load_model("echo:abc", family="ui-tars-2", timeout=3)
+    assert loaded.profile.name == "ui-tars-2" and seen == [("abc", "ui-tars-2", {"timeout": 3})]
+    with pytest.raises(ConfigError, match=r"use one of: openai:BASE_URL, hf:PATH, scripted, replay:RUN, echo:NAME"):
+        load_model("echo")
+    with pytest.raises(ConfigError, match="unknown model spec 'scripted:x'"):
+        load_model("scripted:x")

@@ -7,13 +7,18 @@
 
 The family (profile) is the one given, else the config file's, else guessed from the served model name or the
 checkpoint path ("family auto-detected: ..." is logged and ``family_guessed`` is set so the CLI can say so).
+
+Each prefix is an entry of ``SPEC_KINDS`` (see ``register_spec``): a new backend adds one entry, nothing else. This
+module sits in the agent layer, next to ``factory.make_env``, because two of its kinds are built from upper layers
+(the mock's scripted model, a recorded run); ``guiagent.models`` stays free of them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,8 +29,6 @@ from guiagent.models.profiles import Profile
 
 log = logging.getLogger("guiagent.models")
 
-SPEC_FORMS = ("openai:BASE_URL", "hf:PATH", "scripted", "replay:RUN")
-
 _OPENAI_OPTIONS = {"image_format", "jpeg_quality", "timeout", "retries", "backoff_base", "backoff_max",
                    "api_key", "extra_body"}
 _HF_OPTIONS = {"device", "dtype", "attn_implementation"}
@@ -34,6 +37,8 @@ _BACKEND_OPTIONS = _OPENAI_OPTIONS | _HF_OPTIONS
 
 @dataclass(frozen=True)
 class LoadedModel:
+    """A model built from a SPEC, with the profile it runs under."""
+
     model: Model
     profile: Profile
     #: True when the family was inferred from the model name / path rather than given
@@ -55,26 +60,72 @@ def load_model(spec: str, *, family: str | None = None, model_name: str | None =
         options: backend options. openai: image_format, jpeg_quality, timeout, retries, backoff_base,
             backoff_max, api_key, extra_body. hf: device, dtype, attn_implementation. Options meant for another
             backend are ignored; unknown ones raise ConfigError.
+
+    Returns:
+        The model, its profile, and whether the family was guessed.
+
+    Raises:
+        ConfigError: an unknown spec, option or family, a bad URL or path.
+        ModelError: the backend could not be reached or loaded.
     """
     unknown = set(options) - _BACKEND_OPTIONS
     if unknown:
         raise ConfigError(f"unknown model option(s) {sorted(unknown)}; valid: {', '.join(sorted(_BACKEND_OPTIONS))}")
     spec = (spec or "").strip()
-    kind, _, rest = spec.partition(":")
-    kind = kind.lower()
-
-    if kind == "openai" and rest:
-        return _load_openai(rest, family, model_name, config, overrides, options)
-    if kind == "hf" and rest:
-        return _load_hf(rest, family, config, overrides, options)
-    if spec == "scripted":
-        return _load_scripted(env, family, config, overrides)
-    if kind == "replay" and rest:
-        return _load_replay(rest, family, config, overrides)
-    raise ConfigError(f"unknown model spec {spec!r}; use one of: {', '.join(SPEC_FORMS)}")
+    kind, sep, rest = spec.partition(":")
+    entry = SPEC_KINDS.get(kind.lower())
+    if entry is None or (not rest if entry.takes_argument else bool(sep)):
+        raise ConfigError(f"unknown model spec {spec!r}; use one of: {', '.join(SPEC_FORMS)}")
+    request = SpecRequest(family, model_name, env, config, overrides, dict(options))
+    return entry.load(rest, request)
 
 
-def _load_openai(url: str, family, model_name, config, overrides, options) -> LoadedModel:
+@dataclass(frozen=True)
+class SpecRequest:
+    """What ``load_model`` was asked for, handed to the loader of the SPEC's kind."""
+
+    family: str | None = None
+    model_name: str | None = None
+    env: Any = None
+    config: str | Path | None = None
+    overrides: Mapping[str, Any] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SpecKind:
+    """One SPEC prefix: the form shown in help and errors, and the function that builds its model."""
+
+    prefix: str
+    form: str
+    load: Callable[[str, SpecRequest], LoadedModel]
+
+    @property
+    def takes_argument(self) -> bool:
+        return ":" in self.form
+
+
+#: SPEC prefix -> its kind, in the order help and errors list them
+SPEC_KINDS: dict[str, SpecKind] = {}
+
+
+def register_spec(prefix: str, form: str, load: Callable[[str, SpecRequest], LoadedModel]) -> None:
+    """Add a SPEC kind, e.g. ``register_spec("kimi", "kimi:PATH", load_kimi)``.
+
+    Args:
+        prefix: what comes before the first ":" (or the whole spec for a kind without an argument).
+        form: how help and error messages show it ("hf:PATH", "scripted").
+        load: called with the text after the ":" and the ``SpecRequest``; returns a LoadedModel or raises
+            ConfigError.
+    """
+    SPEC_KINDS[prefix.lower()] = SpecKind(prefix.lower(), form, load)
+    global SPEC_FORMS
+    SPEC_FORMS = tuple(k.form for k in SPEC_KINDS.values())
+
+
+def _load_openai(url: str, request: SpecRequest) -> LoadedModel:
+    family, model_name, config, overrides, options = (request.family, request.model_name, request.config,
+                                                      request.overrides, request.options)
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"openai: needs an http(s) URL, e.g. openai:http://localhost:8000/v1 (got {url!r})")
     from guiagent.models.openai_backend import OpenAIModel, RetryPolicy
@@ -87,7 +138,8 @@ def _load_openai(url: str, family, model_name, config, overrides, options) -> Lo
     return LoadedModel(model, profile, guessed)
 
 
-def _load_hf(path: str, family, config, overrides, options) -> LoadedModel:
+def _load_hf(path: str, request: SpecRequest) -> LoadedModel:
+    family, config, overrides, options = request.family, request.config, request.overrides, request.options
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ConfigError(f"hf: {folder} is not a folder; give the path of a downloaded checkpoint "
@@ -114,24 +166,21 @@ def _checkpoint_name(folder: Path) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def _load_scripted(env, family, config, overrides) -> LoadedModel:
+def _load_scripted(_: str, request: SpecRequest) -> LoadedModel:
+    env, family, config, overrides = request.env, request.family, request.config, request.overrides
     if env is None:
         raise ConfigError("the scripted model reads the mock desktop: it needs env= (use it with --env mock)")
-    try:
-        from guiagent.envs.mock.scripted import ScriptedModel
-    except ImportError as exc:
-        raise ConfigError("the scripted model (guiagent.envs.mock.scripted) is not installed in this "
-                          "build") from exc
+    from guiagent.envs.mock.scripted import ScriptedModel
+
     profile, guessed = resolve_profile(family, config=config, overrides=overrides, default="ui-tars-1.5")
     return LoadedModel(ScriptedModel(env, profile), profile, guessed)
 
 
-def _load_replay(run: str, family, config, overrides) -> LoadedModel:
-    try:
-        from guiagent.agent.replay import ReplayModel
-        from guiagent.agent.trajectory import load_run
-    except ImportError as exc:
-        raise ConfigError("trajectory replay (guiagent.agent.replay) is not installed in this build") from exc
+def _load_replay(run: str, request: SpecRequest) -> LoadedModel:
+    family, config, overrides = request.family, request.config, request.overrides
+    from guiagent.agent.replay import ReplayModel
+    from guiagent.agent.trajectory import load_run
+
     recorded_run = load_run(Path(run).expanduser())
     model = ReplayModel.from_run(recorded_run)
     meta = getattr(recorded_run, "meta", None) or {}
@@ -140,3 +189,10 @@ def _load_replay(run: str, family, config, overrides) -> LoadedModel:
     profile, guessed = resolve_profile(family, name_hint=None if recorded else meta.get("model"),
                                        config=config, overrides=overrides, default=recorded)
     return LoadedModel(model, profile, guessed)
+
+
+SPEC_FORMS: tuple[str, ...] = ()
+register_spec("openai", "openai:BASE_URL", _load_openai)
+register_spec("hf", "hf:PATH", _load_hf)
+register_spec("scripted", "scripted", _load_scripted)
+register_spec("replay", "replay:RUN", _load_replay)

@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from guiagent.agent.viewer import write_report
-    from guiagent.models.spec import load_model
+    from guiagent.agent.spec import load_model
 
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     task_id = args.task or DEMO_TASK

@@ -129,7 +129,7 @@ def register(subparsers: Any) -> None:
                     "(meta.json, trajectory.jsonl, screenshots) that `guiagent view`, `replay` and `export` read.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("instruction", nargs="?", metavar="INSTRUCTION", help="what to do (optional with --task)")
-    from guiagent.models.config import add_model_arguments
+    from guiagent.cli.model_args import add_model_arguments
 
     add_model_arguments(p)
     p.add_argument("--mode", default="computer", choices=("computer", "mobile", "grounding"),
@@ -177,7 +177,7 @@ def main(args: argparse.Namespace) -> int:
 
 def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[str, Any]) -> int:
     """The run itself, on an env built from ``options`` (recorded as meta.json's env_options)."""
-    from guiagent.models.config import load_model_from_args
+    from guiagent.cli.model_args import load_model_from_args
 
     instruction = args.instruction
     task = getattr(env, "task", None)
