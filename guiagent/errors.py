@@ -5,9 +5,16 @@
     ├── ActionError           an action that is invalid in itself (bad key, NaN coordinate, empty hotkey)
     │   └── UnsupportedAction an action the target (family formatter, environment) cannot express
     ├── EnvError              an environment that cannot carry out a valid action (point off screen, no display);
-    │                         ``fatal`` ones (the desktop's fail-safe) end an agent run at once
+    │   │                     ``fatal`` ones (the desktop's fail-safe) end an agent run at once
+    │   ├── DeniedAction      an action the desktop's safety rules refuse (deny list); nothing was sent
+    │   └── FailSafeTriggered the pointer went into a screen corner (the user stops the agent); fatal
     ├── ModelError            a model backend that failed (HTTP error, bad checkpoint)
-    └── ConfigError           bad user configuration (unknown family, bad spec string)
+    ├── TrajectoryError       a run folder that cannot be written or read
+    └── ConfigError           bad user configuration (unknown family, bad spec string, a size or scale that is
+                              not positive, an unknown image budget)
+
+Errors that are also bad values (ParseError, ActionError, ConfigError) subclass ``ValueError`` too, so code that
+caught ValueError before keeps working.
 """
 
 from __future__ import annotations
@@ -48,8 +55,25 @@ class EnvError(GuiAgentError):
     fatal: bool = False
 
 
+class DeniedAction(EnvError):
+    """An action refused by the desktop's safety rules (deny list). Nothing was sent."""
+
+
+class FailSafeTriggered(EnvError):
+    """pyautogui's fail-safe fired: the pointer is in a screen corner, which is how a user stops the agent.
+
+    Agent loops should end the run on this error rather than report it to the model and carry on.
+    """
+
+    fatal = True
+
+
 class ModelError(GuiAgentError):
     """A model backend failed."""
+
+
+class TrajectoryError(GuiAgentError):
+    """A run folder that cannot be written or read."""
 
 
 class ConfigError(GuiAgentError, ValueError):

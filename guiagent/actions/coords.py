@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from guiagent.actions.types import Action, Point, Space, map_points
-from guiagent.errors import ActionError
+from guiagent.errors import ActionError, ConfigError
 
 Size = tuple[int, int]  # (width, height)
 
@@ -48,9 +48,9 @@ def smart_resize(height: int, width: int, factor: int = 28, min_pixels: int = 10
     area is then too large both sides are scaled down and floored, if too small scaled up and ceiled.
     """
     if height <= 0 or width <= 0:
-        raise ValueError(f"image size must be positive, got {width}x{height}")
+        raise ConfigError(f"image size must be positive, got {width}x{height}")
     if max(height, width) / min(height, width) > 200:
-        raise ValueError(f"aspect ratio must be under 200, got {max(height, width) / min(height, width):.1f}")
+        raise ConfigError(f"aspect ratio must be under 200, got {max(height, width) / min(height, width):.1f}")
     h_bar = max(factor, round_by_factor(height, factor))
     w_bar = max(factor, round_by_factor(width, factor))
     if h_bar * w_bar > max_pixels:
@@ -77,7 +77,7 @@ def kimi_resize(width: int, height: int, token_limit: int = 4096, patch_size: in
     truncated; then the image is padded right and bottom up to a multiple of patch_size*merge (28).
     """
     if width <= 0 or height <= 0:
-        raise ValueError(f"image size must be positive, got {width}x{height}")
+        raise ConfigError(f"image size must be positive, got {width}x{height}")
     patches = (width // patch_size) * (height // patch_size)
     if patches > token_limit:
         scale = math.sqrt(token_limit / patches)
@@ -108,7 +108,7 @@ class ModelFrame:
         for name in ("screenshot_size", "image_size", "content_size"):
             w, h = getattr(self, name)
             if w <= 0 or h <= 0:
-                raise ValueError(f"{name} must be positive, got {w}x{h}")
+                raise ConfigError(f"{name} must be positive, got {w}x{h}")
             object.__setattr__(self, name, (int(w), int(h)))
 
     @classmethod
@@ -156,10 +156,10 @@ class Display:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.scale) and self.scale > 0):
-            raise ValueError(f"display scale must be positive, got {self.scale!r}")
+            raise ConfigError(f"display scale must be positive, got {self.scale!r}")
         w, h = self.size_px
         if w <= 0 or h <= 0:
-            raise ValueError(f"display size must be positive, got {w}x{h}")
+            raise ConfigError(f"display size must be positive, got {w}x{h}")
 
     @property
     def size_points(self) -> tuple[float, float]:

@@ -37,17 +37,13 @@ from PIL import Image
 
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
-from guiagent.errors import GuiAgentError
+from guiagent.errors import TrajectoryError
 from guiagent.models.png import PNGEncoder
 
 META_FILE = "meta.json"
 TRAJECTORY_FILE = "trajectory.jsonl"
 #: bumped when a field changes meaning; readers refuse newer formats
 FORMAT_VERSION = 1
-
-
-class TrajectoryError(GuiAgentError):
-    """A run folder that cannot be written or read."""
 
 
 # ---------------------------------------------------------------- records

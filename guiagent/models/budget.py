@@ -12,6 +12,7 @@ from typing import Literal
 from PIL import Image
 
 from guiagent.actions.coords import Convention, ModelFrame, Size, kimi_resize, smart_resize
+from guiagent.errors import ConfigError
 from guiagent.models.resize import resize
 
 
@@ -42,7 +43,7 @@ class ImageBudget:
         if self.kind == "kimi":
             content, padded = kimi_resize(w, h, self.token_limit)
             return padded, content
-        raise ValueError(f"unknown image budget kind {self.kind!r}")
+        raise ConfigError(f"unknown image budget kind {self.kind!r}")
 
     def frame(self, convention: Convention, screenshot_size: Size) -> ModelFrame:
         image, content = self.sizes(screenshot_size)

@@ -33,7 +33,7 @@ from typing import Sequence
 
 from PIL import Image
 
-from guiagent.errors import ParseError
+from guiagent.errors import ConfigError, ParseError
 from guiagent.models.base import ImagePart, Message, Part, TextPart
 from guiagent.models.budget import ImageBudget
 from guiagent.models.profiles import Profile
@@ -83,7 +83,7 @@ def build_messages(profile: Profile, instruction: str, past: Sequence[Turn], scr
 
     current = _image(profile, screenshot, screenshot_ref)
     if current is None:
-        raise ValueError("build_messages needs the current screenshot")
+        raise ConfigError("build_messages needs the current screenshot")
     if policy.layout == "prompt-first":
         messages.append(Message("user", (current,)))
     else:

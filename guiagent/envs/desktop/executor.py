@@ -27,18 +27,9 @@ from guiagent.actions import types as t
 from guiagent.actions.types import Action
 from guiagent.envs.desktop.keymap import OsName, pyautogui_key
 from guiagent.envs.desktop.text import split_runs
-from guiagent.errors import EnvError, UnsupportedAction
+from guiagent.errors import EnvError, FailSafeTriggered, UnsupportedAction
 
 MOBILE_ONLY: tuple[type, ...] = (t.LongPress, t.OpenApp, t.PressHome, t.PressBack, t.Navigate, t.NavigateBack)
-
-
-class FailSafeTriggered(EnvError):
-    """pyautogui's fail-safe fired: the pointer is in a screen corner, which is how a user stops the agent.
-
-    Agent loops should end the run on this error rather than report it to the model and carry on.
-    """
-
-    fatal = True
 
 
 @contextlib.contextmanager

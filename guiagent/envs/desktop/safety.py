@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from guiagent.actions.keys import canonical_key
 from guiagent.envs.desktop.keymap import OsName, check_os
-from guiagent.errors import ActionError, ConfigError, EnvError
+from guiagent.errors import ActionError, ConfigError, DeniedAction
 
 Combo = frozenset[str]
 
@@ -38,10 +38,6 @@ _DEFAULT_DENY: dict[str, frozenset[str]] = {
     "windows": frozenset(_COMMON_PC),
     "macos": frozenset({"cmd+shift+q", "ctrl+cmd+q"}),
 }
-
-
-class DeniedAction(EnvError):
-    """An action refused by the desktop's safety rules (deny list). Nothing was sent."""
 
 
 def default_deny(os_name: OsName) -> frozenset[str]:
