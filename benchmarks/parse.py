@@ -51,18 +51,16 @@ def load(families: list[str]) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- ours
 
-_FRAMES: dict[tuple[str, tuple[int, int]], Any] = {}
+_PROFILES: dict[str, Any] = {}
 
 
 def ours(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Parse, map to screen pixels, JSON form (what ``guiagent parse`` prints). Grammar and frame are looked up
-    once per family and screen, as the agent does."""
-    key = (row["family"], row["screen"])
-    cached = _FRAMES.get(key)
-    if cached is None:
-        profile = get_profile(row["family"])
-        cached = _FRAMES[key] = (profile.parser(), profile.frame(key[1]))
-    return parse_to_json(*cached, row["text"])
+    """Parse, map to screen pixels, JSON form (what ``guiagent parse`` prints), through ``Profile.read`` as the
+    agent does (the profile is looked up once per family; it keeps the frame of each screen size)."""
+    profile = _PROFILES.get(row["family"])
+    if profile is None:
+        profile = _PROFILES[row["family"]] = get_profile(row["family"])
+    return parse_to_json(profile, row["screen"], row["text"])
 
 
 def ours_correct(row: dict[str, Any], result: list[dict[str, Any]]) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from guiagent.actions.jsonform import action_to_json
-from guiagent.actions.types import Space, map_points
+from guiagent.actions.types import Space
 from guiagent.errors import ParseError
 from guiagent.models.profiles import get_profile
 
@@ -37,10 +37,9 @@ def test_corpus_covers_every_family_with_several_examples():
 @pytest.mark.parametrize("family,row", GOOD, ids=[row["id"] for _, row in GOOD])
 def test_corpus_output_parses_to_expected_screen_actions(family, row):
     profile = get_profile(family)
-    step = profile.parser().parse(row["text"])
-    assert all(p.space is Space.MODEL for a in step.actions for p in _points(a))
-    frame = profile.frame(tuple(row["screen"]))
-    got = [action_to_json(map_points(a, frame.to_screenshot)) for a in step.actions]
+    step = profile.read(row["text"], tuple(row["screen"]))
+    assert all(p.space is Space.MODEL for a in step.model_actions for p in _points(a))
+    got = [action_to_json(a) for a in step.actions]
     assert got == row["actions"]
     assert step.raw == row["text"]
     for key in ("thought", "reflection"):

@@ -10,7 +10,7 @@ from guiagent.actions import types as T
 from guiagent.actions.types import Click, Point, Space
 from guiagent.envs.base import Env, SupportsCheck
 from guiagent.envs.mock import MockDesktop
-from guiagent.errors import EnvError
+from guiagent.errors import ActionError, EnvError
 
 
 def center(d: MockDesktop, role: str, name: str | None = None, **kw) -> Point:
@@ -57,7 +57,8 @@ def test_off_screen_point_raises_and_leaves_state_untouched():
                 T.MoveTo(Point(5000, 5000, Space.SCREEN))):
         with pytest.raises(EnvError, match="outside the screen"):
             d.execute(bad)
-    with pytest.raises(EnvError, match="model space"):
+    # one SCREENSHOT -> SCREEN path for every env (Display.action_to_screen): a MODEL point is an ActionError
+    with pytest.raises(ActionError, match="model space"):
         d.execute(Click(Point(500, 500, Space.MODEL)))
     with pytest.raises(EnvError, match="unknown app"):
         d.execute(T.OpenApp("photoshop"))
@@ -75,9 +76,11 @@ def test_check_validates_like_execute_and_changes_nothing():
     assert d.check(Click(Point(2 * p.x, 2 * p.y))) == Click(Point(p.x, p.y, Space.SCREEN))
     assert d.check(T.OpenApp("Calculator")) == T.OpenApp("Calculator")
     for bad, message in ((Click(Point(2048, 10)), "outside the screen"), (T.OpenApp("photoshop"), "unknown app"),
-                         (T.NavigateBack(), "browser"), (Click(Point(5, 5, Space.MODEL)), "model space")):
+                         (T.NavigateBack(), "browser")):
         with pytest.raises(EnvError, match=message):
             d.check(bad)
+    with pytest.raises(ActionError, match="model space"):  # the same type on every env (Display.action_to_screen)
+        d.check(Click(Point(5, 5, Space.MODEL)))
     for action in (T.Type("abc"), T.Hotkey(("ctrl", "a")), T.Press("enter")):
         d.check(action)
     assert json.dumps(d.state(), sort_keys=True) == before

@@ -10,7 +10,6 @@ import re
 import pytest
 
 from guiagent.actions import types as T
-from guiagent.actions.coords import action_to_screenshot
 from guiagent.actions.families import get_grammar
 from guiagent.envs.mock import MockDesktop
 from guiagent.envs.mock.scripted import ScriptedModel
@@ -24,22 +23,19 @@ TASK_IDS = [t.id for t in SUITE]
 
 
 def run_episode(task, family="ui-tars-1.5", width=1280, height=800, scale=1.0, plan=None, profile=None):
-    """The minimal agent loop: model text -> grammar.parse -> frame.to_screenshot -> env.execute."""
+    """The minimal agent loop: model text -> profile.read (parse, map to the screenshot) -> env.execute."""
     desk = MockDesktop(width, height, scale, task=task)
     profile = profile or get_profile(family)
     model = ScriptedModel(desk, profile, plan=plan)
-    grammar = get_grammar(profile.grammar)
     texts = []
     for _ in range(task.max_steps):
         shot = desk.observe().screenshot
         text = model.complete([], Sampling()).text
         texts.append(text)
-        step = grammar.parse(text)
-        frame = profile.frame(shot.size)
-        for action in step.actions:
+        for action in profile.read(text, shot.size).actions:
             if isinstance(action, (T.Finished, T.CallUser)):
                 return desk, texts, type(action).__name__
-            desk.execute(action_to_screenshot(action, frame))
+            desk.execute(action)
     return desk, texts, "step_limit"
 
 
@@ -151,11 +147,9 @@ def test_unexecuted_answer_is_repeated_and_reset_restarts():
     desk = MockDesktop(task=task)
     profile = get_profile("ui-tars-1.5")
     model = ScriptedModel(desk, profile)
-    grammar = get_grammar("ui-tars-1.5")
     first = model.complete([], Sampling()).text
     assert model.complete([], Sampling()).text == first  # a parse retry or a dry run: same step again
-    frame = profile.frame(desk.display.size_px)
-    desk.execute(action_to_screenshot(grammar.parse(first).actions[0], frame))
+    desk.execute(profile.read(first, desk.display.size_px).actions[0])
     second = model.complete([], Sampling()).text
     assert second != first and "button '2'" in second
     desk.reset()
@@ -178,14 +172,14 @@ def test_minimized_window_is_restored_from_the_taskbar():
     desk.wm.minimize(settings)
     texts = []
     model = ScriptedModel(desk, get_profile("ui-tars-1.5"))
-    grammar, frame = get_grammar("ui-tars-1.5"), get_profile("ui-tars-1.5").frame(desk.display.size_px)
+    profile = get_profile("ui-tars-1.5")
     for _ in range(6):
         text = model.complete([], Sampling()).text
         texts.append(text)
-        action = grammar.parse(text).actions[0]
+        action = profile.read(text, desk.display.size_px).actions[0]
         if isinstance(action, T.Finished):
             break
-        desk.execute(action_to_screenshot(action, frame))
+        desk.execute(action)
     assert "minimized; I restore it from the taskbar" in texts[0]
     assert task.check(desk).success, texts
 

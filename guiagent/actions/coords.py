@@ -21,8 +21,8 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from guiagent.actions.types import Action, Point, Space, map_points
-from guiagent.errors import ActionError, ConfigError
+from guiagent.actions.types import Action, Point, Space, map_points, points_of
+from guiagent.errors import ActionError, ConfigError, EnvError
 
 Size = tuple[int, int]  # (width, height)
 
@@ -180,6 +180,49 @@ class Display:
 
     def contains_screen_point(self, point: Point) -> bool:
         return self.contains_screenshot_point(self.to_screenshot(point))
+
+    def action_to_screen(self, action: Action, *, where: str = "the screen", whole_points: bool = False) -> Action:
+        """The one path from an action an env is given to the action it carries out: every point in SCREEN space.
+
+        Every environment converts through this method, so they all refuse the same things the same way.
+
+        Args:
+            action: a typed action whose points are in SCREENSHOT space (pixels of this display's screenshot) or
+                SCREEN space (logical points).
+            where: how the refusal names this display ("the screen", "monitor 2").
+            whole_points: round each point to whole logical points, kept on the display (what an OS input API
+                takes; rounding may otherwise reach the far edge).
+
+        Returns:
+            The action with SCREEN points (the same object when it has no points).
+
+        Raises:
+            ActionError: a point in MODEL space (map it with the profile's ModelFrame first).
+            EnvError: a point outside this display; nothing is converted, so nothing is sent.
+        """
+        for p in points_of(action):
+            if p.space is Space.MODEL:
+                raise ActionError(f"point ({p.x:g}, {p.y:g}) is in model space; map it to screenshot space with "
+                                  f"the profile's ModelFrame before executing")
+            inside = self.contains_screenshot_point(p) if p.space is Space.SCREENSHOT \
+                else self.contains_screen_point(p)
+            if not inside:
+                w, h = self.size_px
+                pw, ph = self.size_points
+                raise EnvError(f"point ({p.x:g}, {p.y:g}) in {p.space.value} space is outside {where} ({w}x{h} "
+                               f"screenshot pixels = {pw:g}x{ph:g} points at scale {self.scale:g}, offset "
+                               f"{self.offset[0]:g},{self.offset[1]:g}); nothing was sent")
+        if whole_points:
+            return map_points(action, lambda p: self._whole_point(p if p.space is Space.SCREEN else self.to_screen(p)))
+        return map_points(action, lambda p: p if p.space is Space.SCREEN else self.to_screen(p))
+
+    def _whole_point(self, p: Point) -> Point:
+        """``p`` (SCREEN) rounded to whole points, kept on the display."""
+        left, top = self.offset
+        w, h = self.size_points
+        x = min(max(round(p.x), math.ceil(left)), math.ceil(left + w) - 1)
+        y = min(max(round(p.y), math.ceil(top)), math.ceil(top + h) - 1)
+        return Point(x, y, Space.SCREEN)
 
 
 # ---------------------------------------------------------------- whole actions

@@ -354,3 +354,15 @@ class Step:
     reflection: str | None = None
     summary: str | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    #: the actions as the model wrote them (MODEL space) when ``actions`` were mapped to the screenshot
+    #: (``Profile.read``); None for a step straight from a grammar, whose ``actions`` are the model's own
+    model_actions: tuple[Action, ...] | None = field(default=None, compare=False)
+
+    def mapped(self, actions: tuple[Action, ...]) -> Step:
+        """This step with ``actions`` (the same actions, their points in another space) in place of its own, which
+        are kept as ``model_actions``. A field-for-field copy: ``dataclasses.replace`` would run the constructor
+        again, which costs as much as the mapping itself on the parse path."""
+        new = object.__new__(Step)
+        new.__dict__.update(self.__dict__, actions=actions,
+                            model_actions=self.actions if self.model_actions is None else self.model_actions)
+        return new

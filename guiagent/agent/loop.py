@@ -39,7 +39,6 @@ from PIL import Image, ImageChops
 
 import guiagent
 from guiagent.actions import types as t
-from guiagent.actions.coords import action_to_screenshot
 from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Step
 from guiagent.agent.config import AgentConfig
@@ -136,7 +135,6 @@ class Agent:
         self.profile = profile
         self.config = config or AgentConfig()
         self.hooks = list(hooks)
-        self.grammar = profile.parser()
 
     # ------------------------------------------------------------------ public
 
@@ -227,13 +225,9 @@ class Agent:
                                   mode=self.config.mode, language=self.config.language)
         record.latency["prepare"] = time.perf_counter() - t0
 
-        parsed = self._ask(s, record, messages)
+        parsed = self._ask(s, record, messages, screenshot.size)
 
-        actions_model = list(parsed.actions)
-        try:
-            actions = [action_to_screenshot(a, frame) for a in actions_model]
-        except ActionError as e:  # a grammar that produced points outside MODEL space: a bug worth a clear stop
-            raise _Stop("parse_error", f"step {record.index}: could not map the model's coordinates: {e}") from e
+        actions, actions_model = list(parsed.actions), list(parsed.model_actions or parsed.actions)
         record.thought, record.reflection = parsed.thought, parsed.reflection
         record.actions = [action_to_json(a) for a in actions]
         record.actions_model = [action_to_json(a) for a in actions_model]
@@ -245,7 +239,7 @@ class Agent:
         self._check_stuck(s, record, screenshot)
         self._execute(s, record, actions, actions_model, screenshot, parsed)
 
-    def _ask(self, s: _RunState, record: StepRecord, messages) -> Step:
+    def _ask(self, s: _RunState, record: StepRecord, messages, screenshot_size: tuple[int, int]) -> Step:
         """Call the model until an answer parses into at least one action, at most parse_tries times."""
         base = self.config.sampling or getattr(self.profile, "sampling", None) or Sampling()
         retry = replace(base, temperature=getattr(self.profile, "retry_temperature", 1.0))
@@ -265,7 +259,7 @@ class Agent:
             t0 = time.perf_counter()
             error = None
             try:
-                parsed = self.grammar.parse(response.text)
+                parsed = self.profile.read(response.text, screenshot_size)
                 if not parsed.actions:
                     raise ParseError("the answer holds no action", response.text)
             except (ParseError, ActionError) as e:

@@ -15,8 +15,6 @@ import re
 import sys
 from typing import Any, TextIO
 
-from guiagent.actions.coords import ModelFrame, action_to_screenshot
-from guiagent.actions.families import Grammar
 from guiagent.actions.jsonform import action_to_json
 from guiagent.errors import ConfigError, GuiAgentError
 from guiagent.models.profiles import PROFILES, Profile, get_profile
@@ -76,25 +74,28 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def parse_to_json(grammar: Grammar, frame: ModelFrame, text: str) -> list[dict[str, Any]]:
-    """Parse ``text`` and return the actions' JSON form in screenshot pixels. Raises ParseError."""
-    return [action_to_json(action_to_screenshot(a, frame)) for a in grammar.parse(text).actions]
+def parse_to_json(profile: Profile, screen: tuple[int, int], text: str) -> list[dict[str, Any]]:
+    """Parse ``text`` and return the actions' JSON form in pixels of a ``screen``-sized screenshot.
+
+    Raises:
+        ParseError: text off the family's grammar; ActionError: an action with invalid fields.
+    """
+    return [action_to_json(a) for a in profile.read(text, screen).actions]
 
 
 def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,
         stderr: TextIO | None = None) -> int:
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:
-        frame = args.family.frame(args.screen)
+        args.family.frame(args.screen)
     except ValueError as e:  # e.g. an aspect ratio the family's image budget cannot handle
         print(f"guiagent parse: error: --screen {args.screen[0]}x{args.screen[1]}: {e}", file=stderr)
         return 2
-    grammar = args.family.parser()
     if args.jsonl:
         if args.text is not None:
             print("guiagent parse: error: give TEXT or --jsonl (which reads stdin), not both", file=stderr)
             return 2
-        return _run_jsonl(grammar, frame, stdin, stdout)
+        return _run_jsonl(args.family, args.screen, stdin, stdout)
     text = args.text
     if text is None:
         if stdin.isatty():
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
             return 2
         text = stdin.read()
     try:
-        actions = parse_to_json(grammar, frame, text)
+        actions = parse_to_json(args.family, args.screen, text)
     except GuiAgentError as e:
         print(f"guiagent parse: {type(e).__name__}: {e}", file=stderr)
         return 1
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     return 0
 
 
-def _run_jsonl(grammar: Grammar, frame: ModelFrame, stdin: TextIO, stdout: TextIO) -> int:
+def _run_jsonl(profile: Profile, screen: tuple[int, int], stdin: TextIO, stdout: TextIO) -> int:
     status = 0
     for number, line in enumerate(stdin, 1):
         if not line.strip():
@@ -124,7 +125,7 @@ def _run_jsonl(grammar: Grammar, frame: ModelFrame, stdin: TextIO, stdout: TextI
                 out = {"error": f'line {number}: expected an object {{"text": "..."}}'}
             else:
                 try:
-                    out = {"actions": parse_to_json(grammar, frame, record["text"])}
+                    out = {"actions": parse_to_json(profile, screen, record["text"])}
                 except GuiAgentError as e:
                     out = {"error": str(e)}
         if "error" in out:

@@ -24,7 +24,9 @@ from importlib import resources
 from typing import Any, Literal, Mapping
 
 from guiagent.actions.coords import Convention, ModelFrame, Size
-from guiagent.errors import ConfigError
+from guiagent.actions.families import Grammar, get_grammar
+from guiagent.actions.types import Action, Space, Step, map_points
+from guiagent.errors import ActionError, ConfigError
 from guiagent.models.base import Sampling
 from guiagent.models.budget import ImageBudget
 
@@ -87,6 +89,7 @@ class Profile:
         object.__setattr__(self, "convention", Convention(self.convention))
         object.__setattr__(self, "prompts", dict(self.prompts))
         object.__setattr__(self, "trained_prompts", frozenset(self.trained_prompts))
+        object.__setattr__(self, "_frames", {})  # screenshot size -> ModelFrame (not a field: no effect on ==)
         _check_sampling(self.sampling)
         _check_budget(self.budget)
         if not isinstance(self.retry_temperature, (int, float)) or self.retry_temperature < 0:
@@ -98,11 +101,48 @@ class Profile:
     # ------------------------------------------------------------------ coordinates and parsing
 
     def frame(self, screenshot_size: Size) -> ModelFrame:
-        return self.budget.frame(self.convention, screenshot_size)
+        """The coordinate map between this family's MODEL space and a screenshot of ``screenshot_size``."""
+        if type(screenshot_size) is not tuple:
+            screenshot_size = tuple(screenshot_size)
+        frame = self._frames.get(screenshot_size)
+        if frame is None:  # frames are immutable and a run sees one or two sizes: build each once
+            if len(self._frames) >= 16:
+                self._frames.clear()
+            frame = self._frames[screenshot_size] = self.budget.frame(self.convention, screenshot_size)
+        return frame
 
-    def parser(self):
-        from guiagent.actions.families import get_grammar
+    def parser(self) -> Grammar:
+        """The family's grammar (parser and formatter)."""
         return get_grammar(self.grammar)
+
+    def read(self, text: str, screenshot_size: Size) -> Step:
+        """The one path from model text to actions: parse ``text`` and map its points to screenshot pixels.
+
+        Args:
+            text: the model's whole answer.
+            screenshot_size: (W, H) of the screenshot the model was shown, in pixels.
+
+        Returns:
+            The Step with its actions in SCREENSHOT space; ``model_actions`` keeps them as written (MODEL space).
+
+        Raises:
+            ParseError: text off the family's grammar (the message quotes the bad fragment).
+            ActionError: an action with invalid fields.
+        """
+        step = get_grammar(self.grammar).parse(text)
+        frame = self.frame(screenshot_size)
+        model_actions = step.actions
+        # grammars put every point in MODEL space (anything else is a grammar bug: ActionError). The step is new
+        # and ours alone, so it is completed in place: a copy would cost as much as the mapping (parse benchmark).
+        object.__setattr__(step, "actions", tuple([map_points(a, frame.to_screenshot) for a in model_actions]))
+        object.__setattr__(step, "model_actions", model_actions)
+        return step
+
+    def to_screenshot(self, step: Step, screenshot_size: Size) -> Step:
+        """``step`` with its MODEL-space points mapped to SCREENSHOT pixels (points already in another space, and
+        actions without points, are kept). ``model_actions`` keeps the actions as they were."""
+        frame = self.frame(screenshot_size)
+        return step.mapped(tuple(_to_screenshot(a, frame) for a in step.actions))
 
     # ------------------------------------------------------------------ prompts
 
@@ -189,6 +229,13 @@ class Profile:
             "prompts_sha256": {m: hashlib.sha256(t.encode("utf-8")).hexdigest() for m, t in self.prompts.items()},
             "trained_prompts": sorted(self.trained_prompts),
         }
+
+
+def _to_screenshot(action: Action, frame: ModelFrame) -> Action:
+    try:
+        return map_points(action, frame.to_screenshot)  # what grammars produce: every point in MODEL space
+    except ActionError:  # a point already in another space (an action given by hand): keep it
+        return map_points(action, lambda p: frame.to_screenshot(p) if p.space is Space.MODEL else p)
 
 
 def _check_sampling(s: Sampling) -> None:

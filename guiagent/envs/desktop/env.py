@@ -22,7 +22,7 @@ from typing import Any
 from guiagent.actions import types as t
 from guiagent.actions.coords import Display
 from guiagent.actions.keys import canonical_key
-from guiagent.actions.types import Action, Point, Space, map_points, points_of
+from guiagent.actions.types import Action
 from guiagent.envs.base import Observation
 from guiagent.envs.desktop import preflight
 from guiagent.envs.desktop.capture import (
@@ -197,27 +197,7 @@ class DesktopEnv:
 
     def _to_screen(self, action: Action) -> Action:
         """Convert every point to SCREEN space once, refuse points off the monitor, round to whole points."""
-        d = self.display
-        for p in points_of(action):
-            if p.space is Space.MODEL:
-                raise ActionError("the desktop takes points in screenshot or screen space; convert model "
-                                  "coordinates with the profile's ModelFrame first")
-            inside = d.contains_screenshot_point(p) if p.space is Space.SCREENSHOT else d.contains_screen_point(p)
-            if not inside:
-                w, h = d.size_px
-                raise EnvError(f"point ({p.x:g}, {p.y:g}) in {p.space.value} space is outside monitor "
-                               f"{self._monitor.index} ({w}x{h} pixels at offset {d.offset[0]:g},{d.offset[1]:g}, "
-                               f"scale {d.scale:g}); nothing was sent")
-        return map_points(action, lambda p: self._whole_point(p if p.space is Space.SCREEN else d.to_screen(p), d))
-
-    @staticmethod
-    def _whole_point(p: Point, d: Display) -> Point:
-        """``p`` (SCREEN) rounded to whole points, kept on the monitor (rounding may reach its far edge)."""
-        left, top = d.offset
-        w, h = d.size_points
-        x = min(max(round(p.x), math.ceil(left)), math.ceil(left + w) - 1)
-        y = min(max(round(p.y), math.ceil(top)), math.ceil(top + h) - 1)
-        return Point(x, y, Space.SCREEN)
+        return self.display.action_to_screen(action, where=f"monitor {self._monitor.index}", whole_points=True)
 
     def _check_keys(self, a: Action) -> None:
         held = list(self.executor.held_keys)

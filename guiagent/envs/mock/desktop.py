@@ -363,18 +363,7 @@ class MockDesktop:
             raise EnvError("this MockDesktop was closed; create a new one")
 
     def _to_screen(self, action: T.Action) -> T.Action:
-        def conv(pt: T.Point) -> T.Point:
-            if pt.space is T.Space.MODEL:
-                raise EnvError(f"point {pt} is in model space; map it to screenshot space with the model's "
-                               "ModelFrame before executing")
-            sp = self.display.to_screen(pt) if pt.space is T.Space.SCREENSHOT else pt
-            if not (0 <= sp.x < self.width and 0 <= sp.y < self.height):
-                w, h = self.compositor.size_px
-                raise EnvError(f"point ({pt.x:g}, {pt.y:g}) in {pt.space.value} space is outside the screen "
-                               f"({w}x{h} screenshot pixels = {self.width}x{self.height} points at scale "
-                               f"{self.scale:g}); nothing was done")
-            return sp
-        return T.map_points(action, conv)
+        return self.display.action_to_screen(action, where="the screen")
 
     def _validate(self, action: T.Action) -> None:
         if isinstance(action, T.OpenApp):

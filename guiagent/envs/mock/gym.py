@@ -31,7 +31,6 @@ import numpy as np
 from gymnasium import spaces
 
 from guiagent.actions import types as T
-from guiagent.actions.coords import action_to_screenshot
 from guiagent.actions.jsonform import action_to_json
 from guiagent.envs.mock.desktop import MockDesktop
 from guiagent.envs.mock.tasks import Task, get_task, load_suite
@@ -151,7 +150,7 @@ class MockTaskEnv(gymnasium.Env):
                 break
             try:
                 self.desktop.execute(a)
-            except EnvError as e:
+            except (EnvError, ActionError) as e:
                 info["env_error"] = str(e)
                 break
             executed.append(action_to_json(a))
@@ -182,25 +181,19 @@ class MockTaskEnv(gymnasium.Env):
         if isinstance(action, (np.str_, bytes)):
             action = action.decode("utf-8") if isinstance(action, bytes) else str(action)
         if isinstance(action, str):
-            step = self.grammar.parse(action)
+            step = self.profile.read(action, self.desktop.display.size_px)
             if not step.actions:
                 raise ParseError("the text holds no action", action)
-            items: Sequence[Any] = step.actions
-        elif isinstance(action, T.Step):
-            items = action.actions
+            return list(step.actions)
+        if isinstance(action, T.Step):
+            step = action
         elif isinstance(action, T.ACTION_CLASSES):
-            items = [action]
+            step = T.Step((action,), "")
         elif isinstance(action, (list, tuple)) and all(isinstance(a, T.ACTION_CLASSES) for a in action):
-            items = list(action)
+            step = T.Step(tuple(action), "")
         else:
             raise ActionError(f"an action must be model text, a Step or guiagent actions, got {action!r}")
-        frame = self.profile.frame(self.desktop.display.size_px)
-        out = []
-        for a in items:
-            if any(p.space is T.Space.MODEL for p in T.points_of(a)):
-                a = action_to_screenshot(a, frame)
-            out.append(a)
-        return out
+        return list(self.profile.to_screenshot(step, self.desktop.display.size_px).actions)
 
 
 # ====================================================================== registration
