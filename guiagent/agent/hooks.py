@@ -17,8 +17,8 @@ from PIL import Image
 from guiagent.actions.types import Action
 from guiagent.envs.base import Observation
 
-if TYPE_CHECKING:  # imported for annotations only; loop.py imports this module
-    from guiagent.agent.loop import RunResult
+if TYPE_CHECKING:
+    from guiagent.agent.result import RunResult
     from guiagent.agent.trajectory import StepRecord
 
 
@@ -106,3 +106,12 @@ def decide(hooks: Sequence[Hooks], context: ActionContext) -> Decision:
         if decision is not None and Decision(decision) is not Decision.ALLOW:
             return Decision(decision)
     return Decision.ALLOW
+
+
+def ask_user(hooks: Sequence[Hooks], step: int, question: str | None) -> str | None:
+    """The first answer a hook gives to the model's question (``on_call_user``), or None when none answers."""
+    for hook in hooks:
+        answer = hook.on_call_user(step, question)
+        if answer is not None:
+            return answer
+    return None
