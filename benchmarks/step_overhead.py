@@ -13,7 +13,7 @@ and base64 included; nothing goes over the network). Two scenarios, each for PNG
               drags, so the screen changes as in a real run (the solver's own thinking is the "model" phase,
               left out of the sum)
 
-The resize and the PNG encoding are incremental (guiagent.models.resize / png): the cost of a step grows with
+The resize and the PNG encoding are incremental (guiagent._imaging.resize / png): the cost of a step grows with
 how much of the screen changed, and the result never depends on the previous screenshot. Phases per step, from
 the step records:
 

@@ -14,7 +14,7 @@ Crash safety is the design constraint: a run killed with SIGKILL at any instant 
   with a newline; an unterminated tail is reported as truncated and skipped by ``load_run``.
 - One writer thread drains one FIFO queue of jobs (screenshots and lines, in the order the loop queued them), so a
   step's line can only reach the disk after its screenshot is durably there. The loop only enqueues, which costs
-  microseconds; PNG encoding happens on the writer thread (guiagent.models.png: zlib and numpy release the GIL;
+  microseconds; PNG encoding happens on the writer thread (guiagent._imaging.png: zlib and numpy release the GIL;
   only the rows that changed since the previous screenshot are compressed again). The queue is
   bounded, so a disk slower than the agent applies back-pressure instead of growing memory without limit.
 - ``meta.json`` is rewritten atomically at the end with ``finished: true`` and the outcome.
@@ -38,7 +38,7 @@ from PIL import Image
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
 from guiagent.errors import TrajectoryError
-from guiagent.models.png import PNGEncoder
+from guiagent._imaging.png import PNGEncoder
 
 META_FILE = "meta.json"
 TRAJECTORY_FILE = "trajectory.jsonl"

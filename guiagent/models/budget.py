@@ -13,7 +13,7 @@ from PIL import Image
 
 from guiagent.actions.coords import Convention, ModelFrame, Size, kimi_resize, smart_resize
 from guiagent.errors import ConfigError
-from guiagent.models.resize import resize
+from guiagent._imaging.resize import resize
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ImageBudget:
         img = screenshot.convert("RGB") if screenshot.mode != "RGB" else screenshot
         if content != img.size:
             # bicubic, tile by tile on a fixed grid (a pure function of the screenshot; only the tiles that changed
-            # since the last screenshot of this size are computed again): see guiagent.models.resize
+            # since the last screenshot of this size are computed again): see guiagent._imaging.resize
             return resize(img, content, image)
         if image != content:
             canvas = Image.new("RGB", image, (0, 0, 0))

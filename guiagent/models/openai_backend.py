@@ -27,7 +27,7 @@ from PIL import Image
 from guiagent.errors import ConfigError, ModelError
 from guiagent.models.base import Message, ModelResponse, Sampling, TextPart
 from guiagent.models.history import count_images
-from guiagent.models.png import PNGEncoder, encode_png
+from guiagent._imaging.png import PNGEncoder, encode_png
 
 log = logging.getLogger("guiagent.models")
 

@@ -33,7 +33,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from guiagent.actions.coords import Size
+Size = tuple[int, int]  # (width, height)
 
 #: Side of a destination tile. Smaller tiles redo less after a small change but cost more calls; on mock desktop
 #: runs 64..128 were within noise of each other (256: slower), and from scratch the tiles cost about one full

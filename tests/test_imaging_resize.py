@@ -1,4 +1,4 @@
-"""The tiled, incremental image-budget resize (guiagent.models.resize): what the model is sent must be a pure
+"""The tiled, incremental image-budget resize (guiagent._imaging.resize): what the model is sent must be a pure
 function of the screenshot, the same whether computed from scratch or from the previous frame."""
 
 import random
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from guiagent.envs.mock import MockDesktop
-from guiagent.models import resize
+from guiagent._imaging import resize
 from guiagent.models.budget import ImageBudget
 
 

@@ -1,4 +1,4 @@
-"""The screenshot PNG encoder (guiagent.models.png): valid, lossless files, the same bytes whether encoded from
+"""The screenshot PNG encoder (guiagent._imaging.png): valid, lossless files, the same bytes whether encoded from
 scratch or from the previous frame, and about as small as Pillow's on screenshots."""
 
 import io
@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from guiagent.envs.mock import MockDesktop
-from guiagent.models import png
-from guiagent.models.png import PNGEncoder, encode_png
+from guiagent._imaging import png
+from guiagent._imaging.png import PNGEncoder, encode_png
 
 
 def chunks(data: bytes):
