@@ -1,8 +1,8 @@
 """The layer rule, read from the source: actions <- models <- envs <- agent <- cli; a layer imports only below it.
 
 Every import counts, also one inside a function (a lazy import is still a dependency). ``errors`` and the private
-``_imaging`` (resize, PNG) are the floor
-everyone may use; ``guiagent/__init__.py`` (the public API) and ``__main__`` sit above everything.
+``_imaging`` (resize, PNG, prepared screenshots) are the floor everyone may use; ``guiagent/__init__.py`` (the
+public API) and ``__main__`` sit above everything.
 """
 
 from __future__ import annotations

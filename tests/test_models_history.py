@@ -184,23 +184,35 @@ def test_language_and_mode_reach_the_prompt():
 
 def test_prepared_screenshots_are_reused_and_released():
     import gc
+    import weakref
 
-    from guiagent.models import history
+    from guiagent._imaging.prepared import PreparedScreenshot
 
     profile = get_profile("ui-tars-1.5")
-    first = shot(1)
+    first = PreparedScreenshot.build(shot(1), profile.budget.prepare)
     past = [Turn(first, UITARS_RESPONSES[0])]
     a = build_messages(profile, TASK, past, shot(2))
     b = build_messages(profile, TASK, past, shot(3))
     image_a, image_b = a[2].content[0], b[2].content[0]
-    assert isinstance(image_a, ImagePart) and image_a.image is image_b.image  # one resize per screenshot
-    other = build_messages(profile.with_overrides(max_pixels=300_000), TASK, past, shot(4))
-    assert other[2].content[0].image.size != image_a.image.size  # the budget is part of the key
-    key = (id(first), profile.budget)
-    assert key in history._PREPARED
-    del past, a, b, other, image_a, image_b, first
+    assert isinstance(image_a, ImagePart) and image_a.image is image_b.image is first.image  # one resize
+    assert image_a.prepared is first  # backends keep their encodings on it
+    assert first.encoded("k", lambda im: im.size) == first.image.size and first.encodings == {"k": first.image.size}
+    gone = weakref.ref(first)  # nothing else holds it (no cache by identity): it goes with the turns
+    del past, a, b, image_a, image_b, first
     gc.collect()
-    assert key not in history._PREPARED
+    assert gone() is None
+
+
+def test_an_unchanged_screen_shares_the_last_steps_encodings():
+    from guiagent._imaging.prepared import PreparedScreenshot
+
+    budget = get_profile("ui-tars-1.5").budget
+    one = PreparedScreenshot.build(shot(1), budget.prepare)
+    one.encoded("png", lambda im: b"encoded once")
+    same = PreparedScreenshot.build(shot(1), budget.prepare, previous=one)  # another object, the same pixels
+    assert same.image is one.image and same.encoded("png", lambda im: b"again") == b"encoded once"
+    changed = PreparedScreenshot.build(shot(2), budget.prepare, previous=same)
+    assert changed.image is not one.image and changed.encodings == {}
 
 
 def test_forgetting_unsent_screenshots_keeps_the_messages_and_bounds_memory():

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import guiagent
+from guiagent._imaging.prepared import PreparedScreenshot
 from guiagent.actions import types as t
 from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Step
@@ -129,15 +130,16 @@ class Agent:
             frame = self.profile.frame(screenshot.size)
             record.frame = {"convention": frame.convention.value, "image_size": list(frame.image_size),
                             "content_size": list(frame.content_size)}
-            with timed(latency, "prepare"):
-                messages = build_messages(self.profile, s.model_instruction, s.turns, screenshot, screenshot_ref=ref,
+            with timed(latency, "prepare"):  # the screenshot is resized once here, then reused by every request
+                s.prepared = PreparedScreenshot.build(screenshot, self.profile.budget.prepare, s.prepared)
+                messages = build_messages(self.profile, s.model_instruction, s.turns, s.prepared, screenshot_ref=ref,
                                           mode=self.config.mode, language=self.config.language)
             step = ask_model(self.model, self.profile, self.config, self.hooks, record, messages, screenshot.size)
             record.thought, record.reflection = step.thought, step.reflection
             record.actions = [action_to_json(a) for a in step.actions]
             record.actions_model = [action_to_json(a) for a in step.model_actions or step.actions]
             record.status = ["not_run"] * len(step.actions)
-            s.turns.append(Turn(screenshot, step.raw, screenshot_ref=ref))
+            s.turns.append(Turn(s.prepared, step.raw, screenshot_ref=ref))
             forget_unsent_screenshot(s.turns, self.profile.history.max_images)
             self._check_time(s, f"after the model answered step {index}")
             self._check_stuck(s, index, step, screenshot)
@@ -265,6 +267,8 @@ class _RunState:
     turns: list = field(default_factory=list)
     records: list[StepRecord] = field(default_factory=list)
     repeats: list = field(default_factory=list)
+    #: the last step's prepared screenshot (an unchanged screen reuses its encodings)
+    prepared: PreparedScreenshot | None = None
     env_errors: int = 0
     call_user_answers: int = 0
     evaluate: Callable[[], Mapping[str, Any]] | None = None

@@ -35,10 +35,10 @@ from typing import Any
 
 from PIL import Image
 
+from guiagent._imaging.png import PNGEncoder
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
 from guiagent.errors import TrajectoryError
-from guiagent._imaging.png import PNGEncoder
 
 META_FILE = "meta.json"
 TRAJECTORY_FILE = "trajectory.jsonl"

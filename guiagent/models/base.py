@@ -11,6 +11,8 @@ from typing import Literal, Protocol, Sequence, Union, runtime_checkable
 
 from PIL import Image
 
+from guiagent._imaging.prepared import PreparedScreenshot
+
 
 @dataclass(frozen=True)
 class TextPart:
@@ -24,6 +26,8 @@ class ImagePart:
     image: Image.Image = field(compare=False)
     #: a stable name for the image (trajectory screenshot file) so messages can be compared and exported
     ref: str | None = None
+    #: the step's prepared screenshot this image comes from (its ``image``): backends keep encodings on it
+    prepared: PreparedScreenshot | None = field(default=None, compare=False, repr=False)
 
 
 Part = Union[TextPart, ImagePart]

@@ -11,9 +11,9 @@ from typing import Literal
 
 from PIL import Image
 
+from guiagent._imaging.resize import resize
 from guiagent.actions.coords import Convention, ModelFrame, Size, kimi_resize, smart_resize
 from guiagent.errors import ConfigError
-from guiagent._imaging.resize import resize
 
 
 @dataclass(frozen=True)

@@ -21,40 +21,58 @@ prompt-last (OpenCUA)::
 
 Past responses are replayed as the model wrote them, with three family-specific edits (in this order): the
 Kimi-VL thinking block is dropped, the thought is dropped if ``keep_thoughts`` is off, and UI-TARS box tokens are
-put back. Every image is ``profile.budget.prepare``d, i.e. exactly what the coordinate map assumes.
+put back. Every image is ``profile.budget.prepare``d, i.e. exactly what the coordinate map assumes (the agent
+loop prepares each screenshot once: ``guiagent._imaging.prepared.PreparedScreenshot``).
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Sequence, Union
 
 from PIL import Image
 
+from guiagent._imaging.prepared import PreparedScreenshot
 from guiagent.errors import ConfigError, ParseError
 from guiagent.models.base import ImagePart, Message, Part, TextPart
-from guiagent.models.budget import ImageBudget
 from guiagent.models.profiles import Profile
+
+#: a screenshot as history takes it: prepared once by the agent loop (resize and encodings reused by every request
+#: that replays it), or a bare PIL image (prepared again for each request)
+Screenshot = Union[PreparedScreenshot, Image.Image]
 
 
 @dataclass(frozen=True)
 class Turn:
     """One past step: the screenshot the model saw and the raw text it answered.
 
-    ``screenshot`` may be None when the caller no longer holds it; such a step is replayed as text only.
+    ``screenshot`` (a PreparedScreenshot, or a bare image) may be None when the caller no longer holds it; such a
+    step is replayed as text only.
     """
 
-    screenshot: Image.Image | None = field(compare=False)
+    screenshot: Screenshot | None = field(compare=False)
     response: str
     screenshot_ref: str | None = None
 
 
-def build_messages(profile: Profile, instruction: str, past: Sequence[Turn], screenshot: Image.Image, *,
+def build_messages(profile: Profile, instruction: str, past: Sequence[Turn], screenshot: Screenshot, *,
                    screenshot_ref: str | None = None, mode: str = "computer",
                    language: str | None = None) -> list[Message]:
-    """The messages for the next step (see the module docstring for the layouts)."""
+    """The messages for the next step (see the module docstring for the layouts).
+
+    Args:
+        profile: the family profile (prompt, history policy, image budget).
+        instruction: the task; past: the earlier steps, oldest first; screenshot: the current one (pass
+            PreparedScreenshots, as the agent loop does, so each screenshot is resized and encoded once).
+        screenshot_ref: the current screenshot's name in the run folder; mode: the prompt mode; language: the
+            ``{language}`` of the prompt (default: the profile's).
+
+    Returns:
+        The messages, every image prepared to the profile's budget.
+
+    Raises:
+        ConfigError: no current screenshot, or an unknown prompt mode.
+    """
     policy = profile.history
     prompt = profile.render_prompt(instruction, mode, language)
     with_image = _steps_with_images(len(past), policy.max_images)
@@ -132,43 +150,12 @@ def _steps_with_images(n_past: int, max_images: int) -> set[int]:
     return set(range(max(0, n_past - keep), n_past))
 
 
-def _image(profile: Profile, screenshot: Image.Image | None, ref: str | None) -> Part | None:
+def _image(profile: Profile, screenshot: Screenshot | None, ref: str | None) -> Part | None:
     if screenshot is None:
         return None
-    return ImagePart(prepare_cached(profile.budget, screenshot), ref=ref)
-
-
-# Every step replays the last few screenshots: resizing them again each time would waste ~10 ms per image, and
-# returning the same prepared object lets backends reuse its encoding. Keyed by the screenshot's identity and
-# checked through a weak reference, so a recycled id can never return another screenshot's image.
-_PREPARED: dict[tuple[int, ImageBudget], tuple[weakref.ref, Image.Image]] = {}
-_PREPARED_LOCK = threading.Lock()
-_PREPARED_MAX = 16
-
-
-def prepare_cached(budget: ImageBudget, screenshot: Image.Image) -> Image.Image:
-    """``budget.prepare(screenshot)``, computed once per screenshot object (screenshots are never modified).
-    An entry lives as long as its screenshot (and at most ``_PREPARED_MAX`` entries are kept)."""
-    key = (id(screenshot), budget)
-    with _PREPARED_LOCK:
-        hit = _PREPARED.get(key)
-        if hit is not None and hit[0]() is screenshot:
-            return hit[1]
-    prepared = budget.prepare(screenshot)
-    with _PREPARED_LOCK:
-        while len(_PREPARED) >= _PREPARED_MAX:
-            del _PREPARED[next(iter(_PREPARED))]
-        ref = weakref.ref(screenshot)
-        _PREPARED[key] = (ref, prepared)
-    weakref.finalize(screenshot, _forget, key, ref)
-    return prepared
-
-
-def _forget(key: tuple[int, ImageBudget], ref: weakref.ref) -> None:
-    with _PREPARED_LOCK:
-        entry = _PREPARED.get(key)
-        if entry is not None and entry[0] is ref:
-            del _PREPARED[key]
+    if not isinstance(screenshot, PreparedScreenshot):  # a bare image: prepared for this request only
+        screenshot = PreparedScreenshot.build(screenshot, profile.budget.prepare)
+    return ImagePart(screenshot.image, ref=ref, prepared=screenshot)
 
 
 def count_images(messages: Sequence[Message]) -> int:

@@ -18,16 +18,15 @@ import logging
 import os
 import re
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
 from PIL import Image
 
-from guiagent.errors import ConfigError, ModelError
-from guiagent.models.base import Message, ModelResponse, Sampling, TextPart
-from guiagent.models.history import count_images
 from guiagent._imaging.png import PNGEncoder, encode_png
+from guiagent.errors import ConfigError, ModelError
+from guiagent.models.base import ImagePart, Message, ModelResponse, Sampling, TextPart
+from guiagent.models.history import count_images
 
 log = logging.getLogger("guiagent.models")
 
@@ -116,9 +115,6 @@ class OpenAIModel:
         self._openai = openai
         self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or api_key_from_env(),
                                      timeout=self.timeout, max_retries=0)
-        # Past screenshots come back every step: encode each image object once (keyed by identity, checked by a
-        # weak reference so a recycled id never returns another image's data).
-        self._encoded: dict[int, tuple[weakref.ref, str, str]] = {}
         self._png = PNGEncoder(level=1)  # consecutive screenshots: only the changed rows are deflated again
         self.model_name = model_name or self.discover_model_name()
         self.name = self.model_name
@@ -170,22 +166,15 @@ class OpenAIModel:
             if isinstance(part, TextPart):
                 content.append({"type": "text", "text": part.text})
             else:
-                content.append({"type": "image_url", "image_url": {"url": self._data_url(part.image)}})
+                content.append({"type": "image_url", "image_url": {"url": self._data_url(part)}})
         return {"role": message.role, "content": content}
 
-    def _data_url(self, image: Image.Image) -> str:
-        key = id(image)
-        hit = self._encoded.get(key)
-        fmt = f"{self.image_format}:{self.jpeg_quality}"
-        if hit is not None and hit[0]() is image and hit[1] == fmt:
-            return hit[2]
-        url = encode_image(image, self.image_format, self.jpeg_quality, png=self._png)
-        if len(self._encoded) >= 32:
-            self._encoded = {k: v for k, v in self._encoded.items() if v[0]() is not None}
-            if len(self._encoded) >= 32:
-                self._encoded.pop(next(iter(self._encoded)))
-        self._encoded[key] = (weakref.ref(image), fmt, url)
-        return url
+    def _data_url(self, part: ImagePart) -> str:
+        def encode(image: Image.Image) -> str:
+            return encode_image(image, self.image_format, self.jpeg_quality, png=self._png)
+        if part.prepared is not None and part.prepared.image is part.image:  # encoded once per step and format
+            return part.prepared.encoded(("data-url", self.image_format, self.jpeg_quality), encode)
+        return encode(part.image)
 
     # ------------------------------------------------------------------ model discovery
 
