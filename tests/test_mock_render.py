@@ -145,22 +145,24 @@ def test_drag_and_drop_feedback_leaves_no_trace():
     assert np.array_equal(incremental, np.asarray(d.observe().screenshot))
 
 
-def test_a_screenshot_remembered_by_a_weak_reference_is_never_recycled():
-    """The history builder caches prepared images by identity behind a weak reference: a recycled buffer would
-    hand the model an old picture."""
+def test_a_prepared_screenshot_is_never_changed_by_recycled_buffers():
+    """The loop keeps each step's prepared screenshot (and its encodings) while the mock recycles screenshot
+    buffers: a recycled buffer must never change a kept picture or hand a new step an old one's encodings."""
+    from guiagent._imaging.prepared import PreparedScreenshot
     from guiagent.models.budget import ImageBudget
-    from guiagent.models.history import prepare_cached
 
     budget = ImageBudget("smart_resize")
     desk = MockDesktop()
-    first = desk.observe().screenshot
-    first_id = id(first)
-    prepare_cached(budget, first)
-    del first
+    first = PreparedScreenshot.build(desk.observe().screenshot, budget.prepare)
+    kept = np.asarray(first.image).copy()
+    first.encoded("png", lambda im: np.asarray(im).tobytes())
     icon = desk.find(role="icon")
     desk.execute(Click(Point(*icon.center, Space.SCREEN), clicks=2))  # opens an app window: the screen changes
+    previous = first
     for _ in range(5):
         shot = desk.observe().screenshot
-        expected = budget.prepare(shot)
-        assert np.array_equal(np.asarray(prepare_cached(budget, shot)), np.asarray(expected)), \
-            f"stale prepared image (recycled id {id(shot) == first_id})"
+        prepared = PreparedScreenshot.build(shot, budget.prepare, previous)
+        assert np.array_equal(np.asarray(prepared.image), np.asarray(budget.prepare(shot.copy())))
+        assert prepared.encoded("png", lambda im: np.asarray(im).tobytes()) == np.asarray(prepared.image).tobytes()
+        previous = prepared
+    assert np.array_equal(np.asarray(first.image), kept)
