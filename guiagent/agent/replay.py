@@ -137,7 +137,7 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
     With ``check``, each step's new screenshot is compared with the recorded one before its actions run; the
     first step where more than ``tolerance`` (a fraction) of the pixels differ ends the replay.
     """
-    from guiagent.agent.loop import settle
+    from guiagent.agent.wrappers import settle
 
     run = run if isinstance(run, Run) else load_run(run)
     report = ReplayReport(run.path, checked=check)

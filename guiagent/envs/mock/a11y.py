@@ -21,7 +21,7 @@ from guiagent.envs.mock.geometry import Rect
 from guiagent.envs.mock.widgets.base import Widget, within
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guiagent.envs.mock.desktop import MockDesktop
+    from guiagent.envs.mock.services import DesktopCore
 
 
 @dataclass
@@ -93,7 +93,7 @@ class A11yNode:
         return "\n".join(lines)
 
 
-def _node(w: Widget, d: "MockDesktop", screen: Rect) -> list[A11yNode]:
+def _node(w: Widget, d: "DesktopCore", screen: Rect) -> list[A11yNode]:
     if not w.visible:
         return []
     kids: list[A11yNode] = []
@@ -129,7 +129,7 @@ def _node(w: Widget, d: "MockDesktop", screen: Rect) -> list[A11yNode]:
     return [A11yNode(w.role, w.a11y_name(), w.a11y_value(), tuple(bounds), frozenset(states), kids, extra)]
 
 
-def build_tree(d: "MockDesktop") -> A11yNode:
+def build_tree(d: "DesktopCore") -> A11yNode:
     screen = Rect(0, 0, d.width, d.height)
     children: list[A11yNode] = []
     for p in reversed(d.popups):

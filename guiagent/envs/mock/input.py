@@ -23,7 +23,7 @@ from guiagent.envs.mock.widgets.base import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guiagent.envs.mock.desktop import MockDesktop
+    from guiagent.envs.mock.services import DesktopCore
 
 DOUBLE_CLICK_S = 0.5
 DOUBLE_CLICK_DIST = 4.0
@@ -45,7 +45,7 @@ def key_char(key: str, shift: bool) -> str | None:
 
 
 class Input:
-    def __init__(self, desktop: "MockDesktop"):
+    def __init__(self, desktop: "DesktopCore"):
         self.d = desktop
         self.x, self.y = desktop.width / 2, desktop.height / 2
         self.buttons: set[str] = set()

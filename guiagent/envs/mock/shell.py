@@ -17,7 +17,7 @@ from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Pressable, Wid
 from guiagent.envs.mock.widgets.basic import BOLD, REGULAR, SMALL
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guiagent.envs.mock.desktop import MockDesktop
+    from guiagent.envs.mock.services import DesktopCore
 
 ICON_CELL_W, ICON_CELL_H = 92, 84
 
@@ -107,7 +107,7 @@ class Shell(Widget):
     role = "desktop"
     opaque = True
 
-    def __init__(self, desktop: "MockDesktop"):
+    def __init__(self, desktop: "DesktopCore"):
         super().__init__("Desktop", (0, 0, desktop.width, desktop.height - theme.TASKBAR_H))
         self.desktop_ref = desktop
         self.selected: DesktopIcon | None = None
@@ -214,7 +214,7 @@ class Taskbar(Widget):
     role = "taskbar"
     opaque = True
 
-    def __init__(self, desktop: "MockDesktop", apps: list[tuple[str, str, str]]):
+    def __init__(self, desktop: "DesktopCore", apps: list[tuple[str, str, str]]):
         super().__init__("Taskbar", (0, desktop.height - theme.TASKBAR_H, desktop.width, theme.TASKBAR_H))
         self.desktop_ref = desktop
         self.status: dict[str, tuple[bool, bool]] = {}

@@ -16,7 +16,7 @@ from guiagent.envs.mock.text import TextStyle
 from guiagent.envs.mock.widgets.base import KeyEvent, MouseEvent, Pressable, Widget
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guiagent.envs.mock.desktop import MockDesktop
+    from guiagent.envs.mock.services import DesktopCore
 
 TITLE_STYLE = TextStyle("bold", theme.TITLE_FONT_SIZE)
 
@@ -235,7 +235,7 @@ class _Content(Widget):
 
 
 class WindowManager:
-    def __init__(self, desktop: "MockDesktop"):
+    def __init__(self, desktop: "DesktopCore"):
         self.desktop = desktop
         self.windows: list[Window] = []   # bottom to top
         self._next_id = 1

@@ -8,14 +8,15 @@ from guiagent.envs.mock.widgets.base import KeyEvent
 from guiagent.envs.mock.wm import Window
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guiagent.envs.mock.desktop import MockDesktop
+    from guiagent.envs.mock.services import AppHost
 
 
 class App:
     """Base class. Subclasses set ``app_id``/``title``/``icon``/``aliases`` and implement ``open``.
 
     Apps keep nothing that must survive a window close except through the desktop's data (file system, settings,
-    mail store, form submissions), so closing and relaunching an app shows the same data.
+    mail store, form submissions), so closing and relaunching an app shows the same data. An app depends on the
+    ``AppHost`` Protocol, not on MockDesktop.
     """
 
     app_id = "app"
@@ -24,8 +25,11 @@ class App:
     aliases: tuple[str, ...] = ()
     single_instance = True
 
-    def __init__(self, desktop: "MockDesktop"):
+    def __init__(self, desktop: "AppHost"):
+        #: the services the app may use (``guiagent.envs.mock.services.AppHost``); the MockDesktop in practice
         self.d = desktop
+        # the shared data the app works on, handed over once: the window manager, file system and mail store
+        self.wm, self.fs, self.mail = desktop.wm, desktop.fs, desktop.mail
         self.windows: list[Window] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -33,12 +37,12 @@ class App:
         """Launch (or, for single-instance apps, raise) the app. ``options`` are app specific."""
         if self.single_instance and self.windows:
             win = self.windows[0]
-            self.d.wm.activate(win)
+            self.wm.activate(win)
             self.apply_options(win, **options)
             return win
         win = self.create_window(**options)
         self.windows.append(win)
-        self.d.wm.add(win)
+        self.wm.add(win)
         self.after_open(win, **options)
         return win
 

@@ -123,7 +123,7 @@ class CalculatorApp(App):
     def create_window(self, **options: Any) -> Window:
         self._reset_logic()
         w, h = 320, 470
-        x, y = self.d.wm.place(w, h)
+        x, y = self.wm.place(w, h)
         win = Window("Calculator", (x, y, w, h), self, icon="calculator", resizable=False)
         c = win.content
         win.expr = c.add(Label("", (16, 10, w - 34, 20), TextStyle("sans", 12), color="muted", align="right"))

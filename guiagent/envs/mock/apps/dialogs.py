@@ -15,7 +15,7 @@ from guiagent.envs.mock.widgets.textedit import TextField
 from guiagent.envs.mock.wm import Window
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guiagent.envs.mock.desktop import MockDesktop
+    from guiagent.envs.mock.services import AppHost
 
 
 class _DialogApp:
@@ -50,7 +50,7 @@ def _buttons(win: Window, labels: Sequence[str], on: Callable[[str], None], defa
         x -= 8
 
 
-def message_box(d: "MockDesktop", parent: Window | None, title: str, message: str,
+def message_box(d: "AppHost", parent: Window | None, title: str, message: str,
                 buttons: Sequence[str] = ("OK",), on_result: Callable[[str], None] | None = None,
                 icon: str = "info", default: str | None = None) -> Window:
     """A modal message with buttons; ``on_result(label)`` runs after it closes (Escape / close = last button)."""
@@ -77,7 +77,7 @@ def message_box(d: "MockDesktop", parent: Window | None, title: str, message: st
     return win
 
 
-def prompt(d: "MockDesktop", parent: Window | None, title: str, label: str, initial: str = "",
+def prompt(d: "AppHost", parent: Window | None, title: str, label: str, initial: str = "",
            on_ok: Callable[[str], str | None] | None = None, ok_label: str = "OK",
            select_stem: bool = True) -> Window:
     """A modal one-field prompt. ``on_ok(text)`` returns an error message to keep the dialog open, or None."""
@@ -112,7 +112,7 @@ def prompt(d: "MockDesktop", parent: Window | None, title: str, label: str, init
     return win
 
 
-def file_dialog(d: "MockDesktop", parent: Window | None, mode: str, on_done: Callable[[str], str | None],
+def file_dialog(d: "AppHost", parent: Window | None, mode: str, on_done: Callable[[str], str | None],
                 folder: str = f"{HOME}/Documents", name: str = "") -> Window:
     """An Open (``mode="open"``) or Save As (``mode="save"``) dialog over the file system.
 

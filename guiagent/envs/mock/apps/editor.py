@@ -77,19 +77,19 @@ class EditorApp(App):
     def open(self, **options: Any) -> Window:
         path = options.get("path")
         if path is None and self.windows and not options.get("new"):
-            top = max(self.windows, key=lambda w: self.d.wm.windows.index(w))
-            self.d.wm.activate(top)
+            top = max(self.windows, key=lambda w: self.wm.windows.index(w))
+            self.wm.activate(top)
             return top
         if path is not None:
             path = norm(path)
             for w in self.windows:
                 if getattr(w, "path", None) == path:
-                    self.d.wm.activate(w)
+                    self.wm.activate(w)
                     return w
-        text = self.d.fs.read(path) if path is not None and self.d.fs.is_file(path) else ""
+        text = self.fs.read(path) if path is not None and self.fs.is_file(path) else ""
         if options.get("text") is not None:
             text = options["text"]
-        wm = self.d.wm
+        wm = self.wm
         area = wm.work_area()
         w, h = min(760, area.w - 40), min(540, area.h - 40)
         x, y = wm.place(w, h)
@@ -108,13 +108,13 @@ class EditorApp(App):
     def load(self, win: EditorWindow, path: str) -> str | None:
         for other in self.windows:
             if other is not win and getattr(other, "path", None) == path:
-                self.d.wm.activate(other)
+                self.wm.activate(other)
                 return None
         if win.modified or win.path is not None:
             self.open(path=path)
             return None
         win.path = path
-        win.saved_text = self.d.fs.read(path)
+        win.saved_text = self.fs.read(path)
         win.area.set_text(win.saved_text)
         win.update_title()
         return None
@@ -129,7 +129,7 @@ class EditorApp(App):
             self.save_as(win, then)
             return
         try:
-            self.d.fs.write(win.path, win.area.text)
+            self.fs.write(win.path, win.area.text)
         except FsError as e:
             message_box(self.d, win, "Cannot save", str(e), icon="warning")
             return
@@ -143,9 +143,9 @@ class EditorApp(App):
         name = win.doc_name if win.path else "Untitled.txt"
 
         def done(path: str) -> str | None:
-            if self.d.fs.exists(path) and path != win.path:
+            if self.fs.exists(path) and path != win.path:
                 return f"{posixpath.basename(path)!r} already exists; choose another name."
-            self.d.fs.write(path, win.area.text)
+            self.fs.write(path, win.area.text)
             win.path = path
             win.saved_text = win.area.text
             win.update_title()
@@ -156,13 +156,13 @@ class EditorApp(App):
         file_dialog(self.d, win, "save", done, folder=folder, name=name)
 
     def rename(self, win: EditorWindow) -> None:
-        if win.path is None or not self.d.fs.is_file(win.path):
+        if win.path is None or not self.fs.is_file(win.path):
             self.save_as(win)
             return
 
         def ok(name: str) -> str | None:
             try:
-                win.path = self.d.fs.rename(win.path, name)
+                win.path = self.fs.rename(win.path, name)
             except FsError as e:
                 return str(e)
             win.update_title()
@@ -176,9 +176,9 @@ class EditorApp(App):
 
         def answer(label: str) -> None:
             if label == "Save":
-                self.save(win, then=lambda: self.d.wm.close(win))
+                self.save(win, then=lambda: self.wm.close(win))
             elif label == "Don't Save":
-                self.d.wm.close(win)
+                self.wm.close(win)
 
         message_box(self.d, win, "Text Editor", f"Save changes to \"{win.doc_name}\" before closing?",
                     ("Save", "Don't Save", "Cancel"), answer, icon="warning")
@@ -193,7 +193,7 @@ class EditorApp(App):
             MenuEntry("Save As…", lambda: self.save_as(win), "Ctrl+Shift+S"),
             MenuEntry("Rename…", lambda: self.rename(win)),
             SEPARATOR,
-            MenuEntry("Close", lambda: self.d.wm.request_close(win), "Ctrl+W"),
+            MenuEntry("Close", lambda: self.wm.request_close(win), "Ctrl+W"),
         ]
 
     def edit_menu(self, win: EditorWindow):
@@ -214,7 +214,7 @@ class EditorApp(App):
             return False
         actions = {"ctrl+s": lambda: self.save(win), "ctrl+shift+s": lambda: self.save_as(win),
                    "ctrl+n": self.new_document, "ctrl+o": lambda: self.open_dialog(win),
-                   "ctrl+w": lambda: self.d.wm.request_close(win), "f2": lambda: self.rename(win)}
+                   "ctrl+w": lambda: self.wm.request_close(win), "f2": lambda: self.rename(win)}
         fn = actions.get(ev.combo)
         if fn is None:
             return False

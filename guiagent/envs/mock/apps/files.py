@@ -102,14 +102,14 @@ class FilesApp(App):
 
     # ------------------------------------------------------------------ lifecycle
     def create_window(self, **options: Any) -> Window:
-        area = self.d.wm.work_area()
+        area = self.wm.work_area()
         w, h = min(860, area.w - 40), min(540, area.h - 40)
-        x, y = self.d.wm.place(w, h)
+        x, y = self.wm.place(w, h)
         return FilesWindow(self, (x, y, w, h), self._start_path(options))
 
     def _start_path(self, options: dict) -> str:
         path = options.get("path") or HOME
-        return path if path == TRASH or self.d.fs.is_dir(path) else HOME
+        return path if path == TRASH or self.fs.is_dir(path) else HOME
 
     def after_open(self, win: Window, **options: Any) -> None:
         self.refresh(win)  # type: ignore[arg-type]
@@ -127,7 +127,7 @@ class FilesApp(App):
     def navigate(self, win: FilesWindow, path: str, remember: bool = True) -> None:
         if path == win.path:
             return
-        if path != TRASH and not self.d.fs.is_dir(path):
+        if path != TRASH and not self.fs.is_dir(path):
             message_box(self.d, win, "Files", f"The folder {path} does not exist.", icon="warning")
             return
         if remember:
@@ -140,7 +140,7 @@ class FilesApp(App):
     def back(self, win: FilesWindow) -> None:
         while win.history:
             p = win.history.pop()
-            if p == TRASH or self.d.fs.is_dir(p):
+            if p == TRASH or self.fs.is_dir(p):
                 self.navigate(win, p, remember=False)
                 return
 
@@ -167,7 +167,7 @@ class FilesApp(App):
 
     # ------------------------------------------------------------------ view
     def refresh(self, win: FilesWindow) -> None:
-        fs = self.d.fs
+        fs = self.fs
         if win.path != TRASH and not fs.is_dir(win.path):
             p = win.path
             while p != "/" and not fs.is_dir(p):
@@ -220,10 +220,10 @@ class FilesApp(App):
         win.status.set_text(text)
         for label in ("Rename", "Delete", "Restore"):
             win.tool_buttons[label].set_enabled(sel is not None)
-        win.tool_buttons["Empty Trash"].set_enabled(bool(self.d.fs.trash))
+        win.tool_buttons["Empty Trash"].set_enabled(bool(self.fs.trash))
 
     def sync(self) -> None:
-        if self.d.fs.version != self._version:
+        if self.fs.version != self._version:
             for w in self.windows:
                 self.refresh(w)  # type: ignore[arg-type]
 
@@ -241,14 +241,14 @@ class FilesApp(App):
             self.new_folder_in(win.path, win)
 
     def new_folder_in(self, folder: str, win: Window | None = None) -> None:
-        default = self.d.fs.unique_name(folder, "New Folder")
-        prompt(self.d, win, "New Folder", "Folder name:", default, self._creator(folder, self.d.fs.mkdir),
+        default = self.fs.unique_name(folder, "New Folder")
+        prompt(self.d, win, "New Folder", "Folder name:", default, self._creator(folder, self.fs.mkdir),
                ok_label="Create", select_stem=False)
 
     def new_file_in(self, folder: str, win: Window | None = None) -> None:
-        default = self.d.fs.unique_name(folder, "New File.txt")
+        default = self.fs.unique_name(folder, "New File.txt")
         prompt(self.d, win, "New Text File", "File name:", default,
-               self._creator(folder, lambda path: self.d.fs.write(path, "")), ok_label="Create")
+               self._creator(folder, lambda path: self.fs.write(path, "")), ok_label="Create")
 
     def _creator(self, folder: str, create: Callable[[str], object]) -> Callable[[str], str | None]:
         """A prompt's ``on_ok``: check the typed name, then ``create(path)``; returns the error to show, or None."""
@@ -257,7 +257,7 @@ class FilesApp(App):
             if not name or "/" in name:
                 return "Enter a name without '/'."
             path = posixpath.join(folder, name)
-            if self.d.fs.exists(path):
+            if self.fs.exists(path):
                 return f"{name!r} already exists here."
             try:
                 create(path)
@@ -274,7 +274,7 @@ class FilesApp(App):
 
         def ok(name: str) -> str | None:
             try:
-                self.d.fs.rename(path, name)
+                self.fs.rename(path, name)
             except FsError as e:
                 return str(e)
             self.refresh(win)
@@ -289,27 +289,27 @@ class FilesApp(App):
         if item is None:
             return
         if win.path == TRASH:
-            self._run(win, lambda: self.d.fs.purge(item.data))
+            self._run(win, lambda: self.fs.purge(item.data))
         else:
-            self._run(win, lambda: self.d.fs.delete(item.data))
+            self._run(win, lambda: self.fs.delete(item.data))
 
     def restore_selected(self, win: FilesWindow) -> None:
         item = win.listing.selected_item
         if item is not None and win.path == TRASH:
-            self._run(win, lambda: self.d.fs.restore(item.data))
+            self._run(win, lambda: self.fs.restore(item.data))
 
     def empty_trash(self, win: FilesWindow) -> None:
-        if not self.d.fs.trash:
+        if not self.fs.trash:
             return
-        message_box(self.d, win, "Empty Trash", f"Permanently delete all {len(self.d.fs.trash)} items in the "
-                    "trash?", ("Empty Trash", "Cancel"), lambda lab: lab == "Empty Trash" and self.d.fs.empty_trash(),
+        message_box(self.d, win, "Empty Trash", f"Permanently delete all {len(self.fs.trash)} items in the "
+                    "trash?", ("Empty Trash", "Cancel"), lambda lab: lab == "Empty Trash" and self.fs.empty_trash(),
                     icon="warning")
 
     def context_menu(self, win: FilesWindow, item: ListItem | None, ev: MouseEvent) -> None:
         if win.path == TRASH:
             entries = ([MenuEntry("Restore", lambda: self.restore_selected(win)),
                         MenuEntry("Delete Permanently", lambda: self.delete_selected(win))] if item is not None
-                       else [MenuEntry("Empty Trash", lambda: self.empty_trash(win), enabled=bool(self.d.fs.trash))])
+                       else [MenuEntry("Empty Trash", lambda: self.empty_trash(win), enabled=bool(self.fs.trash))])
         elif item is None:
             entries = [MenuEntry("New Folder", lambda: self.new_folder(win), "Ctrl+Shift+N"),
                        MenuEntry("New Text File", lambda: self.new_file_in(win.path, win))]
@@ -351,7 +351,7 @@ class FilesApp(App):
             return False
         if folder == TRASH:
             return True
-        return (self.d.fs.is_dir(folder) and posixpath.dirname(src) != folder and src != folder
+        return (self.fs.is_dir(folder) and posixpath.dirname(src) != folder and src != folder
                 and not folder.startswith(src + "/"))
 
     def drop_into(self, win: FilesWindow | None, folder: str, payload: Any) -> None:
@@ -359,9 +359,9 @@ class FilesApp(App):
         if src is None:
             return
         if folder == TRASH:
-            self._run(win, lambda: self.d.fs.delete(src))
+            self._run(win, lambda: self.fs.delete(src))
         else:
-            self._run(win, lambda: self.d.fs.move_into(src, folder))
+            self._run(win, lambda: self.fs.move_into(src, folder))
 
     def shell_drop_ok(self, target: tuple[str, str], payload: Any) -> bool:
         kind, value = target

@@ -171,14 +171,14 @@ class MailApp(App):
             return self.compose(**spec)
         main = self.main
         if main is not None:
-            self.d.wm.activate(main)
+            self.wm.activate(main)
         else:
-            area = self.d.wm.work_area()
+            area = self.wm.work_area()
             w, h = min(900, area.w - 40), min(590, area.h - 30)
-            x, y = self.d.wm.place(w, h)
+            x, y = self.wm.place(w, h)
             main = MailWindow(self, (x, y, w, h))
             self.windows.append(main)
-            self.d.wm.add(main)
+            self.wm.add(main)
             self.refresh(main)
         if options.get("folder"):
             self.show_folder(main, options["folder"])
@@ -189,18 +189,18 @@ class MailApp(App):
 
     def compose(self, to: str = "", cc: str = "", subject: str = "", body: str = "",
                 draft_id: int | None = None) -> Window:
-        area = self.d.wm.work_area()
+        area = self.wm.work_area()
         w, h = min(640, area.w - 40), min(500, area.h - 30)
-        x, y = self.d.wm.place(w, h)
+        x, y = self.wm.place(w, h)
         win = ComposeWindow(self, (x, y, w, h), to, cc, subject, body, draft_id)
         self.windows.append(win)
-        self.d.wm.add(win)
+        self.wm.add(win)
         win.set_focus(win.fields["To"] if not to else win.body)
         return win
 
     # ------------------------------------------------------------------ reading
     def show_folder(self, win: MailWindow, folder: str) -> None:
-        if folder not in self.d.mail.folders:
+        if folder not in self.mail.folders:
             return
         win.folder = folder
         win.messages.select_row(None)
@@ -212,7 +212,7 @@ class MailApp(App):
         return not q or any(q in str(m[k]).lower() for k in ("from", "to", "cc", "subject", "body"))
 
     def refresh(self, win: MailWindow) -> None:
-        store = self.d.mail
+        store = self.mail
         q = win.search.text
         msgs = [m for m in reversed(store.folders[win.folder]) if self._matches(m, q)]
         who = "to" if win.folder in ("sent", "drafts") else "from"
@@ -252,7 +252,7 @@ class MailApp(App):
             row = win.messages.selected
             row.item.bold = False
             row.invalidate()
-            self.d.mail.version += 1
+            self.mail.version += 1
         win.subject.set_text(m["subject"] or "(no subject)")
         cc = f"   Cc: {m['cc']}" if m["cc"] else ""
         win.meta.set_text(f"From: {m['from']}   To: {m['to']}{cc}   {m['date']}")
@@ -261,7 +261,7 @@ class MailApp(App):
 
     def selected(self, win: MailWindow) -> dict | None:
         item = win.messages.selected_item
-        return self.d.mail.get(win.folder, item.data) if item is not None else None
+        return self.mail.get(win.folder, item.data) if item is not None else None
 
     def reply(self, win: MailWindow) -> None:
         m = self.selected(win)
@@ -282,7 +282,7 @@ class MailApp(App):
     def delete(self, win: MailWindow) -> None:
         m = self.selected(win)
         if m is not None:
-            self.d.mail.remove(win.folder, m["id"])
+            self.mail.remove(win.folder, m["id"])
             self.refresh(win)
 
     # ------------------------------------------------------------------ sending
@@ -302,14 +302,14 @@ class MailApp(App):
                         lambda lab: lab == "Send" and self.send(win, confirmed=True), icon="warning")
             return
         when = self.d.clock_text().replace("|", " ")
-        self.d.mail.add("sent", {"from": ME, "to": ", ".join(rcpts), "cc": ", ".join(split_addresses(v["cc"])),
+        self.mail.add("sent", {"from": ME, "to": ", ".join(rcpts), "cc": ", ".join(split_addresses(v["cc"])),
                                  "subject": v["subject"], "body": v["body"], "date": when})
         if win.draft_id is not None:
-            self.d.mail.remove("drafts", win.draft_id)
-        self.d.wm.close(win)
+            self.mail.remove("drafts", win.draft_id)
+        self.wm.close(win)
 
     def discard(self, win: ComposeWindow) -> None:
-        self.d.wm.close(win)
+        self.wm.close(win)
 
     def can_close(self, win: Window) -> bool:
         if not isinstance(win, ComposeWindow):
@@ -321,11 +321,11 @@ class MailApp(App):
         def answer(label: str) -> None:
             if label == "Save Draft":
                 if win.draft_id is not None:
-                    self.d.mail.remove("drafts", win.draft_id)
-                self.d.mail.add("drafts", {**v, "from": ME, "date": self.d.clock_text().replace("|", " ")})
-                self.d.wm.close(win)
+                    self.mail.remove("drafts", win.draft_id)
+                self.mail.add("drafts", {**v, "from": ME, "date": self.d.clock_text().replace("|", " ")})
+                self.wm.close(win)
             elif label == "Discard":
-                self.d.wm.close(win)
+                self.wm.close(win)
 
         message_box(self.d, win, "Mail", "Save this message as a draft?", ("Save Draft", "Discard", "Cancel"),
                     answer, icon="warning")
@@ -353,7 +353,7 @@ class MailApp(App):
 
     def sync(self) -> None:
         main = self.main
-        if main is not None and self.d.mail.version != self._version:
+        if main is not None and self.mail.version != self._version:
             self.refresh(main)
 
     def state(self) -> dict:

@@ -56,7 +56,7 @@ class SettingsApp(App):
 
     def create_window(self, **options: Any) -> Window:
         w, h = 640, 500
-        x, y = self.d.wm.place(w, h)
+        x, y = self.wm.place(w, h)
         win = Window("Settings", (x, y, w, h), self, icon="settings", resizable=False)
         c = win.content
         tabs = c.add(Tabs("Settings sections", [t for t, _ in LAYOUT], (16, 14, c.w - 32, c.h - 30), tab_w=110))

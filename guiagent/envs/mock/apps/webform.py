@@ -139,9 +139,9 @@ class WebFormApp(App):
 
     # ------------------------------------------------------------------ lifecycle / navigation
     def create_window(self, **options: Any) -> Window:
-        area = self.d.wm.work_area()
+        area = self.wm.work_area()
         w, h = min(820, area.w - 40), min(620, area.h - 20)
-        x, y = self.d.wm.place(w, h)
+        x, y = self.wm.place(w, h)
         self.history = []
         return BrowserWindow(self, (x, y, w, h))
 

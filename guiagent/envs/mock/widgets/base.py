@@ -17,7 +17,7 @@ from guiagent.envs.mock.geometry import Rect
 from guiagent.envs.mock.render import Painter
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guiagent.envs.mock.desktop import MockDesktop
+    from guiagent.envs.mock.services import WidgetHost
 
 
 @dataclass
@@ -73,7 +73,7 @@ class Widget:
         self.scroll_x = 0
         self.scroll_y = 0
         self.a11y_hidden = False   # hide this node (not its children) from the accessibility tree
-        self.desktop_ref: MockDesktop | None = None  # set on top-level widgets only
+        self.desktop_ref: WidgetHost | None = None  # set on top-level widgets only
 
     # ------------------------------------------------------------------ tree
     def add(self, child: "W") -> "W":
@@ -103,7 +103,7 @@ class Widget:
         return w
 
     @property
-    def desktop(self) -> "MockDesktop | None":
+    def desktop(self) -> "WidgetHost | None":
         return self.top.desktop_ref
 
     @property
