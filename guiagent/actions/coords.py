@@ -34,6 +34,7 @@ class Convention(str, Enum):
 
     @property
     def units(self) -> float | None:
+        """Model units per image side (1000 or 1); None for absolute pixels of the image the model saw."""
         return {Convention.RELATIVE_1000: 1000.0, Convention.RELATIVE_1: 1.0}.get(self)
 
 
@@ -65,6 +66,7 @@ def smart_resize(height: int, width: int, factor: int = 28, min_pixels: int = 10
 
 
 def round_by_factor(number: float, factor: int) -> int:
+    """The multiple of ``factor`` nearest to ``number`` (ties to even, as the reference ``smart_resize``)."""
     # Python's round() is banker's rounding, which is what the reference implementation uses.
     return round(number / factor) * factor
 
@@ -118,6 +120,7 @@ class ModelFrame:
 
     @classmethod
     def resized(cls, convention: Convention, screenshot_size: Size, image_size: Size) -> "ModelFrame":
+        """A frame for a screenshot resized to ``image_size`` without padding (the content fills the image)."""
         return cls(convention, screenshot_size, image_size, image_size)
 
     @functools.cached_property
@@ -127,12 +130,22 @@ class ModelFrame:
         return (u, u) if u is not None else (float(self.image_size[0]), float(self.image_size[1]))
 
     def to_screenshot(self, point: Point) -> Point:
+        """Map a MODEL-space point to screenshot pixels.
+
+        Raises:
+            ActionError: the point is not in MODEL space.
+        """
         _expect_space(point, Space.MODEL)
         ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
         return Point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, Space.SCREENSHOT)
 
     def to_model(self, point: Point) -> Point:
+        """Map a screenshot pixel to MODEL space (the inverse of ``to_screenshot``).
+
+        Raises:
+            ActionError: the point is not in SCREENSHOT space.
+        """
         _expect_space(point, Space.SCREENSHOT)
         ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
@@ -163,22 +176,35 @@ class Display:
 
     @property
     def size_points(self) -> tuple[float, float]:
+        """The monitor's size in logical points (``size_px / scale``)."""
         return self.size_px[0] / self.scale, self.size_px[1] / self.scale
 
     def to_screen(self, point: Point) -> Point:
+        """Map a screenshot pixel to SCREEN points (divide by the scale, add the monitor offset); no bounds check.
+
+        Raises:
+            ActionError: the point is not in SCREENSHOT space.
+        """
         _expect_space(point, Space.SCREENSHOT)
         return Point(point.x / self.scale + self.offset[0], point.y / self.scale + self.offset[1], Space.SCREEN)
 
     def to_screenshot(self, point: Point) -> Point:
+        """Map a SCREEN point to screenshot pixels (the inverse of ``to_screen``).
+
+        Raises:
+            ActionError: the point is not in SCREEN space.
+        """
         _expect_space(point, Space.SCREEN)
         return Point((point.x - self.offset[0]) * self.scale, (point.y - self.offset[1]) * self.scale,
                      Space.SCREENSHOT)
 
     def contains_screenshot_point(self, point: Point) -> bool:
+        """Whether a SCREENSHOT point lies on this display (ActionError for another space)."""
         _expect_space(point, Space.SCREENSHOT)
         return 0 <= point.x < self.size_px[0] and 0 <= point.y < self.size_px[1]
 
     def contains_screen_point(self, point: Point) -> bool:
+        """Whether a SCREEN point lies on this display."""
         return self.contains_screenshot_point(self.to_screenshot(point))
 
     def action_to_screen(self, action: Action, *, where: str = "the screen", whole_points: bool = False) -> Action:
@@ -228,10 +254,14 @@ class Display:
 # ---------------------------------------------------------------- whole actions
 
 def action_to_screenshot(action: Action, frame: ModelFrame) -> Action:
+    """``action`` with its MODEL points mapped to screenshot pixels (ActionError for a point in another space).
+    Model text goes through ``Profile.read``, which uses this mapping."""
     return map_points(action, frame.to_screenshot)
 
 
 def action_to_screen(action: Action, display: Display) -> Action:
+    """``action`` with its SCREENSHOT points mapped to SCREEN points, without bounds checks. Environments use
+    ``Display.action_to_screen``, which also refuses points off the display and in MODEL space."""
     return map_points(action, display.to_screen)
 
 

@@ -94,10 +94,12 @@ class Click:
 
 
 def double_click(point: Point) -> Click:
+    """A left double click at ``point``."""
     return Click(point, "left", 2)
 
 
 def right_click(point: Point) -> Click:
+    """A single right click at ``point``."""
     return Click(point, "right", 1)
 
 

@@ -72,6 +72,7 @@ class AgentConfig:
             raise ConfigError("AgentConfig.stuck_after must be 0 (off) or at least 2: one action cannot repeat")
 
     def to_json(self) -> dict[str, Any]:
+        """The settings as JSON-able data (meta.json's ``config``; replay reads it back)."""
         out = asdict(self)
         if self.sampling is not None:
             out["sampling"] = {**asdict(self.sampling), "stop": list(self.sampling.stop)}

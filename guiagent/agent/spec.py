@@ -102,6 +102,7 @@ class SpecKind:
 
     @property
     def takes_argument(self) -> bool:
+        """Whether the spec has a part after ":" (``hf:PATH``) or is a bare word (``scripted``)."""
         return ":" in self.form
 
 

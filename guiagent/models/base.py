@@ -41,6 +41,7 @@ class Message:
 
     @classmethod
     def text(cls, role: Role, text: str) -> "Message":
+        """A message holding one text part."""
         return cls(role, (TextPart(text),))
 
 
@@ -67,4 +68,16 @@ class Model(Protocol):
     name: str
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
+        """Answer one request.
+
+        Args:
+            messages: the conversation (``guiagent.models.history.build_messages``), images already prepared.
+            sampling: temperature, top_p, max_tokens, stop, seed.
+
+        Returns:
+            The response text (and token counts and latency where the backend knows them).
+
+        Raises:
+            ModelError: the backend failed (with advice the user can act on).
+        """
         ...

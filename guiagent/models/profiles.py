@@ -373,6 +373,11 @@ PROFILES: dict[str, Profile] = {
 
 
 def get_profile(name: str) -> Profile:
+    """The profile of a model family by name.
+
+    Raises:
+        ConfigError: an unknown name (the message lists the families).
+    """
     try:
         return PROFILES[name]
     except KeyError:
