@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from guiagent.actions.types import Action, Point, Space, map_points, points_of
+from guiagent.actions.types import Action, Point, Space, map_points
 from guiagent.errors import ActionError, ConfigError, EnvError
 
 Size = tuple[int, int]  # (width, height)
@@ -226,21 +226,24 @@ class Display:
             ActionError: a point in MODEL space (map it with the profile's ModelFrame first).
             EnvError: a point outside this display; nothing is converted, so nothing is sent.
         """
-        for p in points_of(action):
+        (w, h), scale, (left, top) = self.size_px, self.scale, self.offset
+
+        def convert(p: Point) -> Point:  # checks every point before the caller gets anything to send
             if p.space is Space.MODEL:
                 raise ActionError(f"point ({p.x:g}, {p.y:g}) is in model space; map it to screenshot space with "
                                   f"the profile's ModelFrame before executing")
-            inside = self.contains_screenshot_point(p) if p.space is Space.SCREENSHOT \
-                else self.contains_screen_point(p)
+            if p.space is Space.SCREENSHOT:
+                inside, screen = 0 <= p.x < w and 0 <= p.y < h, self.to_screen(p)
+            else:
+                inside, screen = 0 <= (p.x - left) * scale < w and 0 <= (p.y - top) * scale < h, p
             if not inside:
-                w, h = self.size_px
                 pw, ph = self.size_points
                 raise EnvError(f"point ({p.x:g}, {p.y:g}) in {p.space.value} space is outside {where} ({w}x{h} "
-                               f"screenshot pixels = {pw:g}x{ph:g} points at scale {self.scale:g}, offset "
-                               f"{self.offset[0]:g},{self.offset[1]:g}); nothing was sent")
-        if whole_points:
-            return map_points(action, lambda p: self._whole_point(p if p.space is Space.SCREEN else self.to_screen(p)))
-        return map_points(action, lambda p: p if p.space is Space.SCREEN else self.to_screen(p))
+                               f"screenshot pixels = {pw:g}x{ph:g} points at scale {scale:g}, offset "
+                               f"{left:g},{top:g}); nothing was sent")
+            return self._whole_point(screen) if whole_points else screen
+
+        return map_points(action, convert)
 
     def _whole_point(self, p: Point) -> Point:
         """``p`` (SCREEN) rounded to whole points, kept on the display."""

@@ -81,7 +81,7 @@ class MockDesktop:
     # ================================================================== Env protocol
     @property
     def display(self) -> Display:
-        return Display(self.compositor.size_px, self.scale, (0.0, 0.0))
+        return self._display
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Observation:
         options = dict(options or {})
@@ -300,6 +300,7 @@ class MockDesktop:
         if unknown:
             raise EnvError(f"unknown initial_state keys {sorted(unknown)}; known: {sorted(INITIAL_STATE_KEYS)}")
         self.compositor = Compositor(self.width, self.height, self.scale)
+        self._display = Display(self.compositor.size_px, self.scale, (0.0, 0.0))
         self.fs = FileSystem()
         self.fs.load(init.get("files"), init.get("dirs"), init.get("trash"))
         self.settings = default_settings()
