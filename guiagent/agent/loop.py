@@ -2,7 +2,8 @@
 
 Every way off the happy path ends the run with an outcome and a reason in words, recorded in meta.json:
 
-    success       the model said finished (its content is the answer)
+    success       the model said finished (its content is the answer), and the task check passed (if there is one)
+    check_failed  the model said finished, but the task check failed (guiagent.agent.outcome)
     call_user     the model asked for the user and no callback answered (or answered max_call_user times)
     step_limit    AgentConfig.max_steps steps were taken
     stuck         the same actions proposed stuck_after times in a row on an unchanged screen
@@ -44,6 +45,7 @@ from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Step
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.hooks import ActionContext, Decision, Hooks, decide
+from guiagent.agent.outcome import judge
 from guiagent.agent.trajectory import (
     Attempt,
     StepRecord,
@@ -57,8 +59,8 @@ from guiagent.models.base import Model, Sampling
 from guiagent.models.history import Turn, build_messages, forget_unsent_screenshot
 from guiagent.models.profiles import Profile
 
-OUTCOMES = ("success", "call_user", "step_limit", "stuck", "timeout", "parse_error", "model_error", "env_error",
-            "stopped", "interrupted", "error")
+OUTCOMES = ("success", "check_failed", "call_user", "step_limit", "stuck", "timeout", "parse_error", "model_error",
+            "env_error", "stopped", "interrupted", "error")
 
 
 @dataclass
@@ -413,6 +415,7 @@ class Agent:
                 evaluation = dict(s.evaluate())
             except Exception as e:  # noqa: BLE001 - a failing check is a failed evaluation, recorded as such
                 evaluation = {"success": False, "error": f"{type(e).__name__}: {e}"}
+        stop = _Stop(*judge(stop.outcome, stop.reason, evaluation), stop.answer)
         fields = {"ended": _now_iso(), "outcome": stop.outcome, "reason": stop.reason, "answer": stop.answer,
                   "steps": len(s.records), "duration_s": round(time.monotonic() - s.started, 3),
                   "evaluation": evaluation}

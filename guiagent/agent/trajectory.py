@@ -37,6 +37,7 @@ from PIL import Image
 
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
+from guiagent.agent.outcome import judge
 from guiagent.errors import GuiAgentError
 from guiagent.models.png import PNGEncoder
 
@@ -318,13 +319,14 @@ class Run:
 
     @property
     def outcome(self) -> str:
+        """How the run ended; ``success`` only if the task check passed too (``guiagent.agent.outcome``)."""
         if not self.finished:
             return "incomplete"
-        return self.meta.get("outcome") or "unknown"
+        return judge(self.meta.get("outcome") or "unknown", None, self.meta.get("evaluation"))[0]
 
     @property
     def reason(self) -> str | None:
-        return self.meta.get("reason")
+        return judge(self.meta.get("outcome") or "unknown", self.meta.get("reason"), self.meta.get("evaluation"))[1]
 
     @property
     def instruction(self) -> str:
