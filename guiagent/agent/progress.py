@@ -18,19 +18,51 @@ _STATUS_STYLE = {"executed": "green", "terminal": "green", "waited": "cyan", "dr
                  "skipped": "yellow", "stopped": "red", "error": "red", "not_run": "dim"}
 
 
+def _coord(value: Any) -> str:
+    return f"{round(value)}" if isinstance(value, (int, float)) else str(value)
+
+
+def _quoted(text: Any, limit: int = 80) -> str:
+    text = str(text)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return json.dumps(text, ensure_ascii=False)
+
+
+#: how each field of an action's JSON form reads in words (fields not listed read as ``name=value``)
+_FIELD_TEXT: dict[str, Callable[[Any], str]] = {
+    "text": _quoted,
+    "content": _quoted,
+    "keys": lambda keys: "+".join(str(k) for k in keys) if isinstance(keys, (list, tuple)) else str(keys),
+    "key": str,
+    "direction": str,
+    "amount": lambda n: f"{n} clicks",
+    "seconds": lambda s: f"{s:g} s" if isinstance(s, (int, float)) else str(s),
+    "submit": lambda on: "then Enter" if on else "",
+    "button": lambda b: f"{b} button",
+    "clicks": lambda n: f"x{n}",
+    "name": _quoted,
+    "url": str,
+}
+
+
 def describe_action(action: dict[str, Any]) -> str:
-    """One short line for an action's JSON form: ``click (640, 400)``, ``type 'hello'``..."""
-    kind = action.get("type", "?")
+    """One short readable line for an action's JSON form: ``click (552, 371)``, ``type "hello" then Enter``,
+    ``hotkey ctrl+s``, ``scroll (640, 400) down 5 clicks``, ``drag (10, 20) -> (30, 40)``. Pixel coordinates are
+    rounded to whole pixels (the JSON form keeps the exact values)."""
+    words = [str(action.get("type", "?")).replace("_", " ")]
     if action.get("x") is not None:
-        text = f"{kind} ({action['x']:g}, {action['y']:g})"
+        words.append(f"({_coord(action['x'])}, {_coord(action.get('y'))})")
         if action.get("to_x") is not None:
-            text += f" -> ({action['to_x']:g}, {action['to_y']:g})"
-    else:
-        text = kind
-    rest = {k: v for k, v in action.items() if k not in ("type", "x", "y", "to_x", "to_y") and v is not None}
-    if rest:
-        text += " " + " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in rest.items())
-    return text
+            words.append(f"-> ({_coord(action['to_x'])}, {_coord(action.get('to_y'))})")
+    for key, value in action.items():
+        if key in ("type", "x", "y", "to_x", "to_y") or value is None:
+            continue
+        as_text = _FIELD_TEXT.get(key)
+        text = as_text(value) if as_text else f"{key}={json.dumps(value, ensure_ascii=False)}"
+        if text:
+            words.append(text)
+    return " ".join(words)
 
 
 class RichProgress(Hooks):
