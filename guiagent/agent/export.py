@@ -103,8 +103,8 @@ def step_examples(run: Run, profile: Profile | None = None, *, raw: bool = False
     config = run.meta.get("config") or {}
     turns: list[Turn] = []
     for step in run.steps:
-        if not step.actions_model or not step.screenshot:
-            continue  # an answer that never parsed: nothing to learn from, and no turn in the history either
+        if not step.actions_model or not step.screenshot or step.index in run.bad_screenshots:
+            continue  # an answer that never parsed, or no usable screenshot: nothing to learn from
         path = str(run.screenshot_path(step).resolve())
         screenshot = run.screenshot(step)
         if raw:

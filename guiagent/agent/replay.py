@@ -23,7 +23,7 @@ from PIL import Image, ImageChops
 
 from guiagent.actions import types as t
 from guiagent.agent.config import AgentConfig
-from guiagent.agent.trajectory import Run, StepRecord, load_run
+from guiagent.agent.trajectory import Run, StepRecord, TrajectoryError, load_run
 from guiagent.envs.base import Env
 from guiagent.errors import ActionError, EnvError, ModelError
 from guiagent.models.base import Message, ModelResponse, Sampling
@@ -145,6 +145,7 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
     from guiagent.agent.loop import settle
 
     run = run if isinstance(run, Run) else load_run(run)
+    check_replayable(run, check)
     report = ReplayReport(run.path, checked=check)
     config = _recorded_config(run)
     for step in run.steps:
@@ -191,6 +192,17 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
         if on_step:
             on_step(step, diff)
     return report
+
+
+def check_replayable(run: Run, check: bool = False) -> None:
+    """Raise TrajectoryError when replaying ``run`` could not reproduce it: steps whose lines were unreadable
+    (their actions would be left out), or, with ``check``, recorded screenshots that cannot be compared."""
+    if run.skipped_lines:
+        raise TrajectoryError(f"{run.path}: {run.skipped_lines} lines of the trajectory could not be read, so "
+                              f"their steps cannot be replayed (see `guiagent view` for the details)")
+    if check and run.bad_screenshots:
+        first = min(run.bad_screenshots)
+        raise TrajectoryError(f"{run.path}: cannot check the replay: {run.bad_screenshots[first]}")
 
 
 def _recorded_without_task(run: Run) -> bool:

@@ -42,11 +42,12 @@ def register(subparsers: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from guiagent.agent.progress import describe_action
-    from guiagent.agent.replay import planned_actions, replay_actions, target_warnings
+    from guiagent.agent.replay import check_replayable, planned_actions, replay_actions, target_warnings
     from guiagent.actions.jsonform import action_to_json
 
     try:
         run = load_run(args.run)
+        check_replayable(run, args.check)
     except TrajectoryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

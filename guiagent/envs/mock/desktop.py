@@ -47,6 +47,22 @@ NOTCH_POINTS = 40
 EPOCH = _dt.datetime(2025, 3, 14, 9, 30, 0)
 
 
+#: the largest mock desktop, in points, and the largest HiDPI scale (a screenshot is at most 15360x8640 pixels)
+MAX_SIZE = (7680, 4320)
+MAX_SCALE = 2.0
+
+
+def check_size(width: Any, height: Any, scale: Any) -> None:
+    """Refuse sizes the mock desktop cannot render in bounded memory (EnvError naming the limits)."""
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (width, height)):
+        raise EnvError(f"mock desktop width and height must be whole numbers of points, got {width!r}x{height!r}")
+    if not (480 <= width <= MAX_SIZE[0] and 360 <= height <= MAX_SIZE[1]):
+        raise EnvError(f"mock desktop size must be between 480x360 and {MAX_SIZE[0]}x{MAX_SIZE[1]} points, "
+                       f"got {width}x{height}")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= MAX_SCALE:
+        raise EnvError(f"scale must be a number in (0, {MAX_SCALE:g}], got {scale!r}")
+
+
 class MockDesktop:
     """A deterministic virtual desktop with a window manager and six apps.
 
@@ -66,10 +82,7 @@ class MockDesktop:
 
     def __init__(self, width: int = 1280, height: int = 800, scale: float = 1.0, seed: int = 0, task: Any = None,
                  initial_state: dict | None = None, step_seconds: float = 1.0):
-        if width < 480 or height < 360:
-            raise EnvError(f"mock desktop needs at least 480x360 points, got {width}x{height}")
-        if not (scale > 0):
-            raise EnvError(f"scale must be positive, got {scale!r}")
+        check_size(width, height, scale)
         self.width, self.height, self.scale = int(width), int(height), float(scale)
         self.seed = seed
         self.task = task
