@@ -121,6 +121,11 @@ def env_options(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+def error_console() -> Console:
+    """Where errors go: stderr, even with --quiet (which silences progress, not failures)."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "run", help="run a model on a task, with live progress, recording a run folder",
@@ -158,16 +163,16 @@ def register(subparsers: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     if args.confirm and not sys.stdin.isatty():
-        console.print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
+        error_console().print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
         return 2
     try:
         options = env_options(args)
         env = make_env(args.env, **options)
     except ConfigError as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        error_console().print(f"[red]error:[/] {escape(str(e))}")
         return 2
     except GuiAgentError as e:
-        console.print(f"[red]could not start the {args.env} environment:[/] {escape(str(e))}")
+        error_console().print(f"[red]could not start the {args.env} environment:[/] {escape(str(e))}")
         return 1
     try:
         return run_with_env(args, env, console, options)
@@ -184,15 +189,15 @@ def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[
     if not instruction:
         instruction = getattr(task, "instruction", None)
         if not instruction:
-            console.print("[red]error:[/] give an INSTRUCTION (or a mock --task that has one)")
+            error_console().print("[red]error:[/] give an INSTRUCTION (or a mock --task that has one)")
             return 2
     try:
         loaded = load_model_from_args(args, env=env)
     except ConfigError as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        error_console().print(f"[red]error:[/] {escape(str(e))}")
         return 2
     except GuiAgentError as e:
-        console.print(f"[red]could not load the model:[/] {escape(str(e))}")
+        error_console().print(f"[red]could not load the model:[/] {escape(str(e))}")
         return 1
     settle = args.settle if args.settle is not None else (0.0 if args.env == "mock" else 0.5)
     max_steps = args.max_steps or getattr(task, "max_steps", None) or 50
