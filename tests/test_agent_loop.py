@@ -240,7 +240,7 @@ def test_a_fatal_env_error_stops_the_run_at_once():
                               click(320, 100), finished()], env=env, config=AgentConfig(max_env_errors=3))
     assert result.outcome == "env_error" and not result.success
     assert "CornerStop" in result.reason and "the pointer is in a screen corner" in result.reason
-    assert "step 1" in result.reason
+    assert "step 2" in result.reason  # step numbers in messages are 1-based, as in the progress output
     assert [s.status for s in result.steps] == [["executed"], ["error", "not_run"]]
     assert "screen corner" in result.steps[1].errors[-1]
     assert len(model.calls) == 2 and env.text == ""

@@ -70,7 +70,7 @@ def assistant_text(profile: Profile, step: StepRecord, raw: bool = False) -> str
         return step.response or ""
     retargeted = retarget_step(step, profile)
     if retargeted.text is None:
-        raise UnsupportedAction(retargeted.unexpressible or f"{profile.name} cannot express step {step.index}")
+        raise UnsupportedAction(retargeted.unexpressible or f"{profile.name} cannot express step {step.index + 1}")
     return retargeted.text
 
 

@@ -189,7 +189,7 @@ class Agent:
 
     def _loop(self, s: _RunState) -> None:
         for index in range(self.config.max_steps):
-            self._check_time(s, f"before step {index}")
+            self._check_time(s, f"before step {index + 1}")
             if s.pending is not None:  # the settle loop's last capture is this step's screenshot
                 observation, s.pending, s.capture_s = s.pending, None, 0.0
             else:
@@ -235,14 +235,14 @@ class Agent:
         try:
             actions = [action_to_screenshot(a, frame) for a in actions_model]
         except ActionError as e:  # a grammar that produced points outside MODEL space: a bug worth a clear stop
-            raise _Stop("parse_error", f"step {record.index}: could not map the model's coordinates: {e}") from e
+            raise _Stop("parse_error", f"step {record.index + 1}: could not map the model's coordinates: {e}") from e
         record.thought, record.reflection = parsed.thought, parsed.reflection
         record.actions = [action_to_json(a) for a in actions]
         record.actions_model = [action_to_json(a) for a in actions_model]
         record.status = ["not_run"] * len(actions)
         s.turns.append(Turn(screenshot, parsed.raw, screenshot_ref=ref))
         forget_unsent_screenshot(s.turns, self.profile.history.max_images)
-        self._check_time(s, f"after the model answered step {record.index}")
+        self._check_time(s, f"after the model answered step {record.index + 1}")
 
         self._check_stuck(s, record, screenshot)
         self._execute(s, record, actions, actions_model, screenshot, parsed)
@@ -260,7 +260,7 @@ class Agent:
             except ModelError as e:
                 record.latency["model"] = record.latency.get("model", 0.0) + time.perf_counter() - t0
                 record.errors.append(f"model: {e}")
-                raise _Stop("model_error", f"the model failed at step {record.index}: {e}") from e
+                raise _Stop("model_error", f"the model failed at step {record.index + 1}: {e}") from e
             model_s = time.perf_counter() - t0
             record.latency["model"] = record.latency.get("model", 0.0) + model_s
             record.response = response.text
@@ -281,7 +281,7 @@ class Agent:
             last_error = error
             record.errors.append(f"parse (try {attempt + 1}): {error}")
         raise _Stop("parse_error", f"the model's answer did not parse in {self.config.parse_tries} "
-                                   f"tries at step {record.index}: {last_error}")
+                                   f"tries at step {record.index + 1}: {last_error}")
 
     def _check_stuck(self, s: _RunState, record: StepRecord, screenshot: Image.Image) -> None:
         k = self.config.stuck_after
@@ -296,7 +296,7 @@ class Agent:
             s.repeats = [(key, screenshot)]
         if len(s.repeats) >= k:
             raise _Stop("stuck", f"the model proposed the same action {k} times in a row on an unchanged screen "
-                                 f"(step {record.index}: {record.actions[0]})")
+                                 f"(step {record.index + 1}: {record.actions[0]})")
 
     def _execute(self, s: _RunState, record: StepRecord, actions: list, actions_model: list,
                  screenshot: Image.Image, parsed: Step) -> None:
@@ -325,7 +325,7 @@ class Agent:
             decision = decide(self.hooks, context)
             if decision is Decision.STOP:
                 record.status[pos] = "stopped"
-                raise _Stop("stopped", f"stopped before step {record.index}'s action "
+                raise _Stop("stopped", f"stopped before step {record.index + 1}'s action "
                                        f"{action_to_json(action)['type']} (vetoed)")
             if decision is Decision.SKIP:
                 record.status[pos] = "skipped"
@@ -342,7 +342,7 @@ class Agent:
                 record.status[pos] = "error"
                 record.errors.append(f"env: {e}")
                 if isinstance(e, EnvError) and e.fatal:
-                    raise _Stop("env_error", f"the environment stopped the run at step {record.index} "
+                    raise _Stop("env_error", f"the environment stopped the run at step {record.index + 1} "
                                              f"({type(e).__name__}): {e}") from e
                 env_error = True
                 break  # the rest of the step assumed this action worked
@@ -384,7 +384,7 @@ class Agent:
         try:
             last = settle(self.env, self.config, self._time_left(s))
         except EnvError as e:
-            raise _Stop("env_error", f"could not capture the screen after step {record.index}: {e}") from e
+            raise _Stop("env_error", f"could not capture the screen after step {record.index + 1}: {e}") from e
         if last is not None:
             s.pending, s.capture_s = last, 0.0
         record.latency["settle"] = time.perf_counter() - t0

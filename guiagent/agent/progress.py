@@ -106,6 +106,8 @@ class RichProgress(Hooks):
             style = _STATUS_STYLE.get(status, "white")
             self.console.print(f"  [{style}]{escape(describe_action(action))}[/] [dim]({status})[/]")
         for err in record.errors:
+            if err.startswith("parse (try "):
+                continue  # already printed by on_response as the answer came in: each parse error once
             self.console.print(f"  [red]{escape(err)}[/]")
 
     def on_run_end(self, result) -> None:

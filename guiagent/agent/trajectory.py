@@ -341,12 +341,12 @@ class Run:
         """The file of the step's screenshot, inside the run folder. Raises TrajectoryError when there is none
         that can be used (see ``bad_screenshots``)."""
         if not step.screenshot:
-            raise TrajectoryError(f"step {step.index} of {self.path} has no screenshot")
+            raise TrajectoryError(f"step {step.index + 1} of {self.path} has no screenshot")
         if step.index in self.bad_screenshots:
             raise TrajectoryError(f"{self.path}: {self.bad_screenshots[step.index]}")
         path = inside(self.path, step.screenshot)
         if path is None:
-            raise TrajectoryError(f"{self.path}: step {step.index}: screenshot {step.screenshot} is missing")
+            raise TrajectoryError(f"{self.path}: step {step.index + 1}: screenshot {step.screenshot} is missing")
         return path
 
     def screenshot(self, step: StepRecord) -> Image.Image:
@@ -358,7 +358,7 @@ class Run:
                 img.load()
                 return img
         except Exception as e:  # noqa: BLE001 - PIL raises many kinds for damaged files
-            raise TrajectoryError(f"{path}: the screenshot of step {step.index} cannot be read ({e})") from e
+            raise TrajectoryError(f"{path}: the screenshot of step {step.index + 1} cannot be read ({e})") from e
 
     def __iter__(self) -> Iterator[StepRecord]:
         return iter(self.steps)
@@ -434,16 +434,16 @@ def _check_screenshot(run: Run, step: StepRecord) -> None:
     problem = None
     file = inside(run.path, step.screenshot)
     if file is None:
-        problem = f"step {step.index}: screenshot {step.screenshot} is missing"
+        problem = f"step {step.index + 1}: screenshot {step.screenshot} is missing"
     else:
         try:
             with Image.open(file) as img:
                 size = img.size
         except Exception as e:  # noqa: BLE001 - PIL raises many kinds for damaged files
-            problem = f"step {step.index}: screenshot {step.screenshot} is not a readable image ({e})"
+            problem = f"step {step.index + 1}: screenshot {step.screenshot} is not a readable image ({e})"
         else:
             if tuple(size) != tuple(step.screenshot_size):
-                problem = (f"step {step.index}: screenshot {step.screenshot} is {size[0]}x{size[1]}, the step "
+                problem = (f"step {step.index + 1}: screenshot {step.screenshot} is {size[0]}x{size[1]}, the step "
                            f"recorded {step.screenshot_size[0]}x{step.screenshot_size[1]}")
     if problem is not None:
         run.bad_screenshots[step.index] = problem

@@ -61,7 +61,7 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--env", choices=ENV_KINDS, default="mock", help="where to act (default: mock)")
     g.add_argument("--task", metavar="ID", help="mock desktop task to set up and check (its instruction is used "
                                                 "when INSTRUCTION is omitted)")
-    g.add_argument("--seed", type=int, default=0, help="mock desktop seed (default 0)")
+    g.add_argument("--seed", type=int, default=None, help="mock desktop seed (default 0)")
     g.add_argument("--size", type=screen_size, metavar="WxH", help="mock desktop size in points (default 1280x800)")
     g.add_argument("--scale", type=float, help="HiDPI scale: mock screenshots are size*scale pixels; desktop: "
                                                "override the detected scale")
@@ -99,14 +99,22 @@ DESKTOP_FLAGS = (("monitor", "--monitor"), ("failsafe", "--no-failsafe"), ("unic
                  ("allow_hotkey", "--allow-hotkey"), ("deny_hotkey", "--deny-hotkey"))
 
 
+#: the mock-only flags: given with --env desktop they are a usage error (never silently ignored)
+MOCK_FLAGS = (("task", "--task"), ("seed", "--seed"), ("size", "--size"))
+
+
 def env_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay."""
+    """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay.
+    Raises ConfigError for flags that do not apply to the chosen env."""
+    other = DESKTOP_FLAGS if args.env == "mock" else MOCK_FLAGS
+    given = [flag for attr, flag in other if getattr(args, attr, None) not in (None, [])]
+    if given:
+        where = "desktop" if args.env == "mock" else "mock"
+        raise ConfigError(f"{', '.join(given)} apply to --env {where} only (this run uses --env {args.env})")
     if args.env == "mock":
-        given = [flag for attr, flag in DESKTOP_FLAGS if getattr(args, attr, None) not in (None, [])]
-        if given:
-            raise ConfigError(f"{', '.join(given)} apply to --env desktop only")
         width, height = args.size or (None, None)
-        return {k: v for k, v in {"width": width, "height": height, "scale": args.scale, "seed": args.seed,
+        return {k: v for k, v in {"width": width, "height": height, "scale": args.scale,
+                                  "seed": args.seed if args.seed is not None else 0,
                                   "task": args.task}.items() if v is not None}
     options: dict[str, Any] = {
         "monitor": 1 if args.monitor is None else args.monitor,
@@ -166,6 +174,11 @@ def main(args: argparse.Namespace) -> int:
         error_console().print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
         return 2
     try:
+        if getattr(args, "config", None):  # the [run] and [env] tables of --config; flags win
+            from guiagent.cli.runconfig import apply_run_config
+            from guiagent.models.config import load_config
+
+            apply_run_config(args, load_config(args.config), args.config)
         options = env_options(args)
         env = make_env(args.env, **options)
     except ConfigError as e:
@@ -186,6 +199,10 @@ def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[
 
     instruction = args.instruction
     task = getattr(env, "task", None)
+    if (args.model or "").strip() == "scripted" and task is None:
+        error_console().print("[red]error:[/] --model scripted plays a mock task's solution: give --task ID "
+                              "(`guiagent tasks` lists them)")
+        return 2
     if not instruction:
         instruction = getattr(task, "instruction", None)
         if not instruction:

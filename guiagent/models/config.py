@@ -13,7 +13,8 @@ plus ``family`` (which profile to start from). Prompt templates can be given inl
     [budget]
     max_pixels = 2_000_000
 
-The order of precedence is: the family's defaults < the config file < command-line flags.
+The order of precedence is: the family's defaults < the config file < command-line flags. ``[run]`` and ``[env]``
+tables hold run settings (step limit, environment options) for ``guiagent run`` (``guiagent.cli.runconfig``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from guiagent.errors import ConfigError
 from guiagent.models.profiles import PROFILES, Profile, get_profile, guess_family, override_names
 
 log = logging.getLogger("guiagent.models")
+
+#: tables of a config file that hold run settings rather than profile fields (``[run]``: max_steps, timeout...;
+#: ``[env]``: the environment's options); ``guiagent run`` reads them
+RUN_TABLES = ("run", "env")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -84,6 +89,8 @@ def resolve_profile(family: str | None = None, *, name_hint: str | None = None, 
     model name or checkpoint path); ``default``. No family at all raises ConfigError listing the choices.
     """
     file_overrides = load_config(config) if config else {}
+    for table in RUN_TABLES:  # read by the command line (guiagent.cli.runconfig), not part of the profile
+        file_overrides.pop(table, None)
     family = family or file_overrides.pop("family", None)
     file_overrides.pop("family", None)
     guessed = False
@@ -114,6 +121,14 @@ _FLAG_OVERRIDES = {
 }
 
 
+def family_name(text: str) -> str:
+    """argparse type for --family: a known family name (the error names close matches)."""
+    if text not in PROFILES:
+        from guiagent.models.profiles import unknown_family_message
+        raise argparse.ArgumentTypeError(unknown_family_message(text))
+    return text
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str | None = None) -> None:
     """Add the model flags to a sub-command: --model SPEC, --family, --model-name, sampling and budget
     overrides, backend options, --config FILE. Read them back with ``profile_from_args`` / ``load_model_from_args``.
@@ -125,10 +140,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str |
                    help="openai:BASE_URL (an OpenAI-compatible server such as vLLM), hf:PATH (a local "
                         "Qwen2.5-VL-architecture checkpoint), scripted (the mock desktop's built-in model), "
                         "replay:RUN_DIR" + (f" (default: {default_model})" if default_model else ""))
-    g.add_argument("--family", choices=list(PROFILES), metavar="FAMILY",
+    g.add_argument("--family", type=family_name, metavar="FAMILY",
                    help=f"model family profile: {families} (default: guessed from the model name)")
     g.add_argument("--model-name", help="served model name (default: asked from the server's /v1/models)")
-    g.add_argument("--config", metavar="FILE", help="TOML or JSON file of profile overrides")
+    g.add_argument("--config", metavar="FILE", help="TOML or JSON file of profile overrides (and, for `guiagent "
+                                                    "run`, [run] and [env] tables of run settings)")
     g.add_argument("--temperature", type=float, help="sampling temperature (family default otherwise)")
     g.add_argument("--top-p", type=float, help="nucleus sampling top_p")
     g.add_argument("--max-tokens", type=int, help="longest response, in tokens")

@@ -31,7 +31,10 @@ import string
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import gymnasium
+try:
+    import gymnasium
+except ImportError as _exc:  # the adapter is an optional extra
+    raise ImportError("the mock desktop's Gymnasium adapter needs gymnasium: pip install 'guiagent[gym]'") from _exc
 import numpy as np
 from gymnasium import spaces
 
