@@ -14,13 +14,39 @@ from typing import Any
 CHECK_FAILED = "check_failed"
 
 
-def check_reasons(evaluation: Mapping[str, Any]) -> str:
-    """The check's reasons (or its error) in one line; empty when it gave none."""
-    reasons = evaluation.get("reasons")
-    if isinstance(reasons, (list, tuple)) and reasons:
-        return "; ".join(str(r) for r in reasons)
+def _strip(reason: str, prefix: str) -> str:
+    return reason[len(prefix):] if reason.startswith(prefix) else reason
+
+
+def check_reasons(evaluation: Mapping[str, Any], failed_only: bool = True) -> str:
+    """The check's reasons (or its error) in one line; empty when it gave none.
+
+    Mock task checks list ``failed: ...`` then ``ok: ...`` reasons; with ``failed_only`` (the default) only the
+    failed ones are kept, without their prefix, when there are any.
+    """
     error = evaluation.get("error")
-    return str(error) if error else ""
+    if error:
+        return str(error)
+    reasons = evaluation.get("reasons")
+    if not isinstance(reasons, (list, tuple)) or not reasons:
+        return ""
+    reasons = [str(r) for r in reasons]
+    failed = [_strip(r, "failed: ") for r in reasons if r.startswith("failed: ")]
+    if failed_only and failed:
+        return "; ".join(failed)
+    return "; ".join(_strip(_strip(r, "failed: "), "ok: ") for r in reasons)
+
+
+def check_sentence(evaluation: Mapping[str, Any] | None) -> str | None:
+    """The task check's verdict as a sentence ("The task check failed: file todo.txt does not exist."), or None
+    when the run had no check."""
+    if not isinstance(evaluation, Mapping):
+        return None
+    if evaluation.get("error"):
+        return f"The task check could not run: {evaluation['error']}."
+    details = check_reasons(evaluation, failed_only=not evaluation.get("success"))
+    verdict = "passed" if evaluation.get("success") else "failed"
+    return f"The task check {verdict}" + (f": {details}." if details else ".")
 
 
 def judge(outcome: str, reason: str | None, evaluation: Mapping[str, Any] | None) -> tuple[str, str | None]:

@@ -16,6 +16,8 @@ from pathlib import Path
 from string import Template
 
 import guiagent
+from guiagent.agent.describe import describe_action
+from guiagent.agent.outcome import check_sentence
 from guiagent.agent.trajectory import Run, StepRecord, TrajectoryError, load_run, write_atomic
 
 _POINT_TYPES = {"click", "double_click", "right_click", "scroll", "move_to", "mouse_down", "mouse_up", "long_press"}
@@ -57,11 +59,7 @@ def _header_html(run: Run) -> str:
     meta = run.meta
     outcome = run.outcome
     env = meta.get("env") or {}
-    evaluation = meta.get("evaluation")
-    check = None
-    if isinstance(evaluation, dict):
-        details = "; ".join(str(r) for r in evaluation.get("reasons") or []) or evaluation.get("error") or ""
-        check = ("passed" if evaluation.get("success") else "failed") + (f": {details}" if details else "")
+    check = check_sentence(meta.get("evaluation"))
     rows = [
         ("reason", run.reason),
         ("check", check),
@@ -147,9 +145,10 @@ def _step_html(run: Run, step: StepRecord) -> str:
         status = step.status[n] if n < len(step.status) else ""
         model = step.actions_model[n] if n < len(step.actions_model) else None
         actions.append(
-            f'<li><code>{_e(json.dumps(action, ensure_ascii=False))}</code> '
+            f'<li><span class="action-text" title="{_e(json.dumps(action, ensure_ascii=False))}">'
+            f'{_e(describe_action(action))}</span> '
             f'<span class="status {_e(status)}">{_e(status)}</span>'
-            + (f'<br><small>model space: <code>{_e(json.dumps(model, ensure_ascii=False))}</code></small>'
+            + (f'<br><small>model space: {_e(describe_action(model, exact=True))}</small>'
                if model is not None and model != action else "") + "</li>")
     timings = "".join(f'<tr><td>{p}</td><td class="ms">{step.latency[p] * 1000:.1f} ms</td></tr>'
                       for p in _PHASES if p in step.latency)

@@ -24,6 +24,7 @@ from guiagent.agent.config import AgentConfig
 from guiagent.agent.factory import ENV_KINDS, make_env, task_evaluator
 from guiagent.agent.hooks import ConfirmHook, Hooks
 from guiagent.agent.loop import Agent, RunResult
+from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
 from guiagent.errors import ConfigError, GuiAgentError
 
@@ -252,10 +253,8 @@ def print_result(console: Console, result: RunResult, report: Path | None = None
     console.print(f"[bold {style}]{result.outcome}[/] after {len(result.steps)} steps: {escape(result.reason)}")
     if result.answer:
         console.print(f"answer: {escape(result.answer)}")
-    if result.evaluation is not None:
-        verdict = "passed" if result.evaluation.get("success") else "failed"
-        reasons = "; ".join(result.evaluation.get("reasons") or []) or result.evaluation.get("error") or ""
-        console.print(f"task check {verdict}" + (f": {escape(reasons)}" if reasons else ""))
+    if result.evaluation is not None and result.outcome != "check_failed":  # check_failed's reason says it
+        console.print(escape(check_sentence(result.evaluation) or ""))
     # the paths go to stdout (even with --quiet), so scripts can pick them up
     if result.run_dir is not None:
         print(f"run folder: {result.run_dir}")

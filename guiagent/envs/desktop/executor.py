@@ -28,6 +28,7 @@ from guiagent.actions.types import Action
 from guiagent.envs.desktop.keymap import OsName, pyautogui_key
 from guiagent.envs.desktop.text import (CONTROL_KEYS, PRESSED_CONTROLS, check_control_chars, split_pressed_controls,
                                         split_runs)
+from guiagent.envs.desktop.xlibquiet import quiet_xauth
 from guiagent.errors import EnvError, UnsupportedAction
 
 MOBILE_ONLY: tuple[type, ...] = (t.LongPress, t.OpenApp, t.PressHome, t.PressBack, t.Navigate, t.NavigateBack)
@@ -59,7 +60,7 @@ def load_pyautogui(os_name: OsName, x_display: str | None = None) -> Any:
     """Import pyautogui (bound to ``x_display`` on X11) and return the module."""
     try:
         if os_name == "linux" and x_display:
-            with _display_env(x_display):
+            with _display_env(x_display), quiet_xauth():
                 import pyautogui
                 _bind_x11(pyautogui, x_display)
         else:

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from guiagent.actions.keys import canonical_key
 from guiagent.envs.desktop.keymap import OsName
+from guiagent.envs.desktop.xlibquiet import open_display
 from guiagent.errors import ActionError, EnvError
 
 _KEY_TYPABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) | {"\n", "\t"}
@@ -132,9 +133,8 @@ def x11_focused_window_class(x_display: str) -> tuple[str, ...]:
     the search goes up through parents and then down through children.
     """
     from Xlib import X
-    from Xlib import display as xdisplay
 
-    conn = xdisplay.Display(x_display)
+    conn = open_display(x_display)
     try:
         root = conn.screen().root
         focus = conn.get_input_focus().focus
@@ -279,9 +279,7 @@ class X11LayoutCheck:
     """
 
     def __init__(self, x_display: str, gui: Any):
-        from Xlib import display as xdisplay
-
-        self._conn = xdisplay.Display(x_display)
+        self._conn = open_display(x_display)
         self._gui = gui
 
     def typable(self) -> frozenset[str]:
@@ -318,10 +316,8 @@ class XKeysymTyper:
     """
 
     def __init__(self, x_display: str, delay: float = 0.004, bind_settle: float = 0.1, settle: float = 0.25):
-        from Xlib import display as xdisplay
-
         self.delay, self.bind_settle, self.settle = delay, bind_settle, settle
-        self._conn = xdisplay.Display(x_display)
+        self._conn = open_display(x_display)
         lo, hi = self._conn.display.info.min_keycode, self._conn.display.info.max_keycode
         mapping = self._conn.get_keyboard_mapping(lo, hi - lo + 1)
         self._spare = [lo + i for i, syms in enumerate(mapping) if not any(syms)]
