@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
                                                  "write are converted (with a warning) or their step left out")
     p.add_argument("--raw", action="store_true", help="keep the model's answers as written (default: canonical "
                                                       "format of the parsed actions)")
-    p.add_argument("--success-only", action="store_true", help="skip runs whose outcome is not success")
+    p.add_argument("--success-only", action="store_true", help="skip runs whose outcome is not success (the model "
+                                                               "said finished and the task check, if any, passed)")
     p.add_argument("--relative", action="store_true", help="image paths relative to the output file's folder")
     p.set_defaults(func=main)
 
