@@ -201,3 +201,18 @@ def test_paths_leading_out_of_the_folder_are_refused(pristine: Path, tmp_path: P
     assert 0 in loaded.bad_screenshots
     with pytest.raises(TrajectoryError):
         loaded.screenshot(loaded.steps[0])
+
+
+def test_export_onto_a_folder_is_one_error_and_leaves_no_tmp(pristine: Path, tmp_path: Path, capsys):
+    target = tmp_path / "a-folder"
+    target.mkdir()
+    assert main(["export", str(pristine), "-o", str(target)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("tolerance", ["nan", "-1", "2", "lots"])
+def test_replay_tolerance_is_a_fraction(pristine: Path, tolerance: str, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["replay", str(pristine), "--check", "--tolerance", tolerance])
+    assert e.value.code == 2 and "fraction from 0 to 1" in capsys.readouterr().err

@@ -160,7 +160,10 @@ def export_sft(runs: Iterable[str | os.PathLike], out: str | os.PathLike, *, fam
             for path in runs:
                 _export_run(f, load_run(path), profile, stats, raw=raw, success_only=success_only,
                             image_root=out.parent if relative else None)
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except OSError as e:  # e.g. the output path is a folder
+            raise ConfigError(f"cannot write {out}: {e.strerror or e}") from e
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed export leaves nothing behind: no partial file, no *.tmp
         raise

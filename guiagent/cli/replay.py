@@ -19,6 +19,17 @@ from guiagent.agent.trajectory import TrajectoryError, load_run
 from guiagent.errors import ConfigError, GuiAgentError
 
 
+def fraction(text: str) -> float:
+    """argparse type for --tolerance: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:  # also refuses nan, which would let every difference pass
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text!r}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "replay", help="execute a recorded run's actions again, optionally checking every screenshot",
@@ -31,7 +42,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", metavar="RUN", help="run folder")
     p.add_argument("--env", choices=ENV_KINDS, help="environment (default: the one recorded)")
     p.add_argument("--check", action="store_true", help="compare each screenshot with the recording")
-    p.add_argument("--tolerance", type=float, default=0.0, metavar="FRACTION",
+    p.add_argument("--tolerance", type=fraction, default=0.0, metavar="FRACTION",
                    help="with --check: fraction of pixels allowed to differ (default 0)")
     p.add_argument("--no-wait", action="store_true", help="skip the recorded waits and settle pauses")
     p.add_argument("--dry-run", action="store_true", help="list the actions that would be executed; execute nothing")
