@@ -79,8 +79,9 @@ def check_meta(meta: Any) -> None:
     _expect(v is None or _is_number(v), "duration_s", "a number", v)
     env = _table(meta, "env", "")
     _optional_text(env, "name", "env.")
-    if env.get("size") is not None:
-        _size(env["size"], "env.size")
+    size = env.get("size")
+    _expect(size is None or (isinstance(size, list) and len(size) == 2
+                             and all(_is_number(v) and v > 0 for v in size)), "env.size", "[width, height] > 0", size)
     scale = env.get("scale")
     _expect(scale is None or (_is_number(scale) and scale > 0), "env.scale", "a number > 0", scale)
     offset = env.get("offset")
@@ -90,11 +91,12 @@ def check_meta(meta: Any) -> None:
     _table(meta, "env_options", "")
     evaluation = _table(meta, "evaluation", "")
     if evaluation:
-        _expect(isinstance(evaluation.get("success"), bool), "evaluation.success", "true or false",
-                evaluation.get("success"))
+        # what a user's evaluate callback returned: read leniently (a number for success, reasons of any kind)
+        success = evaluation.get("success")
+        _expect(success is None or isinstance(success, (bool, int, float)), "evaluation.success", "true or false",
+                success)
         reasons = evaluation.get("reasons")
-        _expect(reasons is None or (isinstance(reasons, list) and all(isinstance(r, str) for r in reasons)),
-                "evaluation.reasons", "a list of texts", reasons)
+        _expect(reasons is None or isinstance(reasons, list), "evaluation.reasons", "a list", reasons)
         _optional_text(evaluation, "error", "evaluation.")
 
 

@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{stats.examples} examples from {stats.runs} runs written to {args.output}"
-          + (f"; {stats.skipped_steps} steps left out (vetoed, refused or unparsed)" if stats.skipped_steps else "")
+          + (f"; {stats.skipped_steps} steps left out (vetoed, refused, unparsed, unexpressible or without a usable screenshot)" if stats.skipped_steps else "")
           + (f"; {len(stats.skipped_runs)} runs skipped" if stats.skipped_runs else ""), file=sys.stderr)
     if stats.converted or stats.unexpressible:
         print(f"warning: {stats.converted} examples converted to fit {args.family}'s actions, "
