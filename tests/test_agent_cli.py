@@ -69,7 +69,8 @@ def test_run_dry_run_executes_nothing(mock_run: Path, tmp_path: Path):
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "x", "--model", "nonsense"], "unknown model spec"),
-    (["run", "--model", "scripted"], "INSTRUCTION"),
+    (["run", "--model", "scripted"], "give --task ID"),
+    (["run", "--model", "replay:nowhere"], "INSTRUCTION"),
     (["run", "x", "--model", "scripted", "--task", "no-such-task"], "no-such-task"),
 ])
 def test_run_usage_errors_exit_2(argv, message, tmp_path: Path, capsys):

@@ -61,6 +61,6 @@ def test_agent_drives_a_real_app_and_the_run_replays(xvfb: Xvfb, tk_app_factory,
     # the same actions again, from the recording, on a fresh app
     fresh = tk_app_factory(xvfb)
     monkeypatch.setenv("DISPLAY", xvfb.display)
-    assert main(["replay", str(result.run_dir), "--env", "desktop"]) == 0
+    assert main(["replay", str(result.run_dir), "--env", "desktop", "--yes"]) == 0
     wait_for(lambda: fresh.find("button"), what="the replayed button press")
     assert fresh.find("entry")[-1]["value"] == "hello agent"

@@ -240,7 +240,7 @@ def test_a_fatal_env_error_stops_the_run_at_once():
                               click(320, 100), finished()], env=env, config=AgentConfig(max_env_errors=3))
     assert result.outcome == "env_error" and not result.success
     assert "CornerStop" in result.reason and "the pointer is in a screen corner" in result.reason
-    assert "step 1" in result.reason
+    assert "step 2" in result.reason  # step numbers in messages are 1-based, as in the progress output
     assert [s.status for s in result.steps] == [["executed"], ["error", "not_run"]]
     assert "screen corner" in result.steps[1].errors[-1]
     assert len(model.calls) == 2 and env.text == ""
@@ -337,15 +337,16 @@ def test_bad_config_is_refused():
 def test_evaluation_is_recorded_and_decides_success(tmp_path: Path):
     result, _, _ = run([click(300, 100), finished()], out_dir=tmp_path,
                        evaluate=lambda: {"success": False, "reasons": ["the file was not saved"]})
-    assert result.outcome == "success" and not result.success
+    assert result.outcome == "check_failed" and not result.success  # success means the check passed too
     assert load_run(result.run_dir).meta["evaluation"] == {"success": False, "reasons": ["the file was not saved"]}
     board = BoardEnv()
     result, _, _ = run([click(300, 100), finished()], env=board, evaluate=lambda: {"success": len(board.marks) == 1})
     assert result.success
     result, _, _ = run([finished()], env=BoardEnv(), evaluate=lambda: {"success": len(board.marks) == 0})
-    assert result.outcome == "success" and not result.success
+    assert result.outcome == "check_failed" and not result.success
     result, _, _ = run([finished()], evaluate=lambda: 1 / 0)
     assert not result.success and "ZeroDivisionError" in result.evaluation["error"]
+    assert result.outcome == "check_failed" and "ZeroDivisionError" in result.reason
 
 
 def test_a_recording_failure_stops_the_run_loudly(tmp_path: Path):

@@ -151,7 +151,7 @@ def test_retries_exhausted(stub_openai):
 
 def test_timeout(stub_openai):
     stub_openai.hang(5.0)
-    with pytest.raises(ModelError, match=r"did not answer within 0.3s \(1 attempt\); raise --timeout") as err:
+    with pytest.raises(ModelError, match=r"did not answer within 0.3s \(1 attempt\); raise --request-timeout") as err:
         model(stub_openai, timeout=0.3, retry=RetryPolicy(retries=0)).complete([Message.text("user", "x")],
                                                                               Sampling())
     assert isinstance(err.value.__cause__, openai.APITimeoutError)

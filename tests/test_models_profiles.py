@@ -169,7 +169,7 @@ def test_override_names_cover_the_documented_flags():
 
 
 def test_get_profile_unknown_lists_families():
-    with pytest.raises(ConfigError, match="choose one of: ui-tars-1.0, ui-tars-1.5"):
+    with pytest.raises(ConfigError, match="families: ui-tars-1.0, ui-tars-1.5"):
         get_profile("ui-tars-3")
 
 

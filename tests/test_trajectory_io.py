@@ -25,9 +25,9 @@ def _image(i: int, size=(64, 48)) -> Image.Image:
     return Image.new("RGB", size, (i * 17 % 256, 10, 200))
 
 
-def _record(i: int, name: str) -> StepRecord:
+def _record(i: int, name: str, size=(64, 48)) -> StepRecord:
     click = Click(Point(10 + i, 20, Space.SCREENSHOT))
-    return StepRecord(index=i, started=1.0 + i, ended=1.5 + i, screenshot=name, screenshot_size=(64, 48),
+    return StepRecord(index=i, started=1.0 + i, ended=1.5 + i, screenshot=name, screenshot_size=size,
                       response=f"Action: click({i})", thought=f"thought {i}", actions=[action_to_json(click)],
                       actions_model=[{"type": "click", "x": 100.0 + i, "y": 200.0}], status=["executed"],
                       latency={"model": 0.25, "execute": 0.001}, errors=[],
@@ -137,7 +137,7 @@ def test_writes_happen_off_the_loop_thread_in_order(tmp_path: Path):
     """Lines queued right after big screenshots never reach the file before the screenshot is there."""
     w = TrajectoryWriter.create(tmp_path, {"instruction": "x"}, queue_size=2)
     for i in range(6):
-        w.add_step(_record(i, w.add_screenshot(i, _image(i, (800, 600)))))
+        w.add_step(_record(i, w.add_screenshot(i, _image(i, (800, 600))), (800, 600)))
     w.finish(outcome="success")
     run = load_run(w.run_dir)
     assert len(run.steps) == 6 and run.problems == []

@@ -42,7 +42,7 @@ def ask_model(model: Model, profile: Profile, config: AgentConfig, hooks: Sequen
                 response = model.complete(messages, sampling)
         except ModelError as e:
             record.errors.append(f"model: {e}")
-            raise RunStopped("model_error", f"the model failed at step {record.index}: {e}") from e
+            raise RunStopped("model_error", f"the model failed at step {record.index + 1}: {e}") from e
         record.response, step, error = response.text, None, None
         with timed(record.latency, "parse"):
             try:
@@ -58,4 +58,4 @@ def ask_model(model: Model, profile: Profile, config: AgentConfig, hooks: Sequen
             return step
         record.errors.append(f"parse (try {attempt + 1}): {error}")
     raise RunStopped("parse_error", f"the model's answer did not parse in {config.parse_tries} "
-                                    f"tries at step {record.index}: {error}")
+                                    f"tries at step {record.index + 1}: {error}")

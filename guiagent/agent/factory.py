@@ -39,6 +39,18 @@ def make_env(kind: str, **options: Any) -> Env:
         unknown = set(opts) - {"width", "height", "scale", "seed", "step_seconds"}
         if unknown:
             raise ConfigError(f"unknown mock desktop option(s) {sorted(unknown)}")
+        from guiagent.envs.mock.desktop import check_size
+        from guiagent.errors import EnvError
+
+        try:  # options from the command line or a run folder: a bad size is the user's to fix
+            check_size(opts.get("width", 1280), opts.get("height", 800), opts.get("scale", 1.0))
+        except EnvError as e:
+            raise ConfigError(str(e)) from None
+        seed = opts.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"mock desktop seed must be a whole number, got {seed!r}")
+        if task_id is not None and not isinstance(task_id, str):
+            raise ConfigError(f"mock desktop task must be a task id, got {task_id!r}")
         task = get_mock_task(task_id) if task_id else None
         return MockDesktop(task=task, **opts)
     if kind == "desktop":

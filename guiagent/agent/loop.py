@@ -31,6 +31,7 @@ from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Step
 from guiagent.agent.config import AgentConfig
 from guiagent.agent.hooks import ActionContext, Decision, Hooks, ask_user, decide
+from guiagent.agent.outcome import judge
 from guiagent.agent.ask import ask_model
 from guiagent.agent.result import OUTCOMES, RunResult, RunStopped, evaluate_end_state, now_iso  # noqa: F401
 from guiagent.agent.timing import timed
@@ -92,7 +93,7 @@ class Agent:
             hook.on_run_start(dict(run_meta))
         try:
             for index in range(cfg.max_steps):
-                self._check_time(s, f"before step {index}")
+                self._check_time(s, f"before step {index + 1}")
                 self._step(s, index)
             stop = RunStopped("step_limit", f"reached the step limit of {cfg.max_steps} steps")
         except RunStopped as e:
@@ -141,7 +142,7 @@ class Agent:
             record.status = ["not_run"] * len(step.actions)
             s.turns.append(Turn(s.prepared, step.raw, screenshot_ref=ref))
             forget_unsent_screenshot(s.turns, self.profile.history.max_images)
-            self._check_time(s, f"after the model answered step {index}")
+            self._check_time(s, f"after the model answered step {index + 1}")
             self._check_stuck(s, index, step, screenshot)
             self._execute(s, record, step, screenshot)
         finally:
@@ -164,7 +165,7 @@ class Agent:
             s.repeats = [(step.actions, screenshot)]
         if len(s.repeats) >= k:
             raise RunStopped("stuck", f"the model proposed the same action {k} times in a row on an unchanged screen "
-                                 f"(step {index}: {action_to_json(step.actions[0])})")
+                                 f"(step {index + 1}: {action_to_json(step.actions[0])})")
 
     def _execute(self, s: _RunState, record: StepRecord, step: Step, screenshot) -> None:
         """Run the step's actions in order; an env refusal ends the step (the rest assumed it worked)."""
@@ -188,7 +189,7 @@ class Agent:
                                                         step.thought, step.raw, cfg.dry_run))
             if decision is Decision.STOP:
                 record.status[pos] = "stopped"
-                raise RunStopped("stopped", f"stopped before step {record.index}'s action "
+                raise RunStopped("stopped", f"stopped before step {record.index + 1}'s action "
                                        f"{action_to_json(action)['type']} (vetoed)")
             if decision is Decision.SKIP:
                 record.status[pos] = "skipped"
@@ -200,7 +201,7 @@ class Agent:
                 record.status[pos] = "error"
                 record.errors.append(f"env: {e}")
                 if isinstance(e, EnvError) and e.fatal:
-                    raise RunStopped("env_error", f"the environment stopped the run at step {record.index} "
+                    raise RunStopped("env_error", f"the environment stopped the run at step {record.index + 1} "
                                              f"({type(e).__name__}): {e}") from e
                 refused = True
                 break
@@ -236,6 +237,7 @@ class Agent:
 
     def _end(self, s: _RunState, meta: dict[str, Any], stop: RunStopped) -> RunResult:
         evaluation = evaluate_end_state(s.evaluate) if stop.outcome not in ("error", "interrupted") else None
+        stop = RunStopped(*judge(stop.outcome, stop.reason, evaluation), stop.answer)
         fields = {"ended": now_iso(), "outcome": stop.outcome, "reason": stop.reason, "answer": stop.answer,
                   "steps": len(s.records), "duration_s": round(time.monotonic() - s.started, 3),
                   "evaluation": evaluation}

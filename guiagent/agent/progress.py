@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
 
 from guiagent.actions.jsonform import action_to_json
+from guiagent.agent.describe import describe_action
 from guiagent.agent.hooks import ActionContext, Decision, Hooks
 from guiagent.agent.trajectory import StepRecord
 
 _STATUS_STYLE = {"executed": "green", "terminal": "green", "waited": "cyan", "dry_run": "yellow",
                  "skipped": "yellow", "stopped": "red", "error": "red", "not_run": "dim"}
-
-
-def describe_action(action: dict[str, Any]) -> str:
-    """One short line for an action's JSON form: ``click (640, 400)``, ``type 'hello'``..."""
-    kind = action.get("type", "?")
-    if action.get("x") is not None:
-        text = f"{kind} ({action['x']:g}, {action['y']:g})"
-        if action.get("to_x") is not None:
-            text += f" -> ({action['to_x']:g}, {action['to_y']:g})"
-    else:
-        text = kind
-    rest = {k: v for k, v in action.items() if k not in ("type", "x", "y", "to_x", "to_y") and v is not None}
-    if rest:
-        text += " " + " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in rest.items())
-    return text
 
 
 class RichProgress(Hooks):
@@ -74,6 +59,8 @@ class RichProgress(Hooks):
             style = _STATUS_STYLE.get(status, "white")
             self.console.print(f"  [{style}]{escape(describe_action(action))}[/] [dim]({status})[/]")
         for err in record.errors:
+            if err.startswith("parse (try "):
+                continue  # already printed by on_response as the answer came in: each parse error once
             self.console.print(f"  [red]{escape(err)}[/]")
 
     def on_run_end(self, result) -> None:

@@ -23,7 +23,7 @@ from PIL import Image, ImageChops
 
 from guiagent.actions import types as t
 from guiagent.agent.config import AgentConfig
-from guiagent.agent.trajectory import Run, StepRecord, load_run
+from guiagent.agent.trajectory import Run, StepRecord, TrajectoryError, load_run
 from guiagent.envs.base import Env
 from guiagent.errors import ActionError, EnvError, ModelError
 from guiagent.models.base import Message, ModelResponse, Sampling
@@ -108,6 +108,8 @@ class ReplayReport:
     run: Path
     steps_replayed: int = 0
     checked: bool = False
+    #: actions executed on the env (a replay that executed none did not reproduce anything)
+    actions_executed: int = 0
     #: index of the first step whose screenshot differs from the recording (with check), else None
     first_difference: int | None = None
     difference: str | None = None
@@ -116,13 +118,16 @@ class ReplayReport:
 
     @property
     def ok(self) -> bool:
-        return self.first_difference is None and not self.errors
+        return self.first_difference is None and not self.errors and self.actions_executed > 0
 
     def summary(self) -> str:
         if self.first_difference is not None:
             return f"step {self.first_difference + 1} differs from the recording: {self.difference}"
         if self.errors:
             return f"replayed {self.steps_replayed} steps; the environment refused: {'; '.join(self.errors)}"
+        if self.actions_executed == 0:
+            return (f"nothing was replayed: the run has no executed actions ({self.steps_replayed} steps, none "
+                    f"with an action that ran in the recording)")
         checked = ", every screenshot matches the recording" if self.checked else ""
         return f"replayed {self.steps_replayed} steps{checked}"
 
@@ -140,6 +145,7 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
     from guiagent.agent.wrappers import settle
 
     run = run if isinstance(run, Run) else load_run(run)
+    check_replayable(run, check)
     report = ReplayReport(run.path, checked=check)
     config = _recorded_config(run)
     for step in run.steps:
@@ -149,6 +155,11 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
             diff = compare_screens(run.screenshot(step), now)
             if diff.size_recorded != diff.size_now or diff.fraction > tolerance:
                 report.first_difference, report.difference = step.index, diff.describe()
+                if step is run.steps[0] and _recorded_without_task(run):
+                    report.difference += (
+                        "; the run names no task (meta.json's task is empty), so the mock desktop was rebuilt "
+                        "without one and starts from another screen: record with Agent.run(..., task_id=ID) "
+                        "(or meta={'env_options': {...}}) so replay can rebuild the start state")
                 if on_step:
                     on_step(step, diff)
                 return report
@@ -165,6 +176,7 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
                     report.steps_replayed += 1
                     return report
                 ran = True
+                report.actions_executed += 1
             elif status == "error":
                 try:  # the recording saw the env refuse it; doing the same keeps the state identical
                     env.execute(action)
@@ -180,6 +192,45 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
         if on_step:
             on_step(step, diff)
     return report
+
+
+def check_replayable(run: Run, check: bool = False) -> None:
+    """Raise TrajectoryError when replaying ``run`` could not reproduce it: steps whose lines were unreadable
+    (their actions would be left out), or, with ``check``, recorded screenshots that cannot be compared."""
+    if run.skipped_lines:
+        raise TrajectoryError(f"{run.path}: {run.skipped_lines} lines of the trajectory could not be read, so "
+                              f"their steps cannot be replayed (see `guiagent view` for the details)")
+    if check and run.bad_screenshots:
+        first = min(run.bad_screenshots)
+        raise TrajectoryError(f"{run.path}: cannot check the replay: {run.bad_screenshots[first]}")
+
+
+def _recorded_without_task(run: Run) -> bool:
+    """A mock run whose meta.json says nothing about the task it started from."""
+    env = run.meta.get("env") or {}
+    options = run.meta.get("env_options") or {}
+    return env.get("name") == "mock" and not run.meta.get("task") and not options.get("task")
+
+
+def planned_actions(run: Run) -> list[tuple[int, t.Action]]:
+    """(step index, action in screenshot pixels) for every action ``replay_actions`` would execute, in order."""
+    return [(step.index, action) for step in run.steps for action, status in step.executed_actions
+            if status == "executed"]
+
+
+def target_warnings(run: Run, kind: str, display) -> list[str]:
+    """Why replaying ``run`` on env ``kind`` with ``display`` may not do what the recording did."""
+    env = run.meta.get("env") or {}
+    recorded_kind = env.get("name")
+    out = []
+    if recorded_kind and recorded_kind != kind:
+        out.append(f"the run was recorded on the {recorded_kind} env and is replayed on {kind}: its clicks were "
+                   f"aimed at that screen, not this one")
+    size = env.get("size")
+    if size and list(size) != list(display.size_px):
+        out.append(f"the recorded screen was {size[0]}x{size[1]} pixels, this one is "
+                   f"{display.size_px[0]}x{display.size_px[1]}: points land elsewhere (or off screen)")
+    return out
 
 
 def _recorded_config(run: Run) -> AgentConfig:

@@ -2,7 +2,8 @@
 
 Every way off the happy path ends the run with an outcome and a reason in words, recorded in meta.json:
 
-    success       the model said finished (its content is the answer)
+    success       the model said finished (its content is the answer), and the task check passed (if there is one)
+    check_failed  the model said finished, but the task check failed (guiagent.agent.outcome)
     call_user     the model asked for the user and no callback answered (or answered max_call_user times)
     step_limit    AgentConfig.max_steps steps were taken
     stuck         the same actions proposed stuck_after times in a row on an unchanged screen
@@ -26,8 +27,8 @@ from typing import Any
 
 from guiagent.agent.trajectory import StepRecord
 
-OUTCOMES = ("success", "call_user", "step_limit", "stuck", "timeout", "parse_error", "model_error", "env_error",
-            "stopped", "interrupted", "error")
+OUTCOMES = ("success", "check_failed", "call_user", "step_limit", "stuck", "timeout", "parse_error", "model_error",
+            "env_error", "stopped", "interrupted", "error")
 
 
 @dataclass

@@ -38,7 +38,9 @@ from PIL import Image
 from guiagent._imaging.png import PNGEncoder
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
-from guiagent.errors import TrajectoryError
+from guiagent.agent.outcome import judge
+from guiagent.agent.runcheck import FieldError, check_meta, check_step, inside
+from guiagent.errors import GuiAgentError, TrajectoryError
 
 META_FILE = "meta.json"
 TRAJECTORY_FILE = "trajectory.jsonl"
@@ -307,6 +309,10 @@ class Run:
     steps: list[StepRecord]
     truncated: bool = False
     problems: list[str] = field(default_factory=list)
+    #: lines of trajectory.jsonl that were not JSON and were skipped (a replay would miss their steps)
+    skipped_lines: int = 0
+    #: step index -> why its screenshot cannot be used (missing, unreadable, not the recorded size)
+    bad_screenshots: dict[int, str] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -314,28 +320,41 @@ class Run:
 
     @property
     def outcome(self) -> str:
+        """How the run ended; ``success`` only if the task check passed too (``guiagent.agent.outcome``)."""
         if not self.finished:
             return "incomplete"
-        return self.meta.get("outcome") or "unknown"
+        return judge(self.meta.get("outcome") or "unknown", None, self.meta.get("evaluation"))[0]
 
     @property
     def reason(self) -> str | None:
-        return self.meta.get("reason")
+        return judge(self.meta.get("outcome") or "unknown", self.meta.get("reason"), self.meta.get("evaluation"))[1]
 
     @property
     def instruction(self) -> str:
         return self.meta.get("instruction") or ""
 
     def screenshot_path(self, step: StepRecord) -> Path:
+        """The file of the step's screenshot, inside the run folder. Raises TrajectoryError when there is none
+        that can be used (see ``bad_screenshots``)."""
         if not step.screenshot:
-            raise TrajectoryError(f"step {step.index} of {self.path} has no screenshot")
-        return self.path / step.screenshot
+            raise TrajectoryError(f"step {step.index + 1} of {self.path} has no screenshot")
+        if step.index in self.bad_screenshots:
+            raise TrajectoryError(f"{self.path}: {self.bad_screenshots[step.index]}")
+        path = inside(self.path, step.screenshot)
+        if path is None:
+            raise TrajectoryError(f"{self.path}: step {step.index + 1}: screenshot {step.screenshot} is missing")
+        return path
 
     def screenshot(self, step: StepRecord) -> Image.Image:
-        """The screenshot step ``step`` saw, decoded (RGB or RGBA as recorded)."""
-        with Image.open(self.screenshot_path(step)) as img:
-            img.load()
-            return img
+        """The screenshot step ``step`` saw, decoded (RGB or RGBA as recorded). Raises TrajectoryError when it
+        cannot be read."""
+        path = self.screenshot_path(step)
+        try:
+            with Image.open(path) as img:
+                img.load()
+                return img
+        except Exception as e:  # noqa: BLE001 - PIL raises many kinds for damaged files
+            raise TrajectoryError(f"{path}: the screenshot of step {step.index + 1} cannot be read ({e})") from e
 
     def __iter__(self) -> Iterator[StepRecord]:
         return iter(self.steps)
@@ -355,22 +374,29 @@ def load_run(path: str | os.PathLike) -> Run:
         raise TrajectoryError(f"{path} is not a run folder: it has no {META_FILE}")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise TrajectoryError(f"cannot read {meta_path}: its JSON is nested too deeply") from None
     except (OSError, ValueError) as e:
         raise TrajectoryError(f"cannot read {meta_path}: {e}") from e
-    if not isinstance(meta, dict):
-        raise TrajectoryError(f"{meta_path} does not hold a JSON object")
-    if int(meta.get("format", 1)) > FORMAT_VERSION:
+    try:
+        check_meta(meta)
+    except FieldError as e:
+        raise TrajectoryError(f"{meta_path}: {e}") from None
+    if meta.get("format", 1) > FORMAT_VERSION:
         raise TrajectoryError(f"{path} was written by a newer guiagent (format {meta['format']}); upgrade to read it")
 
     run = Run(path, meta, [])
     if not meta.get("finished"):
         run.problems.append("the run did not finish (meta.json has no end state): it was killed or is still running")
 
+    lines_path = path / TRAJECTORY_FILE
     try:
-        data = (path / TRAJECTORY_FILE).read_bytes()
+        data = lines_path.read_bytes()
     except FileNotFoundError:
         data = b""
         run.problems.append(f"{TRAJECTORY_FILE} is missing")
+    except OSError as e:
+        raise TrajectoryError(f"cannot read {lines_path}: {e.strerror or e}") from e
     lines = data.split(b"\n")
     tail = lines.pop()  # empty when the file ends with a newline
     if tail:
@@ -380,11 +406,41 @@ def load_run(path: str | os.PathLike) -> Run:
         if not line.strip():
             continue
         try:
-            step = StepRecord.from_json(json.loads(line))
-        except (ValueError, TypeError) as e:
-            run.problems.append(f"line {number} of {TRAJECTORY_FILE} is not a valid step ({e}); skipped")
+            data_line = json.loads(line)
+        except (ValueError, RecursionError) as e:
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            run.problems.append(f"line {number} of {TRAJECTORY_FILE} is not a valid step ({why}); skipped")
+            run.skipped_lines += 1
             continue
-        if step.screenshot and not (path / step.screenshot).is_file():
-            run.problems.append(f"step {step.index}: screenshot {step.screenshot} is missing")
+        try:
+            check_step(data_line)
+            step = StepRecord.from_json(data_line)
+        except (FieldError, TypeError) as e:
+            raise TrajectoryError(f"{lines_path} line {number}: {e}") from None
         run.steps.append(step)
+        _check_screenshot(run, step)
     return run
+
+
+def _check_screenshot(run: Run, step: StepRecord) -> None:
+    """Note (in ``run.bad_screenshots`` and ``run.problems``) a screenshot that is missing, not a readable image
+    or not the size the step recorded. Reads the image header only."""
+    if not step.screenshot:
+        return
+    problem = None
+    file = inside(run.path, step.screenshot)
+    if file is None:
+        problem = f"step {step.index + 1}: screenshot {step.screenshot} is missing"
+    else:
+        try:
+            with Image.open(file) as img:
+                size = img.size
+        except Exception as e:  # noqa: BLE001 - PIL raises many kinds for damaged files
+            problem = f"step {step.index + 1}: screenshot {step.screenshot} is not a readable image ({e})"
+        else:
+            if tuple(size) != tuple(step.screenshot_size):
+                problem = (f"step {step.index + 1}: screenshot {step.screenshot} is {size[0]}x{size[1]}, the step "
+                           f"recorded {step.screenshot_size[0]}x{step.screenshot_size[1]}")
+    if problem is not None:
+        run.bad_screenshots[step.index] = problem
+        run.problems.append(problem)

@@ -16,7 +16,9 @@ from pathlib import Path
 from string import Template
 
 import guiagent
-from guiagent.agent.trajectory import Run, StepRecord, load_run
+from guiagent.agent.describe import describe_action
+from guiagent.agent.outcome import check_sentence
+from guiagent.agent.trajectory import Run, StepRecord, TrajectoryError, load_run, write_atomic
 
 _POINT_TYPES = {"click", "double_click", "right_click", "scroll", "move_to", "mouse_down", "mouse_up", "long_press"}
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
@@ -45,7 +47,11 @@ def write_report(run_path: str | os.PathLike, out: str | os.PathLike | None = No
     """Render the run folder at ``run_path`` to ``out`` (default: ``RUN/report.html``); returns the path."""
     run = load_run(run_path)
     target = Path(out) if out is not None else run.path / "report.html"
-    target.write_text(render_html(run), encoding="utf-8")
+    try:
+        write_atomic(target, render_html(run).encode("utf-8"))
+    except OSError as e:
+        target.with_name(target.name + ".tmp").unlink(missing_ok=True)
+        raise TrajectoryError(f"cannot write {target}: {e.strerror or e}") from e
     return target
 
 
@@ -53,11 +59,7 @@ def _header_html(run: Run) -> str:
     meta = run.meta
     outcome = run.outcome
     env = meta.get("env") or {}
-    evaluation = meta.get("evaluation")
-    check = None
-    if isinstance(evaluation, dict):
-        details = "; ".join(str(r) for r in evaluation.get("reasons") or []) or evaluation.get("error") or ""
-        check = ("passed" if evaluation.get("success") else "failed") + (f": {details}" if details else "")
+    check = check_sentence(meta.get("evaluation"))
     rows = [
         ("reason", run.reason),
         ("check", check),
@@ -126,21 +128,27 @@ def _overlay(step: StepRecord) -> str:
 
 def _step_html(run: Run, step: StepRecord) -> str:
     w, h = step.screenshot_size
-    url = _data_url(run.path / step.screenshot) if step.screenshot else None
+    url, problem = None, f"screenshot {step.screenshot or '(none)'} is missing"
+    if step.screenshot:
+        try:  # only a readable file inside the run folder is embedded (never a path that leads elsewhere)
+            url = _data_url(run.screenshot_path(step))
+        except TrajectoryError:
+            problem = run.bad_screenshots.get(step.index, problem)
     if url is not None:
         shot = (f'<div class="shot"><img src="{url}" width="{w}" height="{h}" '
                 f'alt="screenshot of step {step.index + 1}">{_overlay(step)}</div>')
     else:
-        shot = f'<div class="missing">screenshot {_e(step.screenshot or "(none)")} is missing</div>'
+        shot = f'<div class="missing">{_e(problem)}</div>'
 
     actions = []
     for n, action in enumerate(step.actions):
         status = step.status[n] if n < len(step.status) else ""
         model = step.actions_model[n] if n < len(step.actions_model) else None
         actions.append(
-            f'<li><code>{_e(json.dumps(action, ensure_ascii=False))}</code> '
+            f'<li><span class="action-text" title="{_e(json.dumps(action, ensure_ascii=False))}">'
+            f'{_e(describe_action(action))}</span> '
             f'<span class="status {_e(status)}">{_e(status)}</span>'
-            + (f'<br><small>model space: <code>{_e(json.dumps(model, ensure_ascii=False))}</code></small>'
+            + (f'<br><small>model space: {_e(describe_action(model, exact=True))}</small>'
                if model is not None and model != action else "") + "</li>")
     timings = "".join(f'<tr><td>{p}</td><td class="ms">{step.latency[p] * 1000:.1f} ms</td></tr>'
                       for p in _PHASES if p in step.latency)

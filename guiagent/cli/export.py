@@ -19,10 +19,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
     p.add_argument("--format", choices=("sft",), default="sft", help="output format (default sft)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="JSON-lines file to write")
-    p.add_argument("--family", metavar="F", help="format for this family instead of the recorded one")
+    p.add_argument("--family", metavar="F", help="format for this family instead of the recorded one: actions go "
+                                                 "through its coordinate frame and grammar; actions it cannot "
+                                                 "write are converted (with a warning) or their step left out")
     p.add_argument("--raw", action="store_true", help="keep the model's answers as written (default: canonical "
                                                       "format of the parsed actions)")
-    p.add_argument("--success-only", action="store_true", help="skip runs whose outcome is not success")
+    p.add_argument("--success-only", action="store_true", help="skip runs whose outcome is not success (the model "
+                                                               "said finished and the task check, if any, passed)")
     p.add_argument("--relative", action="store_true", help="image paths relative to the output file's folder")
     p.set_defaults(func=main)
 
@@ -37,6 +40,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{stats.examples} examples from {stats.runs} runs written to {args.output}"
-          + (f"; {stats.skipped_steps} steps left out (vetoed, refused or unparsed)" if stats.skipped_steps else "")
+          + (f"; {stats.skipped_steps} steps left out (vetoed, refused, unparsed, unexpressible or without a usable screenshot)" if stats.skipped_steps else "")
           + (f"; {len(stats.skipped_runs)} runs skipped" if stats.skipped_runs else ""), file=sys.stderr)
+    if stats.converted or stats.unexpressible:
+        print(f"warning: {stats.converted} examples converted to fit {args.family}'s actions, "
+              f"{stats.unexpressible} steps left out because {args.family} cannot express them:", file=sys.stderr)
+        for line in stats.warnings():
+            print(f"  {line}", file=sys.stderr)
     return 0

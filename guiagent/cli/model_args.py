@@ -12,7 +12,7 @@ from typing import Any
 from guiagent.agent.spec import LoadedModel, load_model
 from guiagent.errors import ConfigError
 from guiagent.models.config import resolve_profile
-from guiagent.models.profiles import PROFILES, Profile
+from guiagent.models.profiles import PROFILES, Profile, unknown_family_message
 
 
 #: flag destination -> profile override name
@@ -20,6 +20,13 @@ _FLAG_OVERRIDES = {
     "temperature": "temperature", "top_p": "top_p", "max_tokens": "max_tokens", "max_images": "max_images",
     "min_pixels": "min_pixels", "max_pixels": "max_pixels", "language": "language", "sampling_seed": "seed",
 }
+
+
+def family_name(text: str) -> str:
+    """argparse type for --family: a known family name (the error names close matches)."""
+    if text not in PROFILES:
+        raise argparse.ArgumentTypeError(unknown_family_message(text))
+    return text
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str | None = None) -> None:
@@ -33,10 +40,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str |
                    help="openai:BASE_URL (an OpenAI-compatible server such as vLLM), hf:PATH (a local "
                         "Qwen2.5-VL-architecture checkpoint), scripted (the mock desktop's built-in model), "
                         "replay:RUN_DIR" + (f" (default: {default_model})" if default_model else ""))
-    g.add_argument("--family", choices=list(PROFILES), metavar="FAMILY",
+    g.add_argument("--family", type=family_name, metavar="FAMILY",
                    help=f"model family profile: {families} (default: guessed from the model name)")
     g.add_argument("--model-name", help="served model name (default: asked from the server's /v1/models)")
-    g.add_argument("--config", metavar="FILE", help="TOML or JSON file of profile overrides")
+    g.add_argument("--config", metavar="FILE", help="TOML or JSON file of profile overrides (and, for `guiagent "
+                                                    "run`, [run] and [env] tables of run settings)")
     g.add_argument("--temperature", type=float, help="sampling temperature (family default otherwise)")
     g.add_argument("--top-p", type=float, help="nucleus sampling top_p")
     g.add_argument("--max-tokens", type=int, help="longest response, in tokens")

@@ -1,10 +1,10 @@
 """``guiagent parse``: model text -> typed actions as JSON, in pixels of a given screen.
 
-    guiagent parse --family ui-tars-1.5 --screen 1920x1080 "Thought: ...
+    guiagent parse --family ui-tars-1.5 --size 1920x1080 "Thought: ...
     Action: click(start_box='(100,200)')"
     {"actions": [{"type": "click", "x": 99.379, "y": 197.802}]}
 
-Exit codes: 0 every input parsed, 1 some input did not parse, 2 usage error (bad --screen, unknown family, ...).
+Exit codes: 0 every input parsed, 1 some input did not parse, 2 usage error (bad --size, unknown family, ...).
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ _SIZE = re.compile(r"\s*([0-9]{1,6})\s*[xX×*]\s*([0-9]{1,6})\s*")
 
 EPILOG = """\
 examples:
-  guiagent parse --family ui-tars-1.5 --screen 1920x1080 "Thought: open the menu
+  guiagent parse --family ui-tars-1.5 --size 1920x1080 "Thought: open the menu
   Action: click(start_box='<|box_start|>(100,200)<|box_end|>')"
 
-  echo "pyautogui.click(x=0.5, y=0.25)" | guiagent parse --family kimi-vl --screen 2560x1440
+  echo "pyautogui.click(x=0.5, y=0.25)" | guiagent parse --family kimi-vl --size 2560x1440
 
   printf '%s\\n' '{"text": "Action: wait()"}' '{"text": "nonsense"}' \\
-      | guiagent parse --family ui-tars-1.0 --screen 1280x800 --jsonl
+      | guiagent parse --family ui-tars-1.0 --size 1280x800 --jsonl
 
 output: {"actions": [...]} with coordinates in pixels of the given screen, rounded to 3 decimals;
 with --jsonl one line per input line, {"actions": [...]} or {"error": "..."}.
@@ -38,7 +38,7 @@ exit status: 0 all inputs parsed, 1 at least one did not, 2 usage error.
 
 
 def screen_size(text: str) -> tuple[int, int]:
-    """argparse type for --screen: 'WxH' with positive integers."""
+    """argparse type for --size: 'WxH' with positive integers."""
     m = _SIZE.fullmatch(text)
     if not m or int(m.group(1)) <= 0 or int(m.group(2)) <= 0:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, such as 1920x1080, got {text!r}")
@@ -65,8 +65,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--family", required=True, type=family, metavar="FAMILY",
                    help=f"model family: {', '.join(PROFILES)}")
-    p.add_argument("--screen", required=True, type=screen_size, metavar="WxH",
-                   help="size of the screenshot the model saw, in pixels, e.g. 1920x1080")
+    p.add_argument("--size", "--screen", dest="screen", required=True, type=screen_size, metavar="WxH",
+                   help="size of the screenshot the model saw, in pixels, e.g. 1920x1080 (--size, as in the other "
+                        "commands; --screen is the old name)")
     p.add_argument("--jsonl", action="store_true",
                    help='read JSON lines {"text": ...} from stdin, write one JSON line per input')
     p.add_argument("text", nargs="?", metavar="TEXT",

@@ -2,6 +2,10 @@
 
 With ``--check`` each new screenshot is compared with the recorded one and the first differing step is reported
 (exit 1). A mock run is replayed from the same task, seed, size and scale (from its meta.json).
+
+Replaying onto the real desktop moves the user's pointer and types on their screen, so it asks first (and refuses
+without a terminal to ask on, unless ``--yes``); ``--dry-run`` lists the actions instead, and a recording made on
+another env or screen size is pointed out before anything runs.
 """
 
 from __future__ import annotations
@@ -15,6 +19,17 @@ from guiagent.agent.trajectory import TrajectoryError, load_run
 from guiagent.errors import ConfigError, GuiAgentError
 
 
+def fraction(text: str) -> float:
+    """argparse type for --tolerance: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:  # also refuses nan, which would let every difference pass
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text!r}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "replay", help="execute a recorded run's actions again, optionally checking every screenshot",
@@ -22,21 +37,46 @@ def register(subparsers: Any) -> None:
                     "environment. For a mock run the desktop is rebuilt from the recorded task, seed, size and "
                     "scale. With --check, each step's screenshot is compared with the recorded one first and the "
                     "replay stops at the first step that differs. To feed the recorded answers through the live "
-                    "loop instead, use `guiagent run --model replay:RUN`.")
+                    "loop instead, use `guiagent run --model replay:RUN`. Replaying onto --env desktop acts on "
+                    "this screen: it asks first (--yes to skip the question, required without a terminal).")
     p.add_argument("run", metavar="RUN", help="run folder")
     p.add_argument("--env", choices=ENV_KINDS, help="environment (default: the one recorded)")
     p.add_argument("--check", action="store_true", help="compare each screenshot with the recording")
-    p.add_argument("--tolerance", type=float, default=0.0, metavar="FRACTION",
+    p.add_argument("--tolerance", type=fraction, default=0.0, metavar="FRACTION",
                    help="with --check: fraction of pixels allowed to differ (default 0)")
     p.add_argument("--no-wait", action="store_true", help="skip the recorded waits and settle pauses")
+    p.add_argument("--dry-run", action="store_true", help="list the actions that would be executed; execute nothing")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="replay onto the real desktop without asking (needed when there is no terminal)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    from guiagent.agent.replay import replay_actions
+    from guiagent.agent.progress import describe_action
+    from guiagent.agent.replay import check_replayable, planned_actions, replay_actions, target_warnings
+    from guiagent.actions.jsonform import action_to_json
 
     try:
         run = load_run(args.run)
+        check_replayable(run, args.check)
+    except TrajectoryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    kind = args.env or (run.meta.get("env") or {}).get("name")
+    plan = planned_actions(run)
+    for problem in run.problems:
+        print(f"note: {problem}", file=sys.stderr)
+    if args.dry_run:
+        for index, action in plan:
+            print(f"step {index + 1}: {describe_action(action_to_json(action))}")
+        print(f"dry run: {len(plan)} actions would be replayed on the {kind} env; nothing was executed",
+              file=sys.stderr)
+        return 0 if plan else 1
+    if kind == "desktop" and not args.yes and not sys.stdin.isatty():
+        print("error: replaying onto the real desktop moves the pointer and types on this screen; pass --yes to "
+              "do it without a terminal to confirm on, or --dry-run to list the actions", file=sys.stderr)
+        return 2
+    try:
         env, _ = env_from_meta(run.meta, args.env)
     except (TrajectoryError, ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -45,11 +85,19 @@ def main(args: argparse.Namespace) -> int:
         print(f"could not start the environment: {e}", file=sys.stderr)
         return 1
     try:
-        if run.problems:
-            for problem in run.problems:
-                print(f"note: {problem}", file=sys.stderr)
+        for warning in target_warnings(run, kind, env.display):
+            print(f"warning: {warning}", file=sys.stderr)
+        if kind == "desktop" and not args.yes and not _confirm(len(plan)):
+            print("not replayed", file=sys.stderr)
+            return 1
         report = replay_actions(run, env, check=args.check, tolerance=args.tolerance, waits=not args.no_wait)
     finally:
         env.close()
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def _confirm(actions: int) -> bool:
+    print(f"Replay {actions} recorded actions onto this desktop (the pointer and keyboard will move)? [y/N] ",
+          end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")

@@ -24,6 +24,7 @@ from guiagent.agent.config import AgentConfig
 from guiagent.agent.factory import ENV_KINDS, make_env, task_evaluator
 from guiagent.agent.hooks import ConfirmHook, Hooks
 from guiagent.agent.loop import Agent, RunResult
+from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
 from guiagent.errors import ConfigError, GuiAgentError
 
@@ -61,7 +62,7 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--env", choices=ENV_KINDS, default="mock", help="where to act (default: mock)")
     g.add_argument("--task", metavar="ID", help="mock desktop task to set up and check (its instruction is used "
                                                 "when INSTRUCTION is omitted)")
-    g.add_argument("--seed", type=int, default=0, help="mock desktop seed (default 0)")
+    g.add_argument("--seed", type=int, default=None, help="mock desktop seed (default 0)")
     g.add_argument("--size", type=screen_size, metavar="WxH", help="mock desktop size in points (default 1280x800)")
     g.add_argument("--scale", type=float, help="HiDPI scale: mock screenshots are size*scale pixels; desktop: "
                                                "override the detected scale")
@@ -99,14 +100,22 @@ DESKTOP_FLAGS = (("monitor", "--monitor"), ("failsafe", "--no-failsafe"), ("unic
                  ("allow_hotkey", "--allow-hotkey"), ("deny_hotkey", "--deny-hotkey"))
 
 
+#: the mock-only flags: given with --env desktop they are a usage error (never silently ignored)
+MOCK_FLAGS = (("task", "--task"), ("seed", "--seed"), ("size", "--size"))
+
+
 def env_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay."""
+    """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay.
+    Raises ConfigError for flags that do not apply to the chosen env."""
+    other = DESKTOP_FLAGS if args.env == "mock" else MOCK_FLAGS
+    given = [flag for attr, flag in other if getattr(args, attr, None) not in (None, [])]
+    if given:
+        where = "desktop" if args.env == "mock" else "mock"
+        raise ConfigError(f"{', '.join(given)} apply to --env {where} only (this run uses --env {args.env})")
     if args.env == "mock":
-        given = [flag for attr, flag in DESKTOP_FLAGS if getattr(args, attr, None) not in (None, [])]
-        if given:
-            raise ConfigError(f"{', '.join(given)} apply to --env desktop only")
         width, height = args.size or (None, None)
-        return {k: v for k, v in {"width": width, "height": height, "scale": args.scale, "seed": args.seed,
+        return {k: v for k, v in {"width": width, "height": height, "scale": args.scale,
+                                  "seed": args.seed if args.seed is not None else 0,
                                   "task": args.task}.items() if v is not None}
     options: dict[str, Any] = {
         "monitor": 1 if args.monitor is None else args.monitor,
@@ -119,6 +128,11 @@ def env_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.deny_hotkey:
         options["deny_hotkeys"] = list(args.deny_hotkey)
     return {k: v for k, v in options.items() if v is not None}
+
+
+def error_console() -> Console:
+    """Where errors go: stderr, even with --quiet (which silences progress, not failures)."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def register(subparsers: Any) -> None:
@@ -158,16 +172,21 @@ def register(subparsers: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     if args.confirm and not sys.stdin.isatty():
-        console.print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
+        error_console().print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
         return 2
     try:
+        if getattr(args, "config", None):  # the [run] and [env] tables of --config; flags win
+            from guiagent.cli.runconfig import apply_run_config
+            from guiagent.models.config import load_config
+
+            apply_run_config(args, load_config(args.config), args.config)
         options = env_options(args)
         env = make_env(args.env, **options)
     except ConfigError as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        error_console().print(f"[red]error:[/] {escape(str(e))}")
         return 2
     except GuiAgentError as e:
-        console.print(f"[red]could not start the {args.env} environment:[/] {escape(str(e))}")
+        error_console().print(f"[red]could not start the {args.env} environment:[/] {escape(str(e))}")
         return 1
     try:
         return run_with_env(args, env, console, options)
@@ -181,18 +200,22 @@ def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[
 
     instruction = args.instruction
     task = getattr(env, "task", None)
+    if (args.model or "").strip() == "scripted" and task is None:
+        error_console().print("[red]error:[/] --model scripted plays a mock task's solution: give --task ID "
+                              "(`guiagent tasks` lists them)")
+        return 2
     if not instruction:
         instruction = getattr(task, "instruction", None)
         if not instruction:
-            console.print("[red]error:[/] give an INSTRUCTION (or a mock --task that has one)")
+            error_console().print("[red]error:[/] give an INSTRUCTION (or a mock --task that has one)")
             return 2
     try:
         loaded = load_model_from_args(args, env=env)
     except ConfigError as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        error_console().print(f"[red]error:[/] {escape(str(e))}")
         return 2
     except GuiAgentError as e:
-        console.print(f"[red]could not load the model:[/] {escape(str(e))}")
+        error_console().print(f"[red]could not load the model:[/] {escape(str(e))}")
         return 1
     settle = args.settle if args.settle is not None else (0.0 if args.env == "mock" else 0.5)
     max_steps = args.max_steps or getattr(task, "max_steps", None) or 50
@@ -230,10 +253,8 @@ def print_result(console: Console, result: RunResult, report: Path | None = None
     console.print(f"[bold {style}]{result.outcome}[/] after {len(result.steps)} steps: {escape(result.reason)}")
     if result.answer:
         console.print(f"answer: {escape(result.answer)}")
-    if result.evaluation is not None:
-        verdict = "passed" if result.evaluation.get("success") else "failed"
-        reasons = "; ".join(result.evaluation.get("reasons") or []) or result.evaluation.get("error") or ""
-        console.print(f"task check {verdict}" + (f": {escape(reasons)}" if reasons else ""))
+    if result.evaluation is not None and result.outcome != "check_failed":  # check_failed's reason says it
+        console.print(escape(check_sentence(result.evaluation) or ""))
     # the paths go to stdout (even with --quiet), so scripts can pick them up
     if result.run_dir is not None:
         print(f"run folder: {result.run_dir}")

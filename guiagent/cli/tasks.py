@@ -14,9 +14,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from guiagent.errors import ConfigError
+
+#: terminals at least this wide get the table; narrower ones one paragraph per task
+WIDE = 110
 
 
 def register(subparsers: Any) -> None:
@@ -51,14 +55,24 @@ def main(args: argparse.Namespace) -> int:
         json.dump([t.to_dict() for t in tasks], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
+    console = Console()
+    colour = {"easy": "green", "medium": "yellow", "hard": "red"}
+    if console.width < WIDE:
+        # narrow terminals (80 columns): a four-column table leaves the instruction a sliver; one task per
+        # paragraph instead, its instruction wrapped under it at full width
+        console.print(f"[bold]Mock desktop tasks ({len(tasks)})[/]")
+        for t in tasks:
+            app = t.app if len(t.apps) == 1 else "+".join(t.apps)
+            console.print(f"[bold]{escape(t.id)}[/]  {app}, [{colour[t.difficulty]}]{t.difficulty}[/]")
+            console.print(Padding(escape(t.instruction), (0, 0, 0, 4), expand=False))
+        return 0
     table = Table(title=f"Mock desktop tasks ({len(tasks)})", show_lines=False)
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("app", no_wrap=True)
     table.add_column("difficulty", no_wrap=True)
     table.add_column("instruction")
-    colour = {"easy": "green", "medium": "yellow", "hard": "red"}
     for t in tasks:
         app = t.app if len(t.apps) == 1 else "+".join(t.apps)
         table.add_row(escape(t.id), app, f"[{colour[t.difficulty]}]{t.difficulty}[/]", escape(t.instruction))
-    Console().print(table)
+    console.print(table)
     return 0

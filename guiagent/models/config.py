@@ -13,7 +13,8 @@ plus ``family`` (which profile to start from). Prompt templates can be given inl
     [budget]
     max_pixels = 2_000_000
 
-The order of precedence is: the family's defaults < the config file < command-line flags.
+The order of precedence is: the family's defaults < the config file < command-line flags. ``[run]`` and ``[env]``
+tables hold run settings (step limit, environment options) for ``guiagent run`` (``guiagent.cli.runconfig``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from guiagent.errors import ConfigError
 from guiagent.models.profiles import PROFILES, Profile, get_profile, guess_family, override_names
 
 log = logging.getLogger("guiagent.models")
+
+#: tables of a config file that hold run settings rather than profile fields (``[run]``: max_steps, timeout...;
+#: ``[env]``: the environment's options); ``guiagent run`` reads them
+RUN_TABLES = ("run", "env")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -83,6 +88,8 @@ def resolve_profile(family: str | None = None, *, name_hint: str | None = None, 
     model name or checkpoint path); ``default``. No family at all raises ConfigError listing the choices.
     """
     file_overrides = load_config(config) if config else {}
+    for table in RUN_TABLES:  # read by the command line (guiagent.cli.runconfig), not part of the profile
+        file_overrides.pop(table, None)
     family = family or file_overrides.pop("family", None)
     file_overrides.pop("family", None)
     guessed = False

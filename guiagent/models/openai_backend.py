@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
@@ -113,9 +114,10 @@ class OpenAIModel:
         self.extra_body = dict(extra_body or {})
         self._sleep = sleep
         self._openai = openai
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or api_key_from_env(),
-                                     timeout=self.timeout, max_retries=0)
+        self._api_key = api_key or api_key_from_env()
+        self._client = self._new_client()
         self._png = PNGEncoder(level=1)  # consecutive screenshots: only the changed rows are deflated again
+        self.model_name = model_name
         self.model_name = model_name or self.discover_model_name()
         self.name = self.model_name
 
@@ -192,12 +194,59 @@ class OpenAIModel:
 
     # ------------------------------------------------------------------ errors and retries
 
+    def _new_client(self) -> Any:
+        return self._openai.OpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout,
+                                   max_retries=0)
+
+    def _call_with_deadline(self, call: Callable[[], Any]) -> Any:
+        """``call()`` with a total deadline of ``timeout`` seconds.
+
+        The HTTP client's timeout bounds each wait for bytes, so a server that sends one byte at a time never
+        trips it; the call therefore runs on a worker thread, and when the deadline (plus half a second of grace)
+        passes the client is closed
+        (which ends the worker's read) and replaced, and ``_DeadlineExceeded`` is raised.
+        """
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="guiagent-model-request", daemon=True).start()
+        # a little grace, so that a server that sends nothing at all is reported by the client's own timeout
+        if not done.wait(self.timeout * 1.05 + 0.5):
+            stuck, self._client = self._client, self._new_client()
+            try:
+                stuck.close()
+            except Exception:  # noqa: BLE001 - closing is only to end the stuck read sooner
+                pass
+            raise _DeadlineExceeded(self.timeout)
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
     def _with_retries(self, call: Callable[[], Any], n_images: int) -> Any:
         openai = self._openai
         attempts = self.retry.retries + 1
         for attempt in range(attempts):
             try:
-                return call()
+                return self._call_with_deadline(call)
+            except _DeadlineExceeded as exc:
+                if attempt + 1 >= attempts:
+                    raise ModelError(
+                        f"the model server at {self.base_url} did not send a complete answer within "
+                        f"{self.timeout:g}s ({attempts} attempt{'s' if attempts != 1 else ''}): it accepted the "
+                        f"request but answered too slowly; raise --request-timeout for slow generation, or check "
+                        f"the server and the network") from exc
+                delay = self.retry.delay(attempt)
+                log.warning("model request took longer than %gs; retry %d/%d in %.2fs", self.timeout,
+                            attempt + 1, self.retry.retries, delay)
+                self._sleep(delay)
             except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
                 if attempt + 1 >= attempts:
                     raise self._transient_error(exc, attempts) from exc
@@ -209,14 +258,28 @@ class OpenAIModel:
                 raise ModelError(self._status_advice(exc, n_images)) from exc
             except openai.OpenAIError as exc:
                 raise ModelError(f"request to {self.base_url} failed: {exc}") from exc
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                # the client could not read the answer: a 200 whose body is not the API's JSON (a web page, a
+                # proxy's error, a truncated body)
+                raise ModelError(self._not_the_api(exc)) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _url_advice(self) -> str:
+        if re.search(r"/v\d+$", self.base_url):
+            return "check that the URL is the server's OpenAI-compatible API"
+        return f"the base URL usually ends in /v1: try {self.base_url}/v1"
+
+    def _not_the_api(self, exc: Exception) -> str:
+        what = "is not valid JSON" if isinstance(exc, ValueError) else "is not an OpenAI API response"
+        return (f"the server at {self.base_url} answered, but its answer {what} ({type(exc).__name__}: "
+                f"{str(exc)[:120]}); {self._url_advice()}")
 
     def _transient_error(self, exc: Exception, attempts: int) -> ModelError:
         openai = self._openai
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         if isinstance(exc, openai.APITimeoutError):
             return ModelError(f"the model server at {self.base_url} did not answer within {self.timeout:g}s "
-                              f"({tries}); raise --timeout for slow generation, or check the server's load")
+                              f"({tries}); raise --request-timeout for slow generation, or check the server's load")
         if isinstance(exc, openai.APIConnectionError):
             return ModelError(f"cannot connect to the model server at {self.base_url} ({tries}): is it running "
                               f"and is the URL right (it usually ends in /v1)? e.g. `vllm serve MODEL --port 8000`")
@@ -246,9 +309,16 @@ class OpenAIModel:
             return (f"{head}\nThe server rejected the API key: set {API_KEY_ENV_VARS[0]} (or "
                     f"{API_KEY_ENV_VARS[1]}) to the key the server was started with (vLLM: --api-key).")
         if status == 404:
-            return (f"{head}\nModel {self.model_name!r} or the endpoint was not found: check --model-name "
-                    f"(`curl {self.base_url}/models` lists the served names) and that the base URL ends in /v1.")
+            name = getattr(self, "model_name", None)
+            if name is None:  # listing the models failed: the URL, not the name, is wrong
+                return f"{head}\n{self.base_url}/models was not found: {self._url_advice()}."
+            return (f"{head}\nModel {name!r} or the endpoint was not found: check --model-name "
+                    f"(`curl {self.base_url}/models` lists the served names); {self._url_advice()}.")
         return f"{head}\nCheck the sampling settings and the server's log."
+
+
+class _DeadlineExceeded(Exception):
+    """A request that did not complete within the model's total deadline."""
 
 
 def _retry_after(exc: Any) -> float | None:

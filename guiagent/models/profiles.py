@@ -189,7 +189,8 @@ class Profile:
             elif key in _FLAT:
                 nested[_FLAT[key]][key] = value
             else:
-                raise ConfigError(f"unknown profile field {key!r}; valid: {', '.join(override_names())}")
+                raise ConfigError(f"unknown profile field {key!r}; {did_you_mean(key, override_names())}"
+                                  f"valid: {', '.join(override_names())}")
         if "prompts" in top:
             prompts = top["prompts"]
             if not isinstance(prompts, Mapping):
@@ -281,6 +282,14 @@ _SUB_FIELDS = {
 }
 _FLAT = {name: group for group, names in _SUB_FIELDS.items() for name in names if name != "kind"}
 _TOP_FIELDS = ("grammar", "convention", "prompts", "system_prompt", "retry_temperature", "language", "description")
+
+
+def did_you_mean(name: object, choices: list[str] | tuple[str, ...]) -> str:
+    """"did you mean: a, b? " for the close matches of ``name`` among ``choices`` ("" when there are none)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(choices), n=3, cutoff=0.6)
+    return f"did you mean: {', '.join(close)}? " if close else ""
 
 
 def override_names() -> list[str]:
@@ -376,12 +385,18 @@ def get_profile(name: str) -> Profile:
     """The profile of a model family by name.
 
     Raises:
-        ConfigError: an unknown name (the message lists the families).
+        ConfigError: an unknown name (the message names close matches and lists the families).
     """
     try:
         return PROFILES[name]
-    except KeyError:
-        raise ConfigError(f"unknown model family {name!r}; choose one of: {', '.join(PROFILES)}") from None
+    except (KeyError, TypeError):
+        raise ConfigError(unknown_family_message(name)) from None
+
+
+def unknown_family_message(name: object) -> str:
+    """One short line for an unknown family name, in the style of unknown task ids: close matches first."""
+    return f"unknown model family {name!r}; {did_you_mean(str(name).lower(), list(PROFILES))}" \
+           f"(families: {', '.join(PROFILES)})"
 
 
 # ---------------------------------------------------------------------- family detection

@@ -22,7 +22,7 @@ from typing import Any
 from guiagent.actions import types as t
 from guiagent.actions.coords import Display
 from guiagent.actions.keys import canonical_key
-from guiagent.actions.types import Action
+from guiagent.actions.types import Action, Point, Space, map_points, points_of
 from guiagent.envs.base import Observation
 from guiagent.envs.desktop import preflight
 from guiagent.envs.desktop.capture import (
@@ -37,11 +37,14 @@ from guiagent.envs.desktop.executor import PyAutoGuiExecutor, load_pyautogui
 from guiagent.envs.desktop.keymap import OsName, check_os, current_os
 from guiagent.envs.desktop.safety import DenyList, default_deny
 from guiagent.envs.desktop.text import (
+    CONTROL_KEYS,
     ClipboardTyper,
     PyperclipClipboard,
     X11LayoutCheck,
     XClipboard,
     XKeysymTyper,
+    check_control_chars,
+    key_of_char,
     paste_route,
     x11_focused_window_class,
 )
@@ -205,13 +208,18 @@ class DesktopEnv:
             self.deny.check(held + [k for k in a.keys if k not in held], f"hotkey {'+'.join(a.keys)}")
         elif isinstance(a, (t.Press, t.KeyDown)):
             self.deny.check(held + ([a.key] if a.key not in held else []), f"{type(a).__name__} {a.key!r}")
-        elif isinstance(a, t.Type) and held:
-            for ch in a.text:
-                try:
-                    key = canonical_key(ch)
-                except ActionError:
+        elif isinstance(a, t.Type):
+            check_control_chars(a.text)
+            for ch in dict.fromkeys(a.text):
+                # a control character is a key press (checked even with nothing held: "backspace" may be denied
+                # alone); other characters only matter as combinations with held keys
+                if not held and ch not in CONTROL_KEYS:
+                    continue
+                key = key_of_char(ch)
+                if key is None:
                     continue  # a character no key names (non-ASCII): typed another way, no combination
-                self.deny.check(held + [key], f"typing {ch!r} while {'+'.join(held)} is held")
+                while_held = f" while {'+'.join(held)} is held" if held else ""
+                self.deny.check(held + ([key] if key not in held else []), f"typing {ch!r}{while_held}")
 
     # ------------------------------------------------------------ non-ASCII text
 

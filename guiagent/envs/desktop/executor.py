@@ -26,7 +26,9 @@ from typing import Any
 from guiagent.actions import types as t
 from guiagent.actions.types import Action
 from guiagent.envs.desktop.keymap import OsName, pyautogui_key
-from guiagent.envs.desktop.text import split_runs
+from guiagent.envs.desktop.text import (CONTROL_KEYS, PRESSED_CONTROLS, check_control_chars, split_pressed_controls,
+                                        split_runs)
+from guiagent.envs.desktop.xlibquiet import quiet_xauth
 from guiagent.errors import EnvError, FailSafeTriggered, UnsupportedAction
 
 MOBILE_ONLY: tuple[type, ...] = (t.LongPress, t.OpenApp, t.PressHome, t.PressBack, t.Navigate, t.NavigateBack)
@@ -49,7 +51,7 @@ def load_pyautogui(os_name: OsName, x_display: str | None = None) -> Any:
     """Import pyautogui (bound to ``x_display`` on X11) and return the module."""
     try:
         if os_name == "linux" and x_display:
-            with _display_env(x_display):
+            with _display_env(x_display), quiet_xauth():
                 import pyautogui
                 _bind_x11(pyautogui, x_display)
         else:
@@ -127,8 +129,10 @@ class PyAutoGuiExecutor:
             keys = action.keys
         elif isinstance(action, (t.Press, t.KeyDown, t.KeyUp)):
             keys = (action.key,)
-        elif isinstance(action, t.Type) and action.submit:
-            keys = ("enter",)
+        elif isinstance(action, t.Type):
+            check_control_chars(action.text)
+            keys = tuple(CONTROL_KEYS[c] for c in dict.fromkeys(action.text) if c in PRESSED_CONTROLS)
+            keys += ("enter",) if action.submit else ()
         for k in keys:
             self.key_name(k)
 
@@ -246,13 +250,18 @@ class PyAutoGuiExecutor:
 
     def _type(self, a: t.Type) -> None:
         gui = self.gui
-        for key_typable, run in split_runs(a.text, self._key_typable()):
-            if key_typable:
-                gui.write(run, interval=self.type_interval)
-            else:
-                if self._unicode_typer is None:
-                    raise UnsupportedAction("this desktop has no way to type non-ASCII text")
-                self._unicode_typer()(run)
+        check_control_chars(a.text)
+        for piece in split_pressed_controls(a.text):
+            if piece in PRESSED_CONTROLS:  # backspace, esc, delete: pressed as the keys they are
+                gui.press(self.key_name(CONTROL_KEYS[piece]))
+                continue
+            for key_typable, run in split_runs(piece, self._key_typable()):
+                if key_typable:
+                    gui.write(run, interval=self.type_interval)
+                else:
+                    if self._unicode_typer is None:
+                        raise UnsupportedAction("this desktop has no way to type non-ASCII text")
+                    self._unicode_typer()(run)
         if a.submit:
             gui.press(self.key_name("enter"))
 

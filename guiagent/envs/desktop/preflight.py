@@ -62,12 +62,13 @@ def check_xauthority(environ: Mapping[str, str]) -> str:
 def check_x_connection(name: str) -> None:
     """Open and close one X connection to ``name`` so an unreachable server fails here, clearly."""
     try:
-        from Xlib import display as xdisplay
         from Xlib import error as xerror
+
+        from guiagent.envs.desktop.xlibquiet import open_display
     except ImportError as e:
         raise EnvError("python-xlib is missing: pip install 'guiagent[desktop]'") from e
     try:
-        conn = xdisplay.Display(name)
+        conn = open_display(name)
     except (xerror.DisplayError, xerror.ConnectionClosedError, OSError) as e:
         raise EnvError(f"cannot open X display {name!r}: {e}. Is the X server running, and does XAUTHORITY "
                        "hold its cookie?") from e

@@ -24,12 +24,15 @@ import os
 import subprocess
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from guiagent.actions.keys import canonical_key
 from guiagent.envs.desktop.keymap import OsName
-from guiagent.errors import EnvError
+from guiagent.envs.desktop.xlibquiet import open_display
+from guiagent.errors import ActionError, EnvError
 
 _KEY_TYPABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) | {"\n", "\t"}
 
@@ -41,6 +44,48 @@ CTRL_SHIFT_V_TERMINALS = frozenset({
     "mate-terminal", "qterminal", "terminology", "st", "st-256color", "wezterm", "org.wezfurlong.wezterm",
     "foot", "sakura", "guake", "tilda", "yakuake", "cool-retro-term", "ptyxis", "blackbox",
 })
+
+
+#: control characters that name a key: typing one presses that key, under the same rules (deny list, held
+#: modifiers) as a Press of it; \n and \t are typed as keys by pyautogui.write, the others are pressed
+CONTROL_KEYS = {"\b": "backspace", "\t": "tab", "\n": "enter", "\r": "enter", "\x1b": "esc", "\x7f": "delete"}
+#: the control characters pressed one by one (pyautogui.write and the Unicode route must never see them)
+PRESSED_CONTROLS = frozenset({"\b", "\x1b", "\x7f"})
+
+
+def check_control_chars(text: str) -> None:
+    """Refuse control characters that name no key (they would reach the desktop as raw keysyms, around the key
+    rules). Raises ActionError naming the first one."""
+    for ch in text:
+        if unicodedata.category(ch) == "Cc" and ch not in CONTROL_KEYS:
+            raise ActionError(f"cannot type the control character U+{ord(ch):04X}: it names no key; "
+                              f"use Press or Hotkey for keys")
+
+
+def key_of_char(ch: str) -> str | None:
+    """The key a typed character presses, for the key rules: a control key's name ("\b" -> backspace), the key
+    named by the character ("a", "enter"), or None for characters no key names (typed another way)."""
+    if ch in CONTROL_KEYS:
+        return CONTROL_KEYS[ch]
+    try:
+        return canonical_key(ch)
+    except ActionError:
+        return None
+
+
+def split_pressed_controls(text: str) -> list[str]:
+    """``text`` cut before and after every character of PRESSED_CONTROLS (each of those is a piece of its own)."""
+    pieces: list[str] = []
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in PRESSED_CONTROLS:
+            if i > start:
+                pieces.append(text[start:i])
+            pieces.append(ch)
+            start = i + 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
 
 
 def normalise_newlines(text: str) -> str:
@@ -88,9 +133,8 @@ def x11_focused_window_class(x_display: str) -> tuple[str, ...]:
     the search goes up through parents and then down through children.
     """
     from Xlib import X
-    from Xlib import display as xdisplay
 
-    conn = xdisplay.Display(x_display)
+    conn = open_display(x_display)
     try:
         root = conn.screen().root
         focus = conn.get_input_focus().focus
@@ -235,9 +279,7 @@ class X11LayoutCheck:
     """
 
     def __init__(self, x_display: str, gui: Any):
-        from Xlib import display as xdisplay
-
-        self._conn = xdisplay.Display(x_display)
+        self._conn = open_display(x_display)
         self._gui = gui
 
     def typable(self) -> frozenset[str]:
@@ -274,10 +316,8 @@ class XKeysymTyper:
     """
 
     def __init__(self, x_display: str, delay: float = 0.004, bind_settle: float = 0.1, settle: float = 0.25):
-        from Xlib import display as xdisplay
-
         self.delay, self.bind_settle, self.settle = delay, bind_settle, settle
-        self._conn = xdisplay.Display(x_display)
+        self._conn = open_display(x_display)
         lo, hi = self._conn.display.info.min_keycode, self._conn.display.info.max_keycode
         mapping = self._conn.get_keyboard_mapping(lo, hi - lo + 1)
         self._spare = [lo + i for i, syms in enumerate(mapping) if not any(syms)]

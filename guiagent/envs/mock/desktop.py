@@ -37,6 +37,7 @@ from guiagent.envs.mock.widgets.base import (
     within,
 )
 from guiagent.envs.mock.widgets.menus import Menu, MenuEntry, Popup
+from guiagent.envs.mock.widgets.textedit import TextEdit
 from guiagent.envs.mock.wm import Window, WindowManager
 from guiagent.errors import EnvError
 
@@ -45,6 +46,33 @@ DEFAULT_SCROLL_NOTCHES = 5
 NOTCH_POINTS = 40
 #: Simulated wall-clock start (shown in the taskbar clock).
 EPOCH = _dt.datetime(2025, 3, 14, 9, 30, 0)
+
+
+#: the largest mock desktop, in points, and the largest HiDPI scale (a screenshot is at most 15360x8640 pixels)
+MAX_SIZE = (7680, 4320)
+MAX_SCALE = 2.0
+
+
+def check_size(width: Any, height: Any, scale: Any) -> None:
+    """Refuse sizes the mock desktop cannot render in bounded memory (EnvError naming the limits)."""
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (width, height)):
+        raise EnvError(f"mock desktop width and height must be whole numbers of points, got {width!r}x{height!r}")
+    if not (480 <= width <= MAX_SIZE[0] and 360 <= height <= MAX_SIZE[1]):
+        raise EnvError(f"mock desktop size must be between 480x360 and {MAX_SIZE[0]}x{MAX_SIZE[1]} points, "
+                       f"got {width}x{height}")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= MAX_SCALE:
+        raise EnvError(f"scale must be a number in (0, {MAX_SCALE:g}], got {scale!r}")
+
+
+#: the longest text one Type action may hold
+MAX_TYPE_CHARS = 10_000
+
+
+class MockDesktopFailed(EnvError):
+    """An action failed inside the mock desktop (a bug); its state may be half-changed, so the run must stop and
+    the desktop be reset before it is used again."""
+
+    fatal = True
 
 
 class MockDesktop:
@@ -66,10 +94,7 @@ class MockDesktop:
 
     def __init__(self, width: int = 1280, height: int = 800, scale: float = 1.0, seed: int = 0, task: Any = None,
                  initial_state: dict | None = None, step_seconds: float = 1.0):
-        if width < 480 or height < 360:
-            raise EnvError(f"mock desktop needs at least 480x360 points, got {width}x{height}")
-        if not (scale > 0):
-            raise EnvError(f"scale must be positive, got {scale!r}")
+        check_size(width, height, scale)
         self.width, self.height, self.scale = int(width), int(height), float(scale)
         self.seed = seed
         self.task = task
@@ -96,6 +121,7 @@ class MockDesktop:
             init = getattr(self.task, "initial_state", None)
         self.rng = random.Random(self.seed)
         self._build(copy.deepcopy(init or {}))
+        self._broken = None
         return self.observe()
 
     def observe(self) -> Observation:
@@ -115,10 +141,17 @@ class MockDesktop:
         return action
 
     def execute(self, action: T.Action) -> None:
-        action = self.check(action)   # validates every point before anything changes
+        action = self.check(action)   # validates every point and size before anything changes
         handler = _HANDLERS[type(action)]
         self.input.tick(self.step_seconds)
-        handler(self, action)
+        try:
+            handler(self, action)
+        except EnvError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a bug, not bad input: the state may be half-changed
+            self._broken = f"{type(e).__name__}: {e}"
+            raise MockDesktopFailed(f"the mock desktop failed inside {type(action).__name__} and its state may be "
+                                    f"half-changed ({self._broken}); reset() it") from e
         self._after_action()
 
     def close(self) -> None:
@@ -362,11 +395,16 @@ class MockDesktop:
     def _check_open(self) -> None:
         if self._closed:
             raise EnvError("this MockDesktop was closed; create a new one")
+        if getattr(self, "_broken", None):
+            raise MockDesktopFailed(f"this MockDesktop failed in an earlier action ({self._broken}); reset() it")
 
     def _to_screen(self, action: T.Action) -> T.Action:
         return self.display.action_to_screen(action, where="the screen")
 
     def _validate(self, action: T.Action) -> None:
+        if isinstance(action, T.Type) and len(action.text) > MAX_TYPE_CHARS:
+            raise EnvError(f"the mock desktop types at most {MAX_TYPE_CHARS:,} characters per action, got "
+                           f"{len(action.text):,}; nothing was typed")
         if isinstance(action, T.OpenApp):
             self.resolve_app(action.name)
         elif isinstance(action, T.NavigateBack):
@@ -412,9 +450,16 @@ def _scroll(d: MockDesktop, a: T.Scroll) -> None:
 
 def _type(d: MockDesktop, a: T.Type) -> None:
     inp = d.input
+    # In a writable multi-line text box with no modifier held, Enter only inserts a line break: line breaks then
+    # go in with the text as one edit (one edit per line would make typing N lines cost N times the text).
+    w = d.focus_widget()
+    breaks_are_text = (not d.popups and not inp.mods and isinstance(w, TextEdit) and w.multiline
+                       and not w.readonly and w.enabled)
     chunk = ""
     for ch in a.text:
-        if ch in "\n\t":
+        if ch == "\n" and breaks_are_text:
+            chunk += ch
+        elif ch in "\n\t":
             if chunk:
                 inp.text(chunk)
                 chunk = ""

@@ -18,6 +18,11 @@ Reward is 1.0 on the step where the task's checker first succeeds (the episode t
 ``finished`` or ``call_user`` action also terminates. The episode is truncated at the task's step limit. ``info``
 holds the task id, the checker's verdict and reasons, the executed actions (JSON form), and ``parse_error`` /
 ``env_error`` when the action text did not parse or the desktop refused an action (the step still counts).
+
+Vector envs: ``info["instruction"]`` repeats the task's instruction on every reset and step, because
+``gymnasium.vector.AsyncVectorEnv`` with its default ``shared_memory=True`` reads ``Text`` observations from shared
+memory once, when it is built, and then returns that stale value (``obs["instruction"]`` is only right with
+``shared_memory=False``, or in ``SyncVectorEnv``); ``info`` travels through a pipe and is always current.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ import string
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import gymnasium
+try:
+    import gymnasium
+except ImportError as _exc:  # the adapter is an optional extra
+    raise ImportError("the mock desktop's Gymnasium adapter needs gymnasium: pip install 'guiagent[gym]'") from _exc
 import numpy as np
 from gymnasium import spaces
 
@@ -103,12 +111,16 @@ class MockTaskEnv(gymnasium.Env):
         self.desktop = MockDesktop(width, height, scale, task=self.task)
         w, h = self.desktop.display.size_px
         known = suite + self.pool + ([task] if task else [])
-        charset = instruction_charset(known)
+        # Character sets are given in sorted order: a Text space numbers its characters in the order it is given
+        # them, and vector envs pass text between processes as those numbers, so the order must not depend on
+        # each process's string hashing (a set's order does, and the instruction came out garbled).
+        charset = "".join(sorted(instruction_charset(known)))
         self.observation_space = spaces.Dict({
             "screenshot": spaces.Box(0, 255, (h, w, 3), np.uint8),
             "instruction": spaces.Text(MAX_INSTRUCTION, min_length=1, charset=charset),
         })
-        self.action_space = spaces.Text(max_action_length, min_length=0, charset=action_charset(known))
+        self.action_space = spaces.Text(max_action_length, min_length=0,
+                                        charset="".join(sorted(action_charset(known))))
         self.steps = 0
         self.done = False
 
@@ -128,13 +140,14 @@ class MockTaskEnv(gymnasium.Env):
         self.desktop.reset(seed=seed, options={"task": self.task})
         self.steps = 0
         self.done = False
-        return self._obs(), {"task": self.task.id, "max_steps": self.task.max_steps, "family": self.profile.name}
+        return self._obs(), {"task": self.task.id, "max_steps": self.task.max_steps, "family": self.profile.name,
+                             "instruction": self.task.instruction}
 
     def step(self, action: Any):
         if self.done:
             raise EnvError("the episode is over; call reset() before step()")
         self.steps += 1
-        info: dict[str, Any] = {"task": self.task.id, "step": self.steps}
+        info: dict[str, Any] = {"task": self.task.id, "step": self.steps, "instruction": self.task.instruction}
         terminal = False
         actions: list[T.Action] = []
         try:
@@ -179,7 +192,10 @@ class MockTaskEnv(gymnasium.Env):
     def _actions(self, action: Any) -> list[T.Action]:
         """Typed actions in SCREENSHOT or SCREEN space from any accepted action form."""
         if isinstance(action, (np.str_, bytes)):
-            action = action.decode("utf-8") if isinstance(action, bytes) else str(action)
+            try:
+                action = action.decode("utf-8") if isinstance(action, bytes) else str(action)
+            except UnicodeDecodeError as e:
+                raise ParseError(f"the action bytes are not UTF-8 text ({e.reason} at byte {e.start})") from None
         if isinstance(action, str):
             step = self.profile.read(action, self.desktop.display.size_px)
             if not step.actions:

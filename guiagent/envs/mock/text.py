@@ -93,20 +93,35 @@ _WIDTH_CACHE: dict[tuple[str, str, int], float] = {}
 CHUNK = 32
 
 
-def measure(text: str, style: TextStyle = TextStyle()) -> float:
-    """Advance width of ``text`` in logical points."""
+#: strings up to this length are cached whole; longer ones are summed from their (cached) chunks
+_WHOLE_CACHE_LIMIT = 1024
+
+
+def _measure_short(text: str, style: TextStyle) -> float:
     key = (text, style.kind, style.size)
     w = _WIDTH_CACHE.get(key)
     if w is None:
         if len(_WIDTH_CACHE) > 50000:
             _WIDTH_CACHE.clear()
-        n = len(text)
-        if n > CHUNK:
-            cut = CHUNK * ((n - 1) // CHUNK)
-            w = measure(text[:cut], style) + measure(text[cut:], style)
-        else:
-            w = sum(font(k, style.size).getlength(part) for k, part in runs(text, style.kind))
+        w = sum(font(k, style.size).getlength(part) for k, part in runs(text, style.kind))
         _WIDTH_CACHE[key] = w
+    return w
+
+
+def measure(text: str, style: TextStyle = TextStyle()) -> float:
+    """Advance width of ``text`` in logical points.
+
+    Text longer than ``CHUNK`` is the sum of its ``CHUNK``-character chunks, each measured once and cached, in a
+    loop (a line of any length costs len/CHUNK cache look-ups; no recursion, so no depth limit).
+    """
+    if len(text) <= CHUNK:
+        return _measure_short(text, style)
+    key = (text, style.kind, style.size)
+    w = _WIDTH_CACHE.get(key)
+    if w is None:
+        w = sum(_measure_short(text[i:i + CHUNK], style) for i in range(0, len(text), CHUNK))
+        if len(text) <= _WHOLE_CACHE_LIMIT:
+            _WIDTH_CACHE[key] = w
     return w
 
 
