@@ -70,7 +70,8 @@ class EvalModel:
         """The model and profile for one episode (a ``LoadedModel``): served and local checkpoints are loaded once
         per worker; the scripted model (which reads the env) and replayed runs are built for each episode."""
         if self.spec.startswith(_REUSABLE_SPECS):
-            return worker.resource(("model", self), lambda: self._load(None))
+            # one model per job, so the spec names it within a worker
+            return worker.resource(("model", self.spec), lambda: self._load(None))
         return self._load(env)
 
     def _load(self, env: Any) -> Any:
@@ -79,11 +80,6 @@ class EvalModel:
 
         return load_model(self.spec, family=self.family, model_name=self.model_name, env=env, config=self.config,
                           overrides=dict(self.overrides) or None, **dict(self.options))
-
-    def __hash__(self) -> int:  # usable as a WorkerContext key despite the mapping fields
-        return hash((self.spec, self.family, self.model_name, self.config,
-                     json.dumps(dict(self.overrides), sort_keys=True, default=str),
-                     json.dumps(dict(self.options), sort_keys=True, default=str)))
 
 
 def _file_sha256(path: str) -> str | None:

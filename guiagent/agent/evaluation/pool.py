@@ -13,7 +13,9 @@ stopped.)
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -35,8 +37,17 @@ class EvalError(GuiAgentError):
     """The evaluation as a whole cannot go on (the model cannot be loaded, workers cannot start)."""
 
 
-def _worker_main(conn: Connection, job: EvalJob, worker_id: str) -> None:
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """A worker whose parent was killed (SIGKILL leaves no time to stop it) exits instead of finishing an
+    episode nobody will record, possibly into a folder the next run is using."""
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _worker_main(conn: Connection, job: EvalJob, worker_id: str, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     context = WorkerContext(worker_id)
     try:
         conn.send(("ready", None))
@@ -131,7 +142,7 @@ class LocalPool:
         self._started += 1
         name = f"local-{self._started}"
         parent_conn, child_conn = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child_conn, self.job, name), name=f"guiagent-{name}",
+        process = self._ctx.Process(target=_worker_main, args=(child_conn, self.job, name, os.getpid()), name=f"guiagent-{name}",
                                     daemon=True)
         process.start()
         child_conn.close()
