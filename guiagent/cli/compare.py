@@ -56,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         result = compare(args.a, args.b, samples=args.samples, confidence=args.confidence, seed=args.seed)
     except ConfigError as e:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(e))}")
+        Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]error:[/] {escape(str(e))}")
         return 2
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2, ensure_ascii=False)
