@@ -303,3 +303,27 @@ def test_an_eval_model_from_a_spec_describes_itself_without_secrets():
     described = model.describe()
     assert described == {"spec": "openai:http://x/v1", "family": "ui-tars-1.5", "options": {"image_format": "jpeg"}}
     assert "sk-secret" not in json.dumps(described)
+
+
+def test_a_worker_without_the_results_folder_sends_the_trajectory_back(tmp_path: Path):
+    """What a Ray worker on another machine does: write to a temporary folder, return the files, the parent
+    writes them into the results folder."""
+    from guiagent.agent.evaluation import EvalJob, WorkerContext, episode_specs, run_episode
+    from guiagent.agent.evaluation.episode import results_dir_is_shared
+    from guiagent.agent.evaluation.ray_backend import _unpack
+
+    suite = get_suite("mock")
+    folder = ResultsDir(tmp_path / "res")
+    run_id = folder.open({"suite": {"name": "mock", "options": {}}, "model": {"spec": "scripted"}})
+    job = EvalJob(suite, EvalModel("scripted"), str(folder.path), run_id)
+    assert results_dir_is_shared(job)
+    assert not results_dir_is_shared(EvalJob(suite, EvalModel("scripted"), str(folder.path), "another-run"))
+    (spec,) = episode_specs(suite, tasks=["calc-add"])
+    output = run_episode(job, spec, WorkerContext("remote"), ship=True)
+    assert output.result.success and output.result.trajectory == "episodes/calc-add-r0"
+    assert not (folder.episodes_dir / "calc-add-r0").exists()  # nothing written in place
+    assert {"meta.json", "trajectory.jsonl", "step_000.png"} <= set(output.files)
+    _unpack(job, spec, {**output.files, "../escape.txt": b"x"})
+    run = load_run(folder.path / output.result.trajectory)
+    assert run.finished and len(run.steps) == output.result.steps and not run.problems
+    assert not (folder.episodes_dir / "escape.txt").exists() and not (folder.path / "escape.txt").exists()
