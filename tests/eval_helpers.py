@@ -30,19 +30,26 @@ class FinishAtOnceModel(EvalModel):
 
 @dataclass(frozen=True)
 class MisbehavingModel(EvalModel):
-    """The scripted model, except on ``hang`` (its first answer never comes) and ``crash`` (the worker process
-    exits with status 3 in the middle of the episode)."""
+    """The scripted model, except on ``hang`` (its first answer never comes), ``crash`` (the worker process
+    exits with status 3 in the middle of the episode) and ``bug`` (the model raises an unexpected exception)."""
 
     spec: str = "scripted"
     hang: str = ""
     crash: str = ""
+    bug: str = ""
 
     def load(self, env: Any, spec: EpisodeSpec, worker: WorkerContext) -> LoadedModel:
         if spec.task == self.hang:
             return LoadedModel(ScriptModel(lambda *_: time.sleep(3600)), get_profile("ui-tars-1.5"))
         if spec.task == self.crash:
             return LoadedModel(ScriptModel(lambda *_: os._exit(3)), get_profile("ui-tars-1.5"))
+        if spec.task == self.bug:
+            return LoadedModel(ScriptModel(_raise_bug), get_profile("ui-tars-1.5"))
         return super().load(env, spec, worker)
+
+
+def _raise_bug(*_: Any) -> str:
+    raise RuntimeError("a bug in the model code")
 
 
 @dataclass(frozen=True)

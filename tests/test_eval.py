@@ -107,18 +107,22 @@ def test_step_limit_failures_are_reported_by_kind(tmp_path: Path):
 
 
 def test_a_hung_and_a_crashed_worker_cost_only_their_episode(tmp_path: Path):
-    model = MisbehavingModel(hang="rename-file", crash="calc-add")
+    model = MisbehavingModel(hang="rename-file", crash="calc-add", bug="settings-wifi-off")
     summary = evaluate(tmp_path / "res", model=model, tasks=["rename-file", "calc-add", "settings-dark-mode",
-                                                             "files-open-folder"],
+                                                             "files-open-folder", "settings-wifi-off"],
                        workers=2, episode_timeout_s=8, kill_grace_s=0.5)
     by_task = {r["task"]: r for r in lines(tmp_path / "res")}
-    assert len(by_task) == 4 and summary.complete
+    assert len(by_task) == 5 and summary.complete
     hung, crashed = by_task["rename-file"], by_task["calc-add"]
     assert hung["outcome"] == "episode_timeout" and hung["success"] is False
     assert "no result after 8.5 s" in hung["reason"] and hung["timings"]["total_s"] >= 8.5
     assert crashed["outcome"] == "worker_crashed" and "exited with status 3" in crashed["reason"]
     assert by_task["settings-dark-mode"]["success"] and by_task["files-open-folder"]["success"]
-    assert {f.kind: f.count for f in summary.failures} == {"episode_timeout": 1, "worker_crashed": 1}
+    bug = by_task["settings-wifi-off"]
+    assert bug["outcome"] == "error" and bug["reason"] == "the agent crashed: RuntimeError: a bug in the model code"
+    assert bug["check"]["success"] is False  # the end state was still judged
+    assert "RuntimeError: a bug in the model code" in (tmp_path / "res" / bug["trajectory"] / "error.txt").read_text()
+    assert {f.kind: f.count for f in summary.failures} == {"episode_timeout": 1, "worker_crashed": 1, "error": 1}
 
 
 def test_a_model_that_cannot_load_stops_the_run_and_records_nothing(tmp_path: Path):

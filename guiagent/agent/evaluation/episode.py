@@ -155,6 +155,8 @@ def run_episode(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, *, ship:
                                                               f"{_describe(e)}", None, t0, {}))
         try:
             return _run(job, spec, worker, episode, base, parent, t0, ship)
+        except Exception as e:  # noqa: BLE001 - a bug around the loop costs this episode, not the worker
+            return EpisodeOutput(_finish(base, "error", f"the episode failed: {_describe(e)}", None, t0, {}))
         finally:
             episode.release()
     finally:
@@ -193,7 +195,7 @@ def _run(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, episode: Any, b
         outcome, reason, steps, run_dir = run.outcome, run.reason, len(run.steps), run.run_dir
     except Exception as e:  # noqa: BLE001 - the loop recorded the run; the episode ends as an error
         outcome, reason, steps = "error", f"the agent crashed: {_describe(e)}", steps_recorded(parent, spec)
-        traceback.print_exc()
+        _save_traceback(parent / spec.folder_name)
     timings["run_s"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     if "check" not in verdict:  # the loop stopped before it could judge the end state: judge it here
@@ -210,6 +212,15 @@ def _run(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, episode: Any, b
         if ship:
             files = {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.is_file()}
     return EpisodeOutput(result, files)
+
+
+def _save_traceback(folder: Path) -> None:
+    """Keep the traceback of a crashed episode next to its trajectory (not on the terminal, under the bar)."""
+    if folder.is_dir():
+        try:
+            (folder / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        except OSError:
+            pass
 
 
 def _finish(base: EpisodeResult, outcome: str, reason: str, check: CheckOutcome | None, t0: float,
