@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import uuid
 from collections import Counter
@@ -211,12 +210,6 @@ class ResultsDir:
             f.write(line.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
-
-    def clear_episode_folder(self, name: str) -> None:
-        """Remove what an earlier, unrecorded attempt at an episode left (it is about to run again)."""
-        folder = self.episodes_dir / name
-        if folder.is_dir():
-            shutil.rmtree(folder, ignore_errors=True)
 
     def write_summary(self, summary: Summary) -> Path:
         path = self.path / SUMMARY_FILE
