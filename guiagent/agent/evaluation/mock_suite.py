@@ -70,6 +70,13 @@ class MockSuite:
             tasks = [t for t in tasks if t.difficulty == where["difficulty"]]
         return [TaskRef(t.id, {"app": t.app, "difficulty": t.difficulty}, t.max_steps) for t in tasks]
 
+    def prepare(self, worker: WorkerContext) -> None:
+        """Load the tasks, and build and drop one desktop (fonts, caches), once per worker."""
+        from guiagent.agent.factory import make_env
+
+        _load_tasks(self.tasks_dir)
+        make_env("mock").close()
+
     def build(self, spec: EpisodeSpec, worker: WorkerContext) -> Episode:
         task = _get_task(spec.task, self.tasks_dir)
         options = {k: v for k, v in {"width": self.width, "height": self.height, "scale": self.scale,

@@ -26,7 +26,7 @@ from typing import Any
 
 from guiagent.agent.evaluation.episode import EpisodeOutput, EvalJob, run_episode, steps_recorded
 from guiagent.agent.evaluation.results import EPISODES_DIR, EpisodeResult, failure_kind
-from guiagent.agent.evaluation.suite import EpisodeSpec, WorkerContext
+from guiagent.agent.evaluation.suite import EpisodeSpec, WorkerContext, prepare_worker
 from guiagent.errors import GuiAgentError
 
 #: how long a worker may take to start (import guiagent, unpickle the job) before the run gives up
@@ -50,6 +50,7 @@ def _worker_main(conn: Connection, job: EvalJob, worker_id: str, parent_pid: int
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     context = WorkerContext(worker_id)
     try:
+        prepare_worker(job.suite, context)
         conn.send(("ready", None))
         while True:
             try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from guiagent.agent.evaluation.episode import EpisodeOutput, EvalJob, results_dir_is_shared, run_episode
 from guiagent.agent.evaluation.pool import EvalError, crashed_result
-from guiagent.agent.evaluation.suite import EpisodeSpec, WorkerContext
+from guiagent.agent.evaluation.suite import EpisodeSpec, WorkerContext, prepare_worker
 from guiagent.errors import ConfigError
 
 #: what one episode asks of the cluster unless told otherwise
@@ -30,17 +30,18 @@ DEFAULT_RESOURCES = {"num_cpus": 1}
 _CONTEXT: WorkerContext | None = None
 
 
-def _worker_context() -> WorkerContext:
+def _worker_context(job: EvalJob) -> WorkerContext:
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = WorkerContext(f"ray-{os.getpid()}")
         atexit.register(_CONTEXT.close)
+        prepare_worker(job.suite, _CONTEXT)
     return _CONTEXT
 
 
 def ray_episode(job: EvalJob, spec: EpisodeSpec) -> EpisodeOutput:
     """The body of one Ray task (runs in a Ray worker process)."""
-    return run_episode(job, spec, _worker_context(), ship=not results_dir_is_shared(job))
+    return run_episode(job, spec, _worker_context(job), ship=not results_dir_is_shared(job))
 
 
 def import_ray() -> Any:

@@ -176,6 +176,18 @@ class Suite(Protocol):
         """Set up one episode inside a worker: a fresh environment in the task's initial state and its check."""
         ...
 
+    # Optional: ``prepare(worker)``, called once when a worker starts, before its first episode (imports, task
+    # files, a browser to start): its cost then stays out of the episodes' timings.
+
+
+def prepare_worker(suite: Suite, worker: WorkerContext) -> None:
+    """Call the suite's optional ``prepare(worker)`` hook, and import the agent loop, once per worker."""
+    import guiagent.agent.loop  # noqa: F401 - loaded before the first episode, not during it
+
+    prepare = getattr(suite, "prepare", None)
+    if callable(prepare):
+        prepare(worker)
+
 
 # ---------------------------------------------------------------- registry
 
