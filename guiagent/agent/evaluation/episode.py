@@ -147,7 +147,7 @@ def run_episode(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, *, ship:
     parent = Path(tempfile.mkdtemp(prefix="guiagent-episode-")) if ship else Path(job.results_dir) / EPISODES_DIR
     try:
         if not ship:
-            shutil.rmtree(parent / spec.folder_name, ignore_errors=True)  # left by an unrecorded earlier attempt
+            clear_episode_folder(parent, spec)
         try:
             episode = job.suite.build(spec, worker)
         except Exception as e:  # noqa: BLE001 - a suite that cannot set up this episode costs the episode
@@ -162,6 +162,14 @@ def run_episode(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, *, ship:
     finally:
         if ship:
             shutil.rmtree(parent, ignore_errors=True)
+
+
+def clear_episode_folder(parent: Path, spec: EpisodeSpec) -> None:
+    """Remove what an unrecorded earlier attempt at this episode left: its folder, or the hidden staging folder
+    of a run folder whose creation was cut short."""
+    shutil.rmtree(parent / spec.folder_name, ignore_errors=True)
+    for staging in parent.glob(f".{spec.folder_name}.*.partial"):
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _run(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, episode: Any, base: EpisodeResult,

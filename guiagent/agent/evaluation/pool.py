@@ -41,7 +41,7 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     """A worker whose parent was killed (SIGKILL leaves no time to stop it) exits instead of finishing an
     episode nobody will record, possibly into a folder the next run is using."""
     while os.getppid() == parent_pid:
-        time.sleep(0.5)
+        time.sleep(0.1)
     os._exit(1)
 
 

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from guiagent.agent.evaluation.episode import EpisodeOutput, EvalJob, results_dir_is_shared, run_episode
+from guiagent.agent.evaluation.episode import (
+    EpisodeOutput,
+    EvalJob,
+    clear_episode_folder,
+    results_dir_is_shared,
+    run_episode,
+)
 from guiagent.agent.evaluation.pool import EvalError, crashed_result
 from guiagent.agent.evaluation.suite import EpisodeSpec, WorkerContext, prepare_worker
 from guiagent.errors import ConfigError
@@ -148,7 +153,7 @@ def _unpack(job: EvalJob, spec: EpisodeSpec, files: Mapping[str, bytes]) -> None
     from guiagent.agent.evaluation.results import EPISODES_DIR
 
     folder = Path(job.results_dir) / EPISODES_DIR / spec.folder_name
-    shutil.rmtree(folder, ignore_errors=True)  # left by an unrecorded earlier attempt
+    clear_episode_folder(folder.parent, spec)
     folder.mkdir(parents=True)
     for name, data in files.items():
         if "/" in name or "\\" in name or name in ("", ".", ".."):

@@ -106,12 +106,13 @@ def evaluate(out_dir: str | os.PathLike, *, suite: str | Suite = "mock", model: 
 
     def on_output(output: EpisodeOutput, spec: EpisodeSpec) -> None:
         folder.append(output.result)
-        done[output.result.key] = output.result
         if progress is not None:
             progress.episode_done(output.result)
 
     def summary() -> Summary:
-        ordered = [done[s.key] for s in specs if s.key in done]
+        # from the file, not from memory: an interrupt between a line's write and any bookkeeping cannot skew it
+        recorded = {r.key: r for r in folder.results()}
+        ordered = [recorded[s.key] for s in specs if s.key in recorded]
         result = summarize(ordered, group_by=suite_obj.group_by, group_order=getattr(suite_obj, "group_order", None),
                            pending=len(specs) - len(ordered), results_dir=str(folder.path))
         folder.write_summary(result)
