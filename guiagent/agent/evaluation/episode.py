@@ -2,8 +2,8 @@
 
 Success is decided here, by running the task's own check on the environment's end state, whatever the model
 claimed. Everything an episode can do wrong becomes its ``EpisodeResult`` (setup_error, error, the loop's
-outcomes); only a model that cannot be loaded at all is a run-level failure (``ModelLoadError``), because every
-other episode would fail the same way and a later run should not skip them as done.
+outcomes); only a model that cannot be loaded at all is a run-level failure (``EpisodeOutput.fatal``), because
+every other episode would fail the same way and a later run should not skip them as done.
 """
 
 from __future__ import annotations
@@ -26,10 +26,6 @@ from guiagent.agent.evaluation.suite import CheckOutcome, EpisodeSpec, Suite, Wo
 _TRANSPORT_OPTIONS = ("timeout", "retries", "backoff_base", "backoff_max", "api_key")
 #: spec prefixes whose models hold no per-episode state: loaded once per worker and reused
 _REUSABLE_SPECS = ("openai:", "hf:")
-
-
-class ModelLoadError(Exception):
-    """The model could not be built in a worker (bad spec, server down, broken checkpoint)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +180,7 @@ def _run(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, episode: Any, b
         return EpisodeOutput(base, fatal=f"could not load the model {job.model.spec!r}: {_describe(e)}")
     base.model, base.family = getattr(loaded.model, "name", None), loaded.profile.name
     max_steps = job.max_steps or spec.max_steps or episode.max_steps or 50
-    config = AgentConfig(**{"wait_s": 5.0, **dict(episode.agent_options), "max_steps": max_steps,
+    config = AgentConfig(**{**dict(episode.agent_options), "max_steps": max_steps,
                             "timeout_s": job.episode_timeout_s, "mode": job.mode})
     verdict: dict[str, CheckOutcome] = {}
 

@@ -143,8 +143,8 @@ class LocalPool:
         self._started += 1
         name = f"local-{self._started}"
         parent_conn, child_conn = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child_conn, self.job, name, os.getpid()), name=f"guiagent-{name}",
-                                    daemon=True)
+        process = self._ctx.Process(target=_worker_main, args=(child_conn, self.job, name, os.getpid()),
+                                    name=f"guiagent-{name}", daemon=True)
         process.start()
         child_conn.close()
         worker = _Worker(process, parent_conn, name, sent_at=time.monotonic())
