@@ -332,3 +332,18 @@ def test_a_worker_without_the_results_folder_sends_the_trajectory_back(tmp_path:
     run = load_run(folder.path / output.result.trajectory)
     assert run.finished and len(run.steps) == output.result.steps and not run.problems
     assert not (folder.episodes_dir / "escape.txt").exists() and not (folder.path / "escape.txt").exists()
+
+
+def test_workers_share_one_model_server_and_load_the_model_once_each(stub_openai, tmp_path: Path):
+    stub_openai.default_text = "Thought: looks done\nAction: finished(content='ok')"
+    tasks = ["calc-add", "settings-dark-mode", "rename-file"]
+    summary = evaluate(tmp_path / "res", model=f"openai:{stub_openai.url}", family="ui-tars-1.5", tasks=tasks,
+                       workers=1)
+    chats = [r for r in stub_openai.requests if r.path.endswith("/chat/completions")]
+    listings = [r for r in stub_openai.requests if r.path.endswith("/models")]
+    assert len(chats) == 3 and all(r.images == 1 for r in chats) and not stub_openai.violations
+    assert len(listings) == 1  # one worker: the served model's name was asked once, the model reused
+    assert summary.success_rate == 0.0 and [(f.kind, f.count) for f in summary.failures] == [("check_failed", 3)]
+    assert {(r["model"], r["family"]) for r in lines(tmp_path / "res")} == {("stub-model", "ui-tars-1.5")}
+    config = json.loads((tmp_path / "res" / "eval.json").read_text())
+    assert config["model"] == {"spec": f"openai:{stub_openai.url}", "family": "ui-tars-1.5"}
