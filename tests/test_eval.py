@@ -280,11 +280,24 @@ def test_unknown_suite_names_the_registered_ones():
 def test_ray_on_a_local_instance_gives_the_same_results_as_local_workers(tmp_path: Path):
     ray = pytest.importorskip("ray")
     local = evaluate(tmp_path / "local", model="scripted", tasks=FEW, workers=2)
+    import agent_helpers
+    import eval_helpers
+    from ray import cloudpickle
+
+    for module in (agent_helpers, eval_helpers):  # Ray's workers cannot import tests/: send the code along
+        cloudpickle.register_pickle_by_value(module)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         remote = evaluate(tmp_path / "ray", model="scripted", tasks=FEW, ray="auto")
+        broken = evaluate(tmp_path / "ray-crash", model=MisbehavingModel(crash="calc-add", bug="rename-file"),
+                          tasks=["calc-add", "rename-file"], ray="auto")
     finally:
         ray.shutdown()
+        for module in (agent_helpers, eval_helpers):
+            cloudpickle.unregister_pickle_by_value(module)
+    crashed = {r["task"]: r for r in lines(tmp_path / "ray-crash")}
+    assert crashed["calc-add"]["outcome"] == "worker_crashed" and "Ray worker failed" in crashed["calc-add"]["reason"]
+    assert crashed["rename-file"]["outcome"] == "error" and broken.complete and broken.success_rate == 0.0
 
     def essentials(folder: Path) -> list:
         return sorted((r["task"], r["outcome"], r["success"], r["steps"], r["check"], r["trajectory"])
