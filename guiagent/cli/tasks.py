@@ -29,6 +29,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--app", choices=APPS, help="only tasks that use this app")
     p.add_argument("--difficulty", choices=DIFFICULTIES, help="only tasks of this difficulty")
     p.add_argument("--tag", choices=TAGS, metavar="TAG", help=f"only tasks that need this skill ({', '.join(TAGS)})")
+    p.add_argument("--tasks-dir", metavar="DIR", help="list (and validate) the task files in DIR instead of the "
+                                                       "built-in suite (see docs/tasks.md)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=main)
 
@@ -37,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.envs.mock.tasks import load_suite
 
     try:
-        tasks = load_suite()
+        tasks = load_suite(args.tasks_dir)
     except ConfigError as e:
         Console(stderr=True).print(f"[red]error:[/] {escape(str(e))}")
         return 2
@@ -51,7 +53,8 @@ def main(args: argparse.Namespace) -> int:
         json.dump([t.to_dict() for t in tasks], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
-    table = Table(title=f"Mock desktop tasks ({len(tasks)})", show_lines=False)
+    title = f"Tasks in {args.tasks_dir}" if args.tasks_dir else "Mock desktop tasks"
+    table = Table(title=f"{escape(title)} ({len(tasks)})", show_lines=False)
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("app", no_wrap=True)
     table.add_column("difficulty", no_wrap=True)
