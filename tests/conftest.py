@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 import pytest
+
+# guiagent's pytest plugin (guiagent/testing/plugin.py) is loaded by its pytest11 entry point when the package is
+# installed (`pip install -e '.[all]'`); from a checkout on PYTHONPATH there is no entry point, so load it here.
+if not any(ep.name == "guiagent" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["guiagent.testing.plugin"]
 
 
 # ---------------------------------------------------------------- models (stub OpenAI-compatible server)

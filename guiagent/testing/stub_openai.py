@@ -7,9 +7,11 @@ what really went over the wire.
 
     with StubOpenAI() as stub:
         stub.reply("Thought: ...\\nAction: click(start_box='(10,20)')")
-        model = OpenAIModel(stub.url, "stub-model")
+        loaded = load_model(stub.spec, family="ui-tars-1.5")       # or OpenAIModel(stub.url, "stub-model")
         ...
         assert stub.requests[0].images == 1
+
+(The ``openai_stub`` / ``make_openai_stub`` fixtures of guiagent's pytest plugin start and stop one for a test.)
 
 Replies are consumed in order; when the script is empty the stub answers ``default_text`` (None: HTTP 500).
 Requests that break the expected shape get HTTP 400 and are listed in ``stub.violations``.
@@ -108,6 +110,11 @@ class StubOpenAI:
     def url(self) -> str:
         assert self._server is not None, "start the stub first"
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    @property
+    def spec(self) -> str:
+        """The model SPEC that talks to this server: ``openai:http://127.0.0.1:PORT/v1``."""
+        return f"openai:{self.url}"
 
     def start(self) -> "StubOpenAI":
         stub = self
