@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.agent.factory import get_mock_task
     from guiagent.envs.mock import MockDesktop
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         if args.tasks_dir and not args.task:
             raise ConfigError("--tasks-dir needs --task ID (the task whose first screen to render)")

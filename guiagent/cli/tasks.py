@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         tasks = load_suite(args.tasks_dir)
     except ConfigError as e:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(e))}")
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/] {escape(str(e))}")
         return 2
     if args.app:
         tasks = [t for t in tasks if args.app in t.apps]
