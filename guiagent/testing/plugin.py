@@ -24,7 +24,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("guiagent", "guiagent test kit")
     group.addoption("--guiagent-tasks-dir", metavar="DIR", default=None,
                     help="folder of your own mock desktop task files (*.json) that the guiagent fixtures take "
-                         "task ids from (default: the ini setting guiagent_tasks_dir, else the built-in suite)")
+                         "task ids from first (default: the ini setting guiagent_tasks_dir); other ids come from "
+                         "the built-in suite")
     parser.addini(TASKS_DIR_INI, "folder of task files for the guiagent fixtures, relative to the rootdir",
                   default="")
 
@@ -51,23 +52,59 @@ def guiagent_tasks_dir(request: pytest.FixtureRequest) -> Path | None:
     return None
 
 
+def find_task(task_id: str, tasks_dir: str | Path | None) -> Any:
+    """The task ``task_id``: from ``tasks_dir`` when it has one by that id, else from the built-in suite.
+
+    Raises:
+        ConfigError: a task file in ``tasks_dir`` is invalid, or neither place has the id (close matches named).
+    """
+    from guiagent.envs.mock.tasks import get_task, load_suite
+
+    if tasks_dir is None:
+        return get_task(task_id)
+    own = _own_tasks(Path(tasks_dir).expanduser().resolve())
+    for task in own:
+        if task.id == task_id:
+            return task
+    if any(task.id == task_id for task in load_suite()):
+        return get_task(task_id)
+    return get_task(task_id, tasks_dir)  # raises, naming the folder's ids
+
+
+#: validated task folders, by (folder, each file's name, size and mtime): a test session checks each version once
+_OWN_TASKS: dict[tuple, list[Any]] = {}
+
+
+def _own_tasks(folder: Path) -> list[Any]:
+    from guiagent.envs.mock.tasks import load_suite
+
+    try:
+        key = (folder, tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.json"))))
+    except OSError:
+        key = None
+    if key is None or key not in _OWN_TASKS:
+        tasks = load_suite(folder)  # validates every file of the folder (ConfigError when one is wrong)
+        if key is None:
+            return tasks
+        _OWN_TASKS[key] = tasks
+    return _OWN_TASKS[key]
+
+
 @pytest.fixture
 def make_mock_desktop(guiagent_tasks_dir: Path | None) -> Iterator[Any]:
     """Factory: make_mock_desktop(task=None, width=1280, height=800, scale=1.0, initial_state=None) -> MockDesktop.
 
-    ``task`` is an id (looked up in the configured tasks folder, else the built-in suite; ``tasks_dir=`` overrides)
-    or a ``Task``. Every desktop made is closed after the test.
+    ``task`` is an id (looked up in the configured tasks folder, then in the built-in suite; ``tasks_dir=``
+    overrides the folder) or a ``Task``. Every desktop made is closed after the test.
     """
     made: list[Any] = []
 
     def make(task: Any = None, *, width: int = 1280, height: int = 800, scale: float = 1.0,
              initial_state: dict | None = None, tasks_dir: str | Path | None = None, **options: Any) -> Any:
         from guiagent.envs.mock import MockDesktop
-        from guiagent.envs.mock.tasks import get_task
 
         if isinstance(task, str):
-            folder = tasks_dir if tasks_dir is not None else guiagent_tasks_dir
-            task = get_task(task, folder)
+            task = find_task(task, tasks_dir if tasks_dir is not None else guiagent_tasks_dir)
         desk = MockDesktop(width, height, scale, task=task, initial_state=initial_state, **options)
         made.append(desk)
         return desk
@@ -141,8 +178,8 @@ def openai_stub(make_openai_stub: Any) -> Any:
 def run_agent(tmp_path: Path, guiagent_tasks_dir: Path | None) -> Iterator[Any]:
     """Factory: run_agent(task, model="scripted", **options) -> AgentRun (outcome, check, run_dir, env ...).
 
-    Runs guiagent.testing.run_task with run folders under the test's tmp_path/runs and the configured tasks
-    folder; every run's desktop is closed after the test.
+    Runs guiagent.testing.run_task with run folders under the test's tmp_path/runs; a task id is looked up in
+    the configured tasks folder, then in the built-in suite. Every run's desktop is closed after the test.
     """
     from guiagent.testing.runner import run_task
 
@@ -150,8 +187,8 @@ def run_agent(tmp_path: Path, guiagent_tasks_dir: Path | None) -> Iterator[Any]:
 
     def run(task: Any = None, model: Any = "scripted", **options: Any) -> Any:
         options.setdefault("out_dir", tmp_path / "runs")
-        if guiagent_tasks_dir is not None and isinstance(task, str):
-            options.setdefault("tasks_dir", guiagent_tasks_dir)
+        if isinstance(task, str):
+            task = find_task(task, options.pop("tasks_dir", guiagent_tasks_dir))
         result = run_task(task, model, **options)
         runs.append(result)
         return result
