@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from guiagent.testing.stub_openai import StubOpenAI
+import guiagent.testing.asserts  # noqa: F401 - see below
+import guiagent.testing.runner  # noqa: F401 - loaded before pytester's in-process runs, which unload the modules
+from guiagent.testing.stub_openai import StubOpenAI  # first imported during them (numpy cannot be loaded twice)
 
 REPO = Path(__file__).resolve().parent.parent
 DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

@@ -132,10 +132,10 @@ def run_task(task: Any = None, model: ModelLike = "scripted", *, instruction: st
         ConfigError: an unknown task, family or spec, or a bad task file.
     """
     from guiagent.envs.mock import MockDesktop
-    from guiagent.envs.mock.tasks import Task, load_suite
+    from guiagent.envs.mock.tasks import load_suite
 
     env_options: dict[str, Any] = {"width": width, "height": height, "scale": scale, "seed": 0}
-    if isinstance(task, Task):
+    if task is not None and not isinstance(task, str):  # a Task object
         env_options["task"] = task.id
         if not any(t is task for t in load_suite()):  # a task from a file of the user's: replay needs its folder
             env_options["tasks_dir"] = str(Path(task.source).resolve().parent)
