@@ -16,7 +16,7 @@ if not any(ep.name == "guiagent" for ep in entry_points(group="pytest11")):
 
 @pytest.fixture
 def stub_openai():
-    """A started ``StubOpenAI`` (tests/stub_openai.py) serving the model "stub-model"; stopped after the test."""
+    """A started ``StubOpenAI`` (guiagent/testing/stub_openai.py) serving "stub-model"; stopped after the test."""
     from stub_openai import StubOpenAI
 
     stub = StubOpenAI()

@@ -101,8 +101,9 @@ def test_canned_model_from_a_function_and_running_out(run_agent, canned_model):
 def test_scripted_model_solves_a_task_from_an_id_or_a_desktop(scripted_model, make_mock_desktop, run_agent):
     model = scripted_model("calc-add", family="kimi-vl")
     assert model.profile.name == "kimi-vl" and model.env.task.id == "calc-add"
-    run = run_agent(env=model.env, model=model, family="kimi-vl")
+    run = run_agent(env=model.env, model=model)                # the model's own profile: kimi-vl
     assert_task_passed(run)
+    assert run.profile.name == "kimi-vl" and "pyautogui" in run.steps[0].response
     with pytest.raises(ValueError, match="solves a task"):
         scripted_model(make_mock_desktop())
 

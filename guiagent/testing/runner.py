@@ -29,6 +29,8 @@ from guiagent.models.base import Model
 from guiagent.models.profiles import Profile
 from guiagent.testing.models import CannedModel
 
+#: the family of canned answers and of Model objects without a profile of their own
+DEFAULT_FAMILY = "ui-tars-1.5"
 #: what ``run_task`` accepts as a model: a SPEC string, a Model, a list of answers, or an answer function
 ModelLike = str | Model | Sequence[str] | Callable[..., str]
 
@@ -103,7 +105,7 @@ class AgentRun:
 
 
 def run_task(task: Any = None, model: ModelLike = "scripted", *, instruction: str | None = None,
-             family: str = "ui-tars-1.5", tasks_dir: str | os.PathLike | None = None, env: Any = None,
+             family: str | None = None, tasks_dir: str | os.PathLike | None = None, env: Any = None,
              out_dir: str | os.PathLike | None = "runs", max_steps: int | None = None,
              config: AgentConfig | None = None, hooks: Sequence[Hooks] = (), width: int = 1280,
              height: int = 800, scale: float = 1.0, **model_options: Any) -> AgentRun:
@@ -116,7 +118,9 @@ def run_task(task: Any = None, model: ModelLike = "scripted", *, instruction: st
             (``"openai:URL"``, ``"hf:PATH"``, ``"replay:RUN"``), a ``Model``, a list of answer texts or a function
             (call number, messages) -> text (both wrapped in a ``CannedModel``).
         instruction: what to ask (default: the task's instruction).
-        family: the model family (profile) whose prompt, grammar and coordinates are used.
+        family: the model family (profile) whose prompt, grammar and coordinates are used (default: the
+            model object's own ``profile`` when it has one, as the scripted model does, else ui-tars-1.5; for a
+            SPEC: guessed from the served name, else ui-tars-1.5 for ``scripted``).
         tasks_dir: a folder of your own task files (``*.json``) to take ``task`` from.
         env: an environment to use instead of a fresh mock desktop (it is not reset).
         out_dir: parent folder of the run folder; None records nothing.
@@ -173,7 +177,8 @@ def run_task(task: Any = None, model: ModelLike = "scripted", *, instruction: st
     return AgentRun(result, env, task, loaded_model, profile, final)
 
 
-def _model_and_profile(model: ModelLike, family: str, env: Any, options: dict[str, Any]) -> tuple[Model, Profile]:
+def _model_and_profile(model: ModelLike, family: str | None, env: Any, options: dict[str, Any]
+                       ) -> tuple[Model, Profile]:
     from guiagent.models.profiles import get_profile
     from guiagent.models.spec import load_model
 
@@ -183,5 +188,8 @@ def _model_and_profile(model: ModelLike, family: str, env: Any, options: dict[st
     if options:
         raise ConfigError(f"model options {sorted(options)} apply to a model SPEC string only")
     if callable(getattr(model, "complete", None)):
-        return model, get_profile(family)  # type: ignore[return-value]
-    return CannedModel(model), get_profile(family)  # type: ignore[arg-type]
+        own = getattr(model, "profile", None)
+        if family is None and isinstance(own, Profile):
+            return model, own  # type: ignore[return-value]
+        return model, get_profile(family or DEFAULT_FAMILY)  # type: ignore[return-value]
+    return CannedModel(model), get_profile(family or DEFAULT_FAMILY)  # type: ignore[arg-type]
