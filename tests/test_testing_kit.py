@@ -276,3 +276,16 @@ def test_sample_user_project_passes_against_the_installed_package():
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "8 passed" in result.stdout, result.stdout[-2000:]
+
+
+def test_packaging_registers_the_plugin_and_the_all_extra_pulls_the_test_extra():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["entry-points"]["pytest11"] == {"guiagent": "guiagent.testing.plugin"}
+    extras = project["optional-dependencies"]
+    assert any(dep.startswith("pytest") for dep in extras["test"])
+    [everything] = extras["all"]
+    assert "test" in everything.split("[")[1].rstrip("]").split(",")
+    example = tomllib.loads((USER_PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert example["project"]["dependencies"] == ["guiagent[test]"]
