@@ -250,11 +250,18 @@ def test_plugin_in_a_users_test_run_closes_desktops_and_reports_failures(pyteste
             assert guiagent_tasks_dir.name == "tasks"
             assert_task_passed(run_agent("standup-reminder"))
 
+        def test_scripted_own_task_replays(scripted_model, run_agent):
+            from guiagent.testing import assert_run_replays
+            model = scripted_model("standup-reminder", family="opencua")
+            run = run_agent(env=model.env, model=model)
+            assert run.success and run.profile.name == "opencua"
+            assert_run_replays(run.run_dir)
+
         def test_gives_up(run_agent, canned_model):
             assert_task_passed(run_agent("standup-reminder", canned_model(["Thought: no\\nAction: finished(content='')"])))
     """)
     result = pytester.runpytest_inprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*AssertionError: task 'standup-reminder' check failed:*",
                                  "*failed: file /home/user/Documents/reminder.txt*",
                                  "*step 1: finished*"])

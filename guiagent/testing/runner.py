@@ -136,13 +136,11 @@ def run_task(task: Any = None, model: ModelLike = "scripted", *, instruction: st
         ConfigError: an unknown task, family or spec, or a bad task file.
     """
     from guiagent.envs.mock import MockDesktop
-    from guiagent.envs.mock.tasks import load_suite
 
     env_options: dict[str, Any] = {"width": width, "height": height, "scale": scale, "seed": 0}
     if task is not None and not isinstance(task, str):  # a Task object
         env_options["task"] = task.id
-        if not any(t is task for t in load_suite()):  # a task from a file of the user's: replay needs its folder
-            env_options["tasks_dir"] = str(Path(task.source).resolve().parent)
+        env_options.update(_tasks_dir_option(task))
     elif task is not None:
         from guiagent.agent.factory import get_mock_task
 
@@ -155,7 +153,7 @@ def run_task(task: Any = None, model: ModelLike = "scripted", *, instruction: st
         recorded_options: dict[str, Any] | None = env_options
     else:
         task = task if task is not None else getattr(env, "task", None)
-        recorded_options = None  # an env we did not build: replay rebuilds it from meta.json's env section
+        recorded_options = _given_env_options(env, task)
     try:
         loaded_model, profile = _model_and_profile(model, family, env, model_options)
         instruction = instruction or getattr(task, "instruction", None)
@@ -175,6 +173,26 @@ def run_task(task: Any = None, model: ModelLike = "scripted", *, instruction: st
         env.close()
         raise
     return AgentRun(result, env, task, loaded_model, profile, final)
+
+
+def _tasks_dir_option(task: Any) -> dict[str, str]:
+    """``{"tasks_dir": folder}`` for a task loaded from a file of the user's (replay needs the folder), else {}."""
+    from guiagent.envs.mock.tasks import load_suite
+
+    if any(t is task for t in load_suite()) or not getattr(task, "source", ""):
+        return {}
+    return {"tasks_dir": str(Path(task.source).resolve().parent)}
+
+
+def _given_env_options(env: Any, task: Any) -> dict[str, Any] | None:
+    """What rebuilds a mock desktop the caller made for a task (None for other envs: replay then reads
+    meta.json's env section)."""
+    from guiagent.envs.mock import MockDesktop
+
+    if not isinstance(env, MockDesktop) or task is None:
+        return None
+    return {"width": env.width, "height": env.height, "scale": env.scale, "seed": env.seed, "task": task.id,
+            **_tasks_dir_option(task)}
 
 
 def _model_and_profile(model: ModelLike, family: str | None, env: Any, options: dict[str, Any]
