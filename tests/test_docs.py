@@ -24,9 +24,7 @@ from pathlib import Path
 
 import pytest
 
-import guiagent.testing.asserts  # noqa: F401 - see below
-import guiagent.testing.runner  # noqa: F401 - loaded before pytester's in-process runs, which unload the modules
-from guiagent.testing.stub_openai import StubOpenAI  # first imported during them (numpy cannot be loaded twice)
+from guiagent.testing.stub_openai import StubOpenAI
 
 REPO = Path(__file__).resolve().parent.parent
 DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -36,7 +34,6 @@ DONE = "Thought: done\nAction: finished(content='')"
 PLUGIN_ARGS = () if any(ep.name == "guiagent" for ep in __import__("importlib.metadata").metadata.entry_points(
     group="pytest11")) else ("-p", "guiagent.testing.plugin")
 
-pytest_plugins = ["pytester"]
 
 
 @dataclass
@@ -102,10 +99,9 @@ def docs_folder(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("path", DOC_FILES, ids=lambda p: str(p.relative_to(REPO)))
-def test_python_blocks_run(path, docs_server, docs_folder, pytester, request):
+def test_python_blocks_run(path, docs_server, docs_folder, tmp_path_factory, request):
     namespace: dict = {}
     test_modules: list[tuple[Block, str]] = []
-    os.chdir(docs_folder)  # the pytester fixture moved into its own folder; both restore the old one afterwards
     for block in python_blocks(path):
         code = block.code.replace(SERVER_URL, docs_server.url)
         if block.directive == "x11":
@@ -125,21 +121,27 @@ def test_python_blocks_run(path, docs_server, docs_folder, pytester, request):
             pytest.fail(f"the Python block at {block.where} fails (line numbers count from the block's first "
                         f"line):\n{failure}", pytrace=False)
     if test_modules:
-        run_as_tests(path, test_modules, pytester)
+        run_as_tests(path, test_modules, tmp_path_factory.mktemp("doc_tests"))
 
 
-def run_as_tests(path: Path, modules: list[tuple[Block, str]], pytester: pytest.Pytester) -> None:
-    """Run the test-module blocks of one file in one pytest session (test_docs_block_<line>.py each)."""
-    pytester.makeini(f"[pytest]\nguiagent_tasks_dir = {REPO / 'examples' / 'user_project' / 'tasks'}\n")
-    pytester.makepyfile(**{f"test_docs_block_{block.line}": code for block, code in modules})
-    os.chdir(pytester.path)
-    result = pytester.runpytest_inprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider", "-q")
-    outcomes = result.parseoutcomes()
-    if result.ret != 0 or set(outcomes) - {"passed", "warnings", "warning"}:
+def run_as_tests(path: Path, modules: list[tuple[Block, str]], folder: Path) -> None:
+    """Run the test-module blocks of one file in one pytest session (test_docs_block_<line>.py each), in a child
+    process, as a user runs them. (Not pytester: its fixture unloads, after the test, every module first imported
+    during it, and modules like httpcore do not survive being imported twice in one process.)"""
+    (folder / "pytest.ini").write_text(
+        f"[pytest]\nguiagent_tasks_dir = {REPO / 'examples' / 'user_project' / 'tasks'}\n", encoding="utf-8")
+    for block, code in modules:
+        (folder / f"test_docs_block_{block.line}.py").write_text(code, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    result = subprocess.run([sys.executable, "-m", "pytest", *PLUGIN_ARGS, "-p", "no:cacheprovider", "-q"],
+                            cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if result.returncode != 0 or re.search(r"failed|error|skipped|xfail", summary):
         pytest.fail(f"tests in the Python blocks of {path.relative_to(REPO)} do not pass (test_docs_block_N.py is "
-                    f"the block at line N):\n{result.stdout.str()[-4000:]}", pytrace=False)
+                    f"the block at line N):\n{result.stdout[-4000:]}{result.stderr[-2000:]}", pytrace=False)
     defined = sum(len(re.findall(r"^def test_", code, re.M)) for _, code in modules)
-    assert outcomes.get("passed", 0) >= defined, result.stdout.str()[-2000:]
+    passed = int(re.search(r"(\d+) passed", summary).group(1))
+    assert passed >= defined, result.stdout[-2000:]
 
 
 def run_on_xvfb(block: Block, code: str, request: pytest.FixtureRequest) -> None:

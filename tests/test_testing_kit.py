@@ -219,7 +219,7 @@ def test_assert_run_replays_messages(run_agent, canned_model, make_mock_desktop,
 
 def test_pytest_fixtures_lists_every_fixture_with_its_doc(pytester):
     pytester.makepyfile(test_nothing="def test_x():\n    pass\n")
-    result = pytester.runpytest_inprocess(*PLUGIN_ARGS, "--fixtures", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(*PLUGIN_ARGS, "--fixtures", "-p", "no:cacheprovider", timeout=120)
     out = result.stdout.str()
     assert "fixtures defined from guiagent.testing.plugin" in out
     for name in FIXTURES:
@@ -260,7 +260,8 @@ def test_plugin_in_a_users_test_run_closes_desktops_and_reports_failures(pyteste
         def test_gives_up(run_agent, canned_model):
             assert_task_passed(run_agent("standup-reminder", canned_model(["Thought: no\\nAction: finished(content='')"])))
     """)
-    result = pytester.runpytest_inprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider")
+    # in a child process, as a user runs it (an in-process run would also unload modules it imported first)
+    result = pytester.runpytest_subprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider", timeout=300)
     result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*AssertionError: task 'standup-reminder' check failed:*",
                                  "*failed: file /home/user/Documents/reminder.txt*",
