@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 import pytest
+
+# guiagent's pytest plugin (guiagent/testing/plugin.py) is loaded by its pytest11 entry point when the package is
+# installed (`pip install -e '.[all]'`); from a checkout on PYTHONPATH there is no entry point, so load it here.
+if not any(ep.name == "guiagent" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["guiagent.testing.plugin"]
 
 
 # ---------------------------------------------------------------- models (stub OpenAI-compatible server)
 
 @pytest.fixture
 def stub_openai():
-    """A started ``StubOpenAI`` (tests/stub_openai.py) serving the model "stub-model"; stopped after the test."""
+    """A started ``StubOpenAI`` (guiagent/testing/stub_openai.py) serving "stub-model"; stopped after the test."""
     from stub_openai import StubOpenAI
 
     stub = StubOpenAI()

@@ -14,7 +14,7 @@ from agent_helpers import BoardEnv, ScriptModel, click, finished
 from guiagent.agent.evaluation import CheckOutcome, Episode, EpisodeSpec, EvalModel, TaskRef, WorkerContext
 from guiagent.errors import ConfigError
 from guiagent.models.profiles import get_profile
-from guiagent.models.spec import LoadedModel
+from guiagent.agent.spec import LoadedModel
 
 
 @dataclass(frozen=True)

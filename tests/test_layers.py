@@ -20,7 +20,7 @@ RANK = {name: rank for rank, name in enumerate(LAYERS)}
 
 
 def layer_of(module: str) -> str | None:
-    """The layer of a dotted guiagent module name (``guiagent.models.spec`` -> ``models``), else None."""
+    """The layer of a dotted guiagent module name (``guiagent.agent.spec`` -> ``models``), else None."""
     parts = module.split(".")
     if parts[0] != "guiagent" or len(parts) < 2:
         return None

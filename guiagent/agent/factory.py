@@ -16,19 +16,21 @@ from guiagent.errors import ConfigError
 ENV_KINDS = ("mock", "desktop")
 
 
-def get_mock_task(task_id: str) -> Any:
-    """The mock desktop task called ``task_id`` (ConfigError naming the valid ids when unknown)."""
+def get_mock_task(task_id: str, tasks_dir: str | None = None) -> Any:
+    """The mock desktop task called ``task_id``, from the built-in suite or the task files in ``tasks_dir``
+    (ConfigError naming the valid ids when unknown, or what is wrong with a file)."""
     try:
         from guiagent.envs.mock.tasks import get_task
     except ImportError as e:
         raise ConfigError("the mock desktop's task suite (guiagent.envs.mock.tasks) is not installed in this "
                           "build") from e
-    return get_task(task_id)  # ConfigError naming close matches when unknown
+    return get_task(task_id, tasks_dir)  # ConfigError naming close matches when unknown
 
 
 def make_env(kind: str, **options: Any) -> Env:
     """Create an environment, in its initial state (constructing an env resets it; no extra reset is needed).
-    mock: width, height (points), scale, seed, task (an id); desktop: monitor, scale and the other DesktopEnv
+    mock: width, height (points), scale, seed, task (an id), tasks_dir (a folder of task files to take the
+    task from instead of the built-in suite); desktop: monitor, scale and the other DesktopEnv
     keyword arguments, plus ``allow_hotkeys`` / ``deny_hotkeys`` (lists of "key+key" strings taken off / added
     to the OS's default deny list; recorded instead of the whole list so a run replays on another OS too)."""
     if kind == "mock":
@@ -36,6 +38,9 @@ def make_env(kind: str, **options: Any) -> Env:
 
         opts = {k: v for k, v in options.items() if v is not None}
         task_id = opts.pop("task", None)
+        tasks_dir = opts.pop("tasks_dir", None)
+        if tasks_dir is not None and not task_id:
+            raise ConfigError("tasks_dir (--tasks-dir) needs a task id (--task) to pick from it")
         unknown = set(opts) - {"width", "height", "scale", "seed", "step_seconds"}
         if unknown:
             raise ConfigError(f"unknown mock desktop option(s) {sorted(unknown)}")
@@ -51,7 +56,7 @@ def make_env(kind: str, **options: Any) -> Env:
             raise ConfigError(f"mock desktop seed must be a whole number, got {seed!r}")
         if task_id is not None and not isinstance(task_id, str):
             raise ConfigError(f"mock desktop task must be a task id, got {task_id!r}")
-        task = get_mock_task(task_id) if task_id else None
+        task = get_mock_task(task_id, tasks_dir) if task_id else None
         return MockDesktop(task=task, **opts)
     if kind == "desktop":
         return _make_desktop({k: v for k, v in options.items() if v is not None})

@@ -62,6 +62,8 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--env", choices=ENV_KINDS, default="mock", help="where to act (default: mock)")
     g.add_argument("--task", metavar="ID", help="mock desktop task to set up and check (its instruction is used "
                                                 "when INSTRUCTION is omitted)")
+    g.add_argument("--tasks-dir", metavar="DIR", help="take --task from the task files (*.json) in DIR instead of "
+                                                      "the built-in suite (see docs/tasks.md)")
     g.add_argument("--seed", type=int, default=None, help="mock desktop seed (default 0)")
     g.add_argument("--size", type=screen_size, metavar="WxH", help="mock desktop size in points (default 1280x800)")
     g.add_argument("--scale", type=float, help="HiDPI scale: mock screenshots are size*scale pixels; desktop: "
@@ -114,9 +116,13 @@ def env_options(args: argparse.Namespace) -> dict[str, Any]:
         raise ConfigError(f"{', '.join(given)} apply to --env {where} only (this run uses --env {args.env})")
     if args.env == "mock":
         width, height = args.size or (None, None)
+        tasks_dir = getattr(args, "tasks_dir", None)
+        tasks_dir = str(Path(tasks_dir).expanduser().resolve()) if tasks_dir else None  # replay runs elsewhere
         return {k: v for k, v in {"width": width, "height": height, "scale": args.scale,
                                   "seed": args.seed if args.seed is not None else 0,
-                                  "task": args.task}.items() if v is not None}
+                                  "task": args.task, "tasks_dir": tasks_dir}.items() if v is not None}
+    if getattr(args, "tasks_dir", None):
+        raise ConfigError("--tasks-dir applies to --env mock only")
     options: dict[str, Any] = {
         "monitor": 1 if args.monitor is None else args.monitor,
         "scale": args.scale,

@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
         description="Render the mock desktop as a task starts (or the empty desktop without --task) and write it "
                     "as a PNG. The image is size x scale pixels.")
     p.add_argument("--task", metavar="ID", help="mock task whose initial screen to render (`guiagent tasks` lists them)")
+    p.add_argument("--tasks-dir", metavar="DIR", help="take --task from the task files in DIR instead of the "
+                                                       "built-in suite")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="where to write the PNG")
     p.add_argument("--size", type=screen_size, default=(1280, 800), metavar="WxH",
                    help="desktop size in points (default 1280x800)")
@@ -46,9 +48,11 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.agent.factory import get_mock_task
     from guiagent.envs.mock import MockDesktop
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        task = get_mock_task(args.task) if args.task else None
+        if args.tasks_dir and not args.task:
+            raise ConfigError("--tasks-dir needs --task ID (the task whose first screen to render)")
+        task = get_mock_task(args.task, args.tasks_dir) if args.task else None
         width, height = args.size
         desk = MockDesktop(width, height, args.scale, seed=args.seed, task=task)
     except (ConfigError, EnvError) as e:

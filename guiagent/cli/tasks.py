@@ -33,6 +33,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--app", choices=APPS, help="only tasks that use this app")
     p.add_argument("--difficulty", choices=DIFFICULTIES, help="only tasks of this difficulty")
     p.add_argument("--tag", choices=TAGS, metavar="TAG", help=f"only tasks that need this skill ({', '.join(TAGS)})")
+    p.add_argument("--tasks-dir", metavar="DIR", help="list (and validate) the task files in DIR instead of the "
+                                                       "built-in suite (see docs/tasks.md)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=main)
 
@@ -41,9 +43,9 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.envs.mock.tasks import load_suite
 
     try:
-        tasks = load_suite()
+        tasks = load_suite(args.tasks_dir)
     except ConfigError as e:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(e))}")
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/] {escape(str(e))}")
         return 2
     if args.app:
         tasks = [t for t in tasks if args.app in t.apps]
@@ -56,17 +58,18 @@ def main(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     console = Console()
+    title = f"Tasks in {args.tasks_dir}" if args.tasks_dir else "Mock desktop tasks"
     colour = {"easy": "green", "medium": "yellow", "hard": "red"}
     if console.width < WIDE:
         # narrow terminals (80 columns): a four-column table leaves the instruction a sliver; one task per
         # paragraph instead, its instruction wrapped under it at full width
-        console.print(f"[bold]Mock desktop tasks ({len(tasks)})[/]")
+        console.print(f"[bold]{escape(title)} ({len(tasks)})[/]")
         for t in tasks:
             app = t.app if len(t.apps) == 1 else "+".join(t.apps)
             console.print(f"[bold]{escape(t.id)}[/]  {app}, [{colour[t.difficulty]}]{t.difficulty}[/]")
             console.print(Padding(escape(t.instruction), (0, 0, 0, 4), expand=False))
         return 0
-    table = Table(title=f"Mock desktop tasks ({len(tasks)})", show_lines=False)
+    table = Table(title=f"{escape(title)} ({len(tasks)})", show_lines=False)
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("app", no_wrap=True)
     table.add_column("difficulty", no_wrap=True)

@@ -171,7 +171,10 @@ def _expand_paths(init: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def load_task_file(path: str | Path) -> Task:
+def load_task_file(path: str | Path, *, check_setup: bool = True) -> Task:
+    """Load and validate one task file. With ``check_setup`` (the default for files users write) its initial
+    state is also built on a mock desktop, and a check that already passes there is refused
+    (``validate.check_task_setup``)."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -179,20 +182,25 @@ def load_task_file(path: str | Path) -> Task:
         raise ConfigError(f"cannot read task file {path}: {e}") from None
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    return parse_task(data, str(path), expect_id=path.stem)
+    task = parse_task(data, str(path), expect_id=path.stem)
+    if check_setup:
+        from guiagent.envs.mock.tasks.validate import check_task_setup
+        check_task_setup(task)
+    return task
 
 
 def load_suite(folder: str | Path | None = None) -> list[Task]:
-    """All tasks (the built-in suite, or every ``*.json`` in ``folder``), sorted by app order, difficulty, id."""
+    """All tasks (the built-in suite, or every ``*.json`` in ``folder``, which replaces it), sorted by app order,
+    difficulty, id. A folder's tasks are checked on the desktop too (``validate.check_task_setup``)."""
     if folder is None:
         return list(_builtin_suite())
-    return _load_folder(Path(folder))
+    return _load_folder(Path(folder).expanduser())
 
 
-def _load_folder(folder: Path) -> list[Task]:
+def _load_folder(folder: Path, check_setup: bool = True) -> list[Task]:
     if not folder.is_dir():
         raise ConfigError(f"task folder {folder} does not exist")
-    tasks = [load_task_file(p) for p in sorted(folder.glob("*.json"))]
+    tasks = [load_task_file(p, check_setup=check_setup) for p in sorted(folder.glob("*.json"))]
     if not tasks:
         raise ConfigError(f"task folder {folder} holds no *.json task files")
     seen: dict[str, str] = {}
@@ -206,7 +214,7 @@ def _load_folder(folder: Path) -> list[Task]:
 @lru_cache(maxsize=1)
 def _builtin_suite() -> tuple[Task, ...]:
     folder = resources.files("guiagent.envs.mock.tasks") / "data"
-    return tuple(_load_folder(Path(str(folder))))
+    return tuple(_load_folder(Path(str(folder)), check_setup=False))  # the tests check the built-in setups
 
 
 def get_task(task_id: str, folder: str | Path | None = None) -> Task:
@@ -217,6 +225,9 @@ def get_task(task_id: str, folder: str | Path | None = None) -> Task:
             return t
     ids = [t.id for t in tasks]
     close = difflib.get_close_matches(str(task_id), ids, n=5, cutoff=0.5)
+    if folder is not None:
+        hint = f"did you mean: {', '.join(close)}" if close else f"it has: {', '.join(ids)}"
+        raise ConfigError(f"unknown task {task_id!r} in {folder}; {hint}")
     if close:
         raise ConfigError(f"unknown mock task {task_id!r}; did you mean: {', '.join(close)}? "
                           f"(`guiagent tasks` lists all {len(ids)})")
