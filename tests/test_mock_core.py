@@ -87,8 +87,10 @@ def test_the_reader_finds_a_cycle():
 
 def test_only_the_assembly_modules_import_mock_desktop():
     importers = {m for m, ts in import_graph().items() if "guiagent.envs.mock.desktop" in ts}
-    # the package itself, the gym adapter and the task suite (its list of initial-state keys) build or read it
-    assert importers <= {"guiagent.envs.mock", "guiagent.envs.mock.gym", "guiagent.envs.mock.tasks.suite"}, importers
+    # the package itself, the gym adapter, the task suite (its list of initial-state keys) and the check of
+    # hand-written task files (it sets their initial state up on a desktop) build or read it
+    assert importers <= {"guiagent.envs.mock", "guiagent.envs.mock.gym", "guiagent.envs.mock.tasks.suite",
+                         "guiagent.envs.mock.tasks.validate"}, importers
 
 
 def test_mock_desktop_provides_every_service():

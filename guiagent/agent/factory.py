@@ -44,7 +44,7 @@ def make_env(kind: str, **options: Any) -> Env:
         unknown = set(opts) - {"width", "height", "scale", "seed", "step_seconds"}
         if unknown:
             raise ConfigError(f"unknown mock desktop option(s) {sorted(unknown)}")
-        from guiagent.envs.mock.desktop import check_size
+        from guiagent.envs.mock import check_size
         from guiagent.errors import EnvError
 
         try:  # options from the command line or a run folder: a bad size is the user's to fix

@@ -32,7 +32,7 @@ def fraction(text: str) -> float:
 
 
 def register(subparsers: Any) -> None:
-    from guiagent.cli.run import positive_int
+    from guiagent.cli.argtypes import positive_int
 
     p = subparsers.add_parser(
         "compare", help="compare two eval results: per-task deltas, overall delta with a paired bootstrap CI",

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from guiagent.cli.run import positive_int, seconds
+from guiagent.cli.argtypes import positive_int, seconds
 from guiagent.errors import ConfigError, GuiAgentError
 
 EPILOG = """\

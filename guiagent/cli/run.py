@@ -26,6 +26,7 @@ from guiagent.agent.hooks import ConfirmHook, Hooks
 from guiagent.agent.loop import Agent, RunResult
 from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
+from guiagent.cli.argtypes import monitor_spec, positive_int, seconds
 from guiagent.errors import ConfigError, GuiAgentError
 
 EPILOG = """\
@@ -33,26 +34,6 @@ model SPEC: scripted (the mock desktop's solver), replay:RUN (a recorded run's a
             openai:BASE_URL (vLLM, SGLang or any OpenAI-compatible server), hf:PATH (a local checkpoint)
 exit status: 0 success, 1 failure, 2 usage error, 130 interrupted
 """
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
-def seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
-    return value
 
 
 def add_env_options(p: argparse.ArgumentParser) -> None:
@@ -85,16 +66,6 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
                         "(repeatable)")
     g.add_argument("--deny-hotkey", action="append", metavar="COMBO", default=[],
                    help="also refuse this key combination, e.g. alt+f4 (repeatable)")
-
-
-def monitor_spec(text: str) -> int | str:
-    """--monitor: a whole number >= 0, 'all' or 'primary' (DesktopEnv's monitor argument)."""
-    word = text.strip().lower()
-    if word in ("all", "primary"):
-        return word
-    if word.isdigit():
-        return int(word)
-    raise argparse.ArgumentTypeError(f"expected a monitor number, 'all' or 'primary', got {text!r}")
 
 
 #: the desktop-only flags, as (attribute, flag) pairs: given with --env mock they are a usage error

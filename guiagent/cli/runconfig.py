@@ -58,7 +58,7 @@ def _choice(*choices: str) -> Callable[[Any], str]:
 
 
 def _run_fields() -> dict[str, tuple[str, Callable[[Any], Any]]]:
-    from guiagent.cli.run import positive_int, seconds
+    from guiagent.cli.argtypes import positive_int, seconds
 
     return {
         "max_steps": ("max_steps", lambda v: positive_int(str(v))),
@@ -74,7 +74,7 @@ def _run_fields() -> dict[str, tuple[str, Callable[[Any], Any]]]:
 
 def _env_fields() -> dict[str, tuple[str, Callable[[Any], Any]]]:
     from guiagent.agent.factory import ENV_KINDS
-    from guiagent.cli.run import monitor_spec
+    from guiagent.cli.argtypes import monitor_spec
     from guiagent.envs.desktop.env import UNICODE_METHODS
 
     def number(v: Any) -> float:

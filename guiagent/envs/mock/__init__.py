@@ -7,6 +7,6 @@ See ``README.md`` in this folder for the API, the initial-state schema, the stat
 """
 
 from guiagent.envs.mock.a11y import A11yNode
-from guiagent.envs.mock.desktop import MockDesktop
+from guiagent.envs.mock.desktop import MockDesktop, check_size
 
-__all__ = ["A11yNode", "MockDesktop"]
+__all__ = ["A11yNode", "MockDesktop", "check_size"]

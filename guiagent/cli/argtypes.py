@@ -1,0 +1,37 @@
+"""argparse types shared by the sub-commands (one module, so that no command imports another's module)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def monitor_spec(text: str) -> int | str:
+    """--monitor: a whole number >= 0, 'all' or 'primary' (DesktopEnv's monitor argument)."""
+    word = text.strip().lower()
+    if word in ("all", "primary"):
+        return word
+    if word.isdigit():
+        return int(word)
+    raise argparse.ArgumentTypeError(f"expected a monitor number, 'all' or 'primary', got {text!r}")
