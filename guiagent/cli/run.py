@@ -58,7 +58,11 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     from guiagent.cli.parse import screen_size
 
     g = p.add_argument_group("environment")
-    g.add_argument("--env", choices=ENV_KINDS, default="mock", help="where to act (default: mock)")
+    from guiagent.cli.sandbox import add_remote_options, env_choice
+
+    g.add_argument("--env", type=env_choice, default="mock", metavar="{" + ",".join(ENV_KINDS[:-1]) + ",vnc:HOST:PORT}",
+                   help="where to act (default: mock): the mock desktop, this desktop, a disposable virtual "
+                        "desktop (sandbox), or a remote one over VNC")
     g.add_argument("--task", metavar="ID", help="mock desktop task to set up and check (its instruction is used "
                                                 "when INSTRUCTION is omitted)")
     g.add_argument("--seed", type=int, default=0, help="mock desktop seed (default 0)")
@@ -82,6 +86,7 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
                         "(repeatable)")
     g.add_argument("--deny-hotkey", action="append", metavar="COMBO", default=[],
                    help="also refuse this key combination, e.g. alt+f4 (repeatable)")
+    add_remote_options(p)
 
 
 def monitor_spec(text: str) -> int | str:
@@ -101,8 +106,10 @@ DESKTOP_FLAGS = (("monitor", "--monitor"), ("failsafe", "--no-failsafe"), ("unic
 
 def env_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay."""
+    from guiagent.cli.sandbox import REMOTE_FLAGS, remote_env_options
+
     if args.env == "mock":
-        given = [flag for attr, flag in DESKTOP_FLAGS if getattr(args, attr, None) not in (None, [])]
+        given = [flag for attr, flag in DESKTOP_FLAGS + REMOTE_FLAGS if getattr(args, attr, None) not in (None, [])]
         if given:
             raise ConfigError(f"{', '.join(given)} apply to --env desktop only")
         width, height = args.size or (None, None)
@@ -118,6 +125,7 @@ def env_options(args: argparse.Namespace) -> dict[str, Any]:
         options["allow_hotkeys"] = list(args.allow_hotkey)
     if args.deny_hotkey:
         options["deny_hotkeys"] = list(args.deny_hotkey)
+    options = remote_env_options(args, options)  # sandbox / vnc: their own options; desktop: unchanged
     return {k: v for k, v in options.items() if v is not None}
 
 
