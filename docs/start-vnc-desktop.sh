@@ -37,8 +37,11 @@ fi
 LISTEN="-localhost"
 [ "${VNC_LISTEN:-localhost}" = "all" ] && LISTEN=""
 # -forever: keep serving after a client disconnects; -shared: let a person watch while the agent works;
-# -noxdamage: poll the whole screen (Xvfb's damage reports can lag, and screenshots must be exact).
+# -noxdamage: poll the whole screen (Xvfb's damage reports can lag, and screenshots must be exact);
+# -nowireframe -noscrollcopyrect: pass drags and wheel turns on as they are (the defaults intercept them to
+# speed up a person's window moves and scrolling).
 # shellcheck disable=SC2086
-x11vnc -display ":$N" -rfbport "$PORT" $LISTEN -forever -shared -noxdamage $AUTH -quiet &
+x11vnc -display ":$N" -rfbport "$PORT" $LISTEN -forever -shared -noxdamage -nowireframe -noscrollcopyrect \
+    $AUTH -quiet &
 VNC=$!
 wait $XVFB    # the desktop lives as long as its X server (restart x11vnc alone if it ever exits)

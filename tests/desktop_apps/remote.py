@@ -33,8 +33,8 @@ def xterm_cat_argv(out: str, title: str, geometry: str = "60x8+760+80") -> list[
 
 
 def procs_with_env(needle: bytes) -> list[int]:
-    """Pids of processes whose environment has the entry ``needle`` (e.g. b"HOME=/tmp/x") or one starting with it
-    followed by a path separator... exactly: an entry equal to it, or starting with it when it ends with '/'."""
+    """Pids of processes whose environment has the entry ``needle`` (b"HOME=/tmp/x"), or, when ``needle`` ends
+    with "/", an entry starting with it (b"HOME=/tmp/" matches every HOME under /tmp)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -85,6 +85,7 @@ class VncDesktop:
     def __init__(self, width: int, height: int, password: str | None = None, home: Path | None = None):
         self.number, self.port = free_pair()
         self.display = f":{self.number}"
+        self.extra: list[subprocess.Popen[Any]] = []
         env = dict(os.environ)
         env.pop("VNC_PASSWORD", None)
         if password:
@@ -136,14 +137,18 @@ class VncDesktop:
         return argv
 
     def restart_vnc(self, argv: list[str]) -> subprocess.Popen[Any]:
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=False, preexec_fn=lambda: os.setpgid(0, self.proc.pid))
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.extra.append(proc)
         wait_for(lambda: port_open(self.port), timeout=20, what="x11vnc to listen again")
         return proc
 
     def stop(self) -> None:
         if getattr(self, "x", None) is not None:
             self.x.stop()
+        for proc in self.extra:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)

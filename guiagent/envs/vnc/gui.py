@@ -5,8 +5,9 @@ it into a remote desktop with every check, conversion and refusal unchanged (``g
 
 Keys are X keysyms (RFB's key events carry keysyms whatever the remote OS): named keys from ``KEYSYMS``, printable
 ASCII as its own keysym, and any other character as its Unicode keysym (0x01000000 + code point), which X servers
-such as x11vnc and TigerVNC bind to a spare key on the fly. Wheel notches are button 4/5 (up/down) and 6/7
-(left/right) clicks, as in X11.
+such as x11vnc and TigerVNC bind to a spare key on the fly. Wheel notches are button 4/5 clicks; horizontal ones
+are shift + button 4/5 by default (what X toolkits and Windows apps read as horizontal scrolling; x11vnc drops
+buttons 6/7), or button 6/7 clicks with ``hscroll_buttons=True`` (servers that pass them on, such as TigerVNC).
 """
 
 from __future__ import annotations
@@ -53,13 +54,22 @@ class VncGui:
         client: the connection.
         move_step_s: spacing of the intermediate pointer positions of a timed move (a drag).
         key_delay: pause after each key release while typing (0: none; servers queue events in order).
+        hscroll_buttons: horizontal wheel as buttons 6/7 instead of shift + buttons 4/5.
+        switch_pause: seconds between a pointer event and a following key event (or the reverse), so servers
+            that queue pointer events (x11vnc) apply them in the order sent.
     """
 
     FailSafeException = FailSafeException
     linear = staticmethod(linear)
 
-    def __init__(self, client: VncClient, move_step_s: float = 1 / 60, key_delay: float = 0.0):
+    def __init__(self, client: VncClient, move_step_s: float = 1 / 60, key_delay: float = 0.0,
+                 hscroll_buttons: bool = False, switch_pause: float = 0.1):
         self.client = client
+        self.hscroll_buttons = hscroll_buttons
+        self.switch_pause = switch_pause
+        self.click_gap = 0.05
+        self._last_kind: str | None = None
+        self._last_sent = 0.0
         self.PAUSE = 0.0
         self.FAILSAFE = False
         self.move_step_s, self.key_delay = move_step_s, key_delay
@@ -79,7 +89,24 @@ class VncGui:
         raise ValueError(f"no keysym for {key!r}")
 
     def _done(self, events: list[Event]) -> None:
-        self.client.send(events)
+        # x11vnc applies key events at once but queues pointer events for a moment, so a key sent right after a
+        # click could overtake it (and shift+wheel loses its shift). Where the kind of event changes, within this
+        # batch or from the last one, wait ``switch_pause`` so the server applies them in the order sent.
+        paced: list[Event] = []
+        for ev in events:
+            kind = ev[0]
+            if kind in ("key", "pointer"):
+                if self._last_kind is not None and kind != self._last_kind:
+                    if paced:
+                        paced.append(("sleep", self.switch_pause))
+                    else:
+                        wait = self.switch_pause - (time.monotonic() - self._last_sent)
+                        if wait > 0:
+                            time.sleep(wait)
+                self._last_kind = kind
+            paced.append(ev)
+        self.client.send(paced)
+        self._last_sent = time.monotonic()
         if self.PAUSE:
             time.sleep(self.PAUSE)
 
@@ -148,22 +175,30 @@ class VncGui:
         events: list[Event] = [self._pointer(x, y)]
         for i in range(int(clicks)):
             events += [self._button(button, True), self._button(button, False)]
-            if interval and i < clicks - 1:
-                events.append(("sleep", interval))
+            if i < clicks - 1:  # servers that sample the pointer state can merge back-to-back clicks
+                events.append(("sleep", max(interval, self.click_gap)))
         self._done(events)
 
-    def _wheel(self, up_button: int, down_button: int, clicks: int, x: int | None, y: int | None) -> None:
+    def _wheel(self, up_button: int, down_button: int, clicks: int, x: int | None, y: int | None,
+               shift: bool = False) -> None:
         button = up_button if clicks > 0 else down_button
         events: list[Event] = [self._pointer(x, y)]
+        if shift:
+            events.append(("key", KEYSYMS["shift"], True))
         for _ in range(abs(int(clicks))):
             events += [self._button(button, True), self._button(button, False)]
+        if shift:
+            events.append(("key", KEYSYMS["shift"], False))
         self._done(events)
 
     def scroll(self, clicks: int, x: int | None = None, y: int | None = None, **_: Any) -> None:
         self._wheel(4, 5, clicks, x, y)
 
     def hscroll(self, clicks: int, x: int | None = None, y: int | None = None, **_: Any) -> None:
-        self._wheel(7, 6, clicks, x, y)  # positive: right (button 7), as pyautogui on X11
+        if self.hscroll_buttons:
+            self._wheel(7, 6, clicks, x, y)  # positive: right (button 7), as pyautogui on X11
+        else:
+            self._wheel(5, 4, clicks, x, y, shift=True)  # shift + wheel down: right
 
 
 class VncCapture:
