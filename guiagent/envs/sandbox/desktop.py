@@ -328,8 +328,9 @@ class Sandbox:
         for port in cfg.vnc_port_numbers():
             if _port_in_use(port):
                 continue
+            # the flags of docs/start-vnc-desktop.sh (see there why), listening on this machine only
             argv = [x11vnc, "-display", self.display, "-rfbport", str(port), "-localhost", "-forever", "-shared",
-                    "-nopw", "-noxdamage", "-quiet"]
+                    "-noxdamage", "-nowireframe", "-noscrollcopyrect", "-nopw", "-quiet"]
             self._spawn("x11vnc", argv)
             deadline = time.monotonic() + cfg.start_timeout
             while time.monotonic() < deadline:

@@ -63,6 +63,9 @@ class VncEnv(DesktopEnv):
             on servers known to drop keysyms outside their keymap, such as QEMU's).
         remote_os: the OS on the other end ("linux", "macos", "windows"): picks key names and the deny list.
         deny: key combinations to refuse; None: the remote OS's default list.
+        switch_pause: seconds between pointer and key events that follow each other (x11vnc queues pointer events
+            briefly, so a key sent at once after a click could overtake it); 0 for servers that keep the order.
+        hscroll_buttons: send horizontal wheel turns as buttons 6/7 (TigerVNC) instead of shift + wheel.
         environ: where ``password_env`` is looked up (default ``os.environ``).
         **desktop: other ``DesktopEnv`` arguments (scale, drag_duration, type_interval, scroll_amount, ...).
     """
@@ -71,8 +74,8 @@ class VncEnv(DesktopEnv):
 
     def __init__(self, server: str, *, password_env: str = DEFAULT_PASSWORD_ENV, timeout: float = 15.0,
                  connect_timeout: float = 10.0, reconnect_s: float = 30.0, unicode: str = "auto",
-                 remote_os: OsName = "linux", deny: Iterable[str] | None = None,
-                 environ: dict[str, str] | None = None, **desktop: Any):
+                 remote_os: OsName = "linux", deny: Iterable[str] | None = None, switch_pause: float = 0.1,
+                 hscroll_buttons: bool = False, environ: dict[str, str] | None = None, **desktop: Any):
         for banned in ("x_display", "capture", "gui", "os_name", "unicode_method", "failsafe", "monitor"):
             if banned in desktop:
                 raise ConfigError(f"{banned} does not apply to a VNC desktop")
@@ -86,7 +89,8 @@ class VncEnv(DesktopEnv):
                                 reconnect_s=reconnect_s).connect()
         try:
             remote = check_os(remote_os)
-            super().__init__(1, deny=deny, os_name=remote, capture=VncCapture(self.client), gui=VncGui(self.client),
+            super().__init__(1, deny=deny, os_name=remote, capture=VncCapture(self.client),
+                             gui=VncGui(self.client, switch_pause=switch_pause, hscroll_buttons=hscroll_buttons),
                              failsafe=False, environ={}, **desktop)
         except BaseException:
             self.client.close()
