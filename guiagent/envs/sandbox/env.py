@@ -86,6 +86,15 @@ class SandboxEnv(DesktopEnv):
         finally:
             self.sandbox.stop()
 
+    def _make_typer(self) -> Any:
+        """Keysym typing with one keymap change per batch (see ``typing.py``: openbox stalls on many changes)."""
+        if self.unicode_method in ("auto", "keysym"):
+            from guiagent.envs.sandbox.typing import BatchedKeysymTyper
+
+            assert self.x_display is not None
+            return BatchedKeysymTyper(self.x_display)
+        return super()._make_typer()
+
     def start_app(self, command: str | Sequence[str], wait_window: bool = True) -> int:
         """Start one more app in the sandbox (waits for its window). Returns its pid."""
         return self.sandbox.start_app(command, wait_window)
