@@ -115,3 +115,24 @@ def test_interrupted_or_killed_agent_leaves_nothing(tmp_path: Path, how: str) ->
     if how == "ctrl-c":
         (run_dir,) = (tmp_path / "runs").iterdir()
         assert load_run(run_dir).outcome == "interrupted"
+
+
+def test_sandbox_shell_prints_how_to_watch_and_ends_everything(capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from desktop_apps.remote import VNC_PORTS, port_open
+
+    from guiagent.cli import main
+
+    monkeypatch.setenv("GUIAGENT_SANDBOX_DISPLAYS", DISPLAYS)
+    monkeypatch.setenv("GUIAGENT_SANDBOX_VNC_PORTS", VNC_PORTS)
+    assert main(["sandbox", "shell", "--size", "640x480", "--app", "xterm", "--for", "1"]) == 0
+    out = capsys.readouterr().out
+    display = re.search(r"display (:\d+) \(640x480\), HOME (\S+)", out)
+    port = re.search(r"vncviewer localhost:(\d+)", out)
+    assert display and port, out
+    assert f"--env vnc:localhost:{port.group(1)}" in out
+    assert not port_open(int(port.group(1))) and not Path(display.group(2)).exists()
+    assert not os.path.exists(f"/tmp/.X{display.group(1)[1:]}-lock")
+    assert main(["sandbox", "shell", "--size", "10x10"]) == 2  # too small: a usage error, nothing started
