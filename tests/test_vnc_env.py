@@ -250,7 +250,8 @@ def test_parse_server(text: str, expected: tuple[str, int]) -> None:
     assert parse_server(text) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "localhost", "localhost:", ":5900", "host:0", "host:70000", "host:59a", "::1:5900"])
+@pytest.mark.parametrize("bad", ["", "localhost", "localhost:", ":5900", "host:0", "host:70000", "host:59a",
+                                 "::1:5900"])
 def test_bad_servers_are_config_errors(bad: str) -> None:
     with pytest.raises(ConfigError, match="HOST:PORT"):
         parse_server(bad)

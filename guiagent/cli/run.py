@@ -60,7 +60,8 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("environment")
     from guiagent.cli.sandbox import add_remote_options, env_choice
 
-    g.add_argument("--env", type=env_choice, default="mock", metavar="{" + ",".join(ENV_KINDS[:-1]) + ",vnc:HOST:PORT}",
+    g.add_argument("--env", type=env_choice, default="mock",
+                   metavar="{" + ",".join(ENV_KINDS[:-1]) + ",vnc:HOST:PORT}",
                    help="where to act (default: mock): the mock desktop, this desktop, a disposable virtual "
                         "desktop (sandbox), or a remote one over VNC")
     g.add_argument("--task", metavar="ID", help="mock desktop task to set up and check (its instruction is used "
@@ -106,10 +107,11 @@ DESKTOP_FLAGS = (("monitor", "--monitor"), ("failsafe", "--no-failsafe"), ("unic
 
 def env_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay."""
-    from guiagent.cli.sandbox import REMOTE_FLAGS, remote_env_options
+    from guiagent.cli.sandbox import remote_env_options
 
     if args.env == "mock":
-        given = [flag for attr, flag in DESKTOP_FLAGS + REMOTE_FLAGS if getattr(args, attr, None) not in (None, [])]
+        remote_env_options(args, {})  # ConfigError for sandbox / VNC flags
+        given = [flag for attr, flag in DESKTOP_FLAGS if getattr(args, attr, None) not in (None, [])]
         if given:
             raise ConfigError(f"{', '.join(given)} apply to --env desktop only")
         width, height = args.size or (None, None)

@@ -78,9 +78,9 @@ def remote_env_options(args: argparse.Namespace, desktop: dict[str, Any]) -> dic
     kind = args.env
     sandbox_given = [flag for attr, flag in REMOTE_FLAGS[:2] if getattr(args, attr, None) not in (None, [])]
     vnc_given = [flag for attr, flag in REMOTE_FLAGS[2:] if getattr(args, attr, None) not in (None, [])]
-    if kind == "desktop":
+    if kind in ("mock", "desktop"):
         if sandbox_given or vnc_given:
-            raise ConfigError(f"{', '.join(sandbox_given + vnc_given)} apply to --env sandbox / vnc only")
+            raise ConfigError(f"{', '.join(sandbox_given + vnc_given)} apply to --env sandbox / vnc:HOST:PORT only")
         return desktop
     keep = {k: v for k, v in desktop.items() if k in ("allow_hotkeys", "deny_hotkeys")}
     if kind == "sandbox":

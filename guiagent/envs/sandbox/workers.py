@@ -45,7 +45,8 @@ def _deny_from(options: dict[str, Any], os_name: str) -> None:
     if allow or deny:
         if "deny" in options:
             raise ConfigError("give either deny (the whole list) or allow_hotkeys / deny_hotkeys, not both")
-        options["deny"] = adjusted_deny(os_name, allow=list(allow or ()), deny=list(deny or ()))  # type: ignore[arg-type]
+        options["deny"] = adjusted_deny(os_name, allow=list(allow or ()),  # type: ignore[arg-type]
+                                        deny=list(deny or ()))
 
 
 def make_remote_env(kind: str, **options: Any) -> Env:

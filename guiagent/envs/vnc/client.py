@@ -190,7 +190,8 @@ class VncClient:
                 raise ConfigError(f"{label} must be a number of seconds >= 0, got {value!r}")
         self.host, self.port, self.password = host, int(port), password
         self.timeout, self.connect_timeout = float(timeout), float(connect_timeout)
-        self.reconnect_s, self.backoff_s, self.backoff_max_s = float(reconnect_s), float(backoff_s), float(backoff_max_s)
+        self.reconnect_s, self.backoff_s = float(reconnect_s), float(backoff_s)
+        self.backoff_max_s = float(backoff_max_s)
         self.reconnects = 0
         self._reactor, self._vclient, _ = _import_vncdotool()
         self._factory: Any = None

@@ -164,7 +164,8 @@ class VncGui:
             self.buttons &= ~(1 << (number - 1))
         return self._pointer()
 
-    def mouseDown(self, x: int | None = None, y: int | None = None, button: str = "left", **_: Any) -> None:  # noqa: N802
+    def mouseDown(self, x: int | None = None, y: int | None = None,  # noqa: N802
+                  button: str = "left", **_: Any) -> None:
         self._done([self._pointer(x, y), self._button(button, True)])
 
     def mouseUp(self, x: int | None = None, y: int | None = None, button: str = "left", **_: Any) -> None:  # noqa: N802
