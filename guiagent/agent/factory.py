@@ -13,7 +13,7 @@ from typing import Any
 from guiagent.envs.base import Env
 from guiagent.errors import ConfigError
 
-ENV_KINDS = ("mock", "desktop")
+ENV_KINDS = ("mock", "desktop", "sandbox", "vnc")
 
 
 def get_mock_task(task_id: str, tasks_dir: str | None = None) -> Any:
@@ -60,6 +60,10 @@ def make_env(kind: str, **options: Any) -> Env:
         return MockDesktop(task=task, **opts)
     if kind == "desktop":
         return _make_desktop({k: v for k, v in options.items() if v is not None})
+    if kind in ("sandbox", "vnc") or kind.startswith("vnc:"):  # sandbox: options of SandboxEnv; vnc: of VncEnv
+        from guiagent.envs.sandbox.workers import make_remote_env
+
+        return make_remote_env(kind, **options)
     raise ConfigError(f"unknown environment {kind!r}; choose one of: {', '.join(ENV_KINDS)}")
 
 

@@ -40,7 +40,12 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     from guiagent.cli.parse import screen_size
 
     g = p.add_argument_group("environment")
-    g.add_argument("--env", choices=ENV_KINDS, default="mock", help="where to act (default: mock)")
+    from guiagent.cli.sandbox import add_remote_options, env_choice
+
+    g.add_argument("--env", type=env_choice, default="mock",
+                   metavar="{" + ",".join(ENV_KINDS[:-1]) + ",vnc:HOST:PORT}",
+                   help="where to act (default: mock): the mock desktop, this desktop, a disposable virtual "
+                        "desktop (sandbox), or a remote one over VNC")
     g.add_argument("--task", metavar="ID", help="mock desktop task to set up and check (its instruction is used "
                                                 "when INSTRUCTION is omitted)")
     g.add_argument("--tasks-dir", metavar="DIR", help="take --task from the task files (*.json) in DIR instead of "
@@ -66,6 +71,7 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
                         "(repeatable)")
     g.add_argument("--deny-hotkey", action="append", metavar="COMBO", default=[],
                    help="also refuse this key combination, e.g. alt+f4 (repeatable)")
+    add_remote_options(p)
 
 
 #: the desktop-only flags, as (attribute, flag) pairs: given with --env mock they are a usage error
@@ -80,10 +86,15 @@ MOCK_FLAGS = (("task", "--task"), ("seed", "--seed"), ("size", "--size"))
 def env_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``make_env(args.env, ...)``; recorded as meta.json's env_options for replay.
     Raises ConfigError for flags that do not apply to the chosen env."""
-    other = DESKTOP_FLAGS if args.env == "mock" else MOCK_FLAGS
+    from guiagent.cli.sandbox import remote_env_options
+
+    if args.env == "mock":
+        remote_env_options(args, {})  # ConfigError for sandbox / VNC flags
+        other, where = DESKTOP_FLAGS, "desktop"
+    else:  # a sandbox is made at --size; the other desktops have the size they have
+        other, where = tuple(f for f in MOCK_FLAGS if args.env != "sandbox" or f[0] != "size"), "mock"
     given = [flag for attr, flag in other if getattr(args, attr, None) not in (None, [])]
     if given:
-        where = "desktop" if args.env == "mock" else "mock"
         raise ConfigError(f"{', '.join(given)} apply to --env {where} only (this run uses --env {args.env})")
     if args.env == "mock":
         width, height = args.size or (None, None)
@@ -104,6 +115,7 @@ def env_options(args: argparse.Namespace) -> dict[str, Any]:
         options["allow_hotkeys"] = list(args.allow_hotkey)
     if args.deny_hotkey:
         options["deny_hotkeys"] = list(args.deny_hotkey)
+    options = remote_env_options(args, options)  # sandbox / vnc: their own options; desktop: unchanged
     return {k: v for k, v in options.items() if v is not None}
 
 
