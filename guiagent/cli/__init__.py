@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Sub-command modules, in the order --help lists them.
-COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot", "eval", "compare"]
+COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot", "eval", "compare", "eval_grounding", "make_grounding"]
 
 
 def build_parser() -> argparse.ArgumentParser:

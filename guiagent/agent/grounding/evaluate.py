@@ -219,3 +219,32 @@ def _open_folder(folder: Path, config: dict[str, Any], force: bool) -> dict[str,
     return done
 
 
+
+
+def load_grounding_model(spec: str, *, family: str | None = None, model_name: str | None = None,
+                         config: str | None = None, overrides: dict[str, Any] | None = None,
+                         **options: Any) -> GroundingModel:
+    """The model a SPEC names, for grounding: ``scripted`` is the tree-reading model (``scripted.py``, for datasets
+    made by ``make-grounding``); every other SPEC (openai:URL, hf:PATH) is loaded as ``guiagent run`` loads it.
+
+    Raises:
+        ConfigError: a bad SPEC or family.
+    """
+    describe: dict[str, Any] = {"spec": spec, "family": family}
+    if model_name:
+        describe["model_name"] = model_name
+    if overrides:
+        describe["overrides"] = dict(overrides)
+    if spec == "scripted":
+        from guiagent.agent.grounding.scripted import TreeGroundingModel
+        from guiagent.models.config import resolve_profile
+
+        profile, _ = resolve_profile(family, config=config, overrides=overrides, default="ui-tars-1.5")
+        return GroundingModel(TreeGroundingModel(profile), profile, describe)
+    if spec.startswith("replay:"):
+        raise ConfigError("replay: models answer recorded agent steps, not grounding questions; use openai:URL, "
+                          "hf:PATH or scripted")
+    from guiagent.models.spec import load_model
+
+    loaded = load_model(spec, family=family, model_name=model_name, config=config, overrides=overrides, **options)
+    return GroundingModel(loaded.model, loaded.profile, describe)

@@ -1,6 +1,6 @@
 """A ScreenSpot-format grounding dataset made from the mock desktop (``guiagent make-grounding --suite mock``).
 
-Screens cover every app, at several screen sizes and HiDPI scales, in four variants: the app alone, the app with the
+Screens cover every app (cycled first), at several screen sizes and HiDPI scales, in four variants: the app alone, the app with the
 desktop's context menu open, the app with a second app on top, and the app with a menu-bar menu open (where it has
 one). On each screen, up to ``per_screen`` elements are picked (seeded) among the visible, unambiguous ones of the
 accessibility tree. Element types: ``text`` (buttons, list items, tabs, links, switches, labels), ``icon``
@@ -97,7 +97,7 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
     records: list[dict[str, Any]] = []
     for i in range(screens):
         app = APPS[i % len(APPS)]
-        width, height, scale = SCREEN_CONFIGS[(i // len(APPS)) % len(SCREEN_CONFIGS)]
+        width, height, scale = SCREEN_CONFIGS[(i + i // len(APPS)) % len(SCREEN_CONFIGS)]
         variant = VARIANTS[(i // (len(APPS) * len(SCREEN_CONFIGS)) + i) % len(VARIANTS)]
         stem = f"mock-{i:03d}-{app}"
         image, nodes = _screen(app, variant, width, height, scale, seed + i, rng, APPS)
@@ -105,7 +105,7 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
         (folder / "trees" / f"{stem}.json").write_text(json.dumps(
             {"size": list(image.size), "app": app, "variant": variant, "nodes": nodes}, indent=1), encoding="utf-8")
         targets = _targets(nodes, image.size)
-        for node in rng.sample(targets, min(per_screen, len(targets))):
+        for node in _pick(targets, per_screen, rng):
             elem_type, instruction = describe(node)  # type: ignore[misc]
             x1, y1, x2, y2 = node["box"]
             records.append({"id": f"{stem}#{len(records)}", "img_filename": f"{stem}.png",
@@ -165,6 +165,21 @@ def _flatten(root: Any, display: Any) -> list[dict[str, Any]]:
 
     visit(root, None)
     return out
+
+
+def _pick(targets: list[dict[str, Any]], k: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Up to ``k`` targets, taking the element types in turn (so rarer types such as fields are not crowded out
+    by the many icons), each type's elements in a seeded random order."""
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for n in targets:
+        by_type.setdefault(describe(n)[0], []).append(n)  # type: ignore[index]
+    pools = [rng.sample(v, len(v)) for _, v in sorted(by_type.items())]
+    picked: list[dict[str, Any]] = []
+    while len(picked) < k and any(pools):
+        for pool in pools:
+            if pool and len(picked) < k:
+                picked.append(pool.pop())
+    return picked
 
 
 def _targets(nodes: list[dict[str, Any]], size: tuple[int, int]) -> list[dict[str, Any]]:
