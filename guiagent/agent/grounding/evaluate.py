@@ -10,6 +10,7 @@ Files in the output folder:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -43,15 +44,12 @@ def ground_sample(model: Any, profile: Any, sample: Sample, mode: str = "groundi
     Returns:
         The sample's result line (see docs/grounding.md); a model that fails gives a line with ``model_error``.
     """
-    from PIL import Image
-
     from guiagent.models.history import build_messages
 
     record: dict[str, Any] = {"id": sample.id, "image": sample.image.name, "instruction": sample.instruction,
                               "type": sample.elem_type, "split": sample.split, "source": sample.source,
                               "gt_box": [round(v, 2) for v in sample.box]}
-    with Image.open(sample.image) as img:
-        image = img.convert("RGB")
+    image = _load_image(sample.image)
     record["img_size"] = list(image.size)
     messages = build_messages(profile, sample.instruction, [], image, screenshot_ref=str(sample.image), mode=mode)
     t0 = time.perf_counter()
@@ -70,6 +68,16 @@ def ground_sample(model: Any, profile: Any, sample: Sample, mode: str = "groundi
                   hit=pred.point is not None and point_in_box(*pred.point, sample.box),
                   iou=None if pred.box is None else round(iou(pred.box, sample.box), 6))
     return record
+
+
+@functools.lru_cache(maxsize=16)
+def _load_image(path: Path) -> Any:
+    """Decoded images, kept for the next samples on the same screen (ScreenSpot asks several per image); the
+    resized copy the model is sent is cached on the image object (``models.history``)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.convert("RGB")
 
 
 def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
