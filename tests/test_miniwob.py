@@ -131,3 +131,48 @@ def test_eval_suite_miniwob_reaches_miniwobs_success_reward(tmp_path):
 def test_eval_suite_miniwob_refuses_mock_filters(tmp_path):
     assert main(["eval", "--suite", "miniwob", "--model", "scripted", "--app", "mail", "-o", str(tmp_path / "r"),
                  "--quiet"]) == 2
+
+
+def test_env_interface_and_close_twice(browser):
+    from guiagent.envs.base import Env, SupportsCheck
+
+    env = MiniWoBEnv("focus-text", browser=browser)
+    assert isinstance(env, Env) and isinstance(env, SupportsCheck) and env.name == "miniwob"
+    env.reset(seed=0)
+    env.close()
+    env.close()
+    with pytest.raises(EnvError, match="closed"):
+        env.observe()
+    assert not browser.closed  # a shared browser outlives the env
+
+
+_KILLED_WORKER = """
+import os, pathlib, sys
+sys.path.insert(0, sys.argv[1])
+from guiagent.envs.miniwob import MiniWoBBrowser
+b = MiniWoBBrowser("click-button")
+driver = b.instance.driver.service.process.pid
+children = [c for t in pathlib.Path(f"/proc/{driver}/task").iterdir() for c in (t / "children").read_text().split()]
+print(driver, *children, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs util-linux setpriv (Debian has it)")
+def test_a_killed_worker_leaves_no_browser_behind():
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", _KILLED_WORKER, root], capture_output=True, text=True, timeout=60)
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) >= 2, out.stderr[-500:]  # chromedriver and chromium
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+        time.sleep(0.1)
+    alive = [p for p in pids if os.path.exists(f"/proc/{p}")
+             and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()]
+    assert not alive, f"still running after the worker was killed: {alive}"

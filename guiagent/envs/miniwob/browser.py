@@ -9,8 +9,10 @@ pixel ratio, so screenshots have a known size.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 
 from guiagent.errors import ConfigError
@@ -46,6 +48,49 @@ def find_browser() -> BrowserPaths:
     return BrowserPaths(*found)
 
 
+def _die_with_parent_kw() -> dict:
+    """Popen options that make chromedriver exit when the process that started it dies (Linux): a worker killed
+    at its episode deadline must not leave its browser running. Chromium exits with chromedriver."""
+    if not sys.platform.startswith("linux"):
+        return {}
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return {}
+
+    def set_pdeathsig() -> None:  # runs in the child between fork and exec
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return {"preexec_fn": set_pdeathsig}
+
+
+_LAUNCHERS: dict[str, str] = {}
+
+
+def _tied_launcher(chromium: str) -> str:
+    """A launcher that runs ``chromium`` so that it exits when chromedriver (its parent) does, where util-linux's
+    ``setpriv`` is there (Debian): chromedriver's own exit is tied to our process (``_die_with_parent_kw``), so a
+    killed worker leaves no browser behind. Elsewhere, ``chromium`` itself."""
+    setpriv = shutil.which("setpriv")
+    if not sys.platform.startswith("linux") or setpriv is None:
+        return chromium
+    if chromium not in _LAUNCHERS:
+        import shlex
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="guiagent-chromium-")
+        path = os.path.join(folder, "chromium")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f'#!/bin/sh\nexec {shlex.quote(setpriv)} --pdeathsig TERM {shlex.quote(chromium)} "$@"\n')
+        os.chmod(path, 0o755)
+        atexit.register(shutil.rmtree, folder, True)
+        _LAUNCHERS[chromium] = path
+    return _LAUNCHERS[chromium]
+
+
 def make_instance_class():
     """``SeleniumInstance`` with our ``create_driver`` (built lazily: selenium and miniwob are optional)."""
     from miniwob.selenium_instance import SeleniumInstance
@@ -67,8 +112,9 @@ def make_instance_class():
                 options.add_argument(flag)
             options.add_argument(f"--window-size={WINDOW_SIZE[0]},{WINDOW_SIZE[1]}")
             options.add_argument(f"--force-device-scale-factor={self.device_scale:g}")
-            options.binary_location = paths.chromium
-            self.driver = webdriver.Chrome(service=Service(executable_path=paths.chromedriver), options=options)
+            options.binary_location = _tied_launcher(paths.chromium)
+            service = Service(executable_path=paths.chromedriver, popen_kw=_die_with_parent_kw())
+            self.driver = webdriver.Chrome(service=service, options=options)
             self.driver.implicitly_wait(0)
             self.load_page()
 
