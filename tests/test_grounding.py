@@ -214,3 +214,36 @@ def test_cli_make_and_eval_grounding_resume_and_refusals(tmp_path):
                  "--quiet"]) == 2
     assert main(["eval-grounding", str(tmp_path / "nope"), "--model", "scripted", "-o", str(tmp_path / "r2"),
                  "--quiet"]) == 2
+
+
+def test_a_failing_model_or_damaged_image_costs_only_its_sample(tmp_path):
+    from guiagent.agent.grounding.evaluate import GroundingModel
+    from guiagent.errors import ModelError
+    from guiagent.models.base import ModelResponse
+
+    _image(tmp_path / "a.png")
+    (tmp_path / "b.png").write_bytes(b"not a png")
+    (tmp_path / "d.json").write_text(json.dumps([
+        {"img_filename": "a.png", "bbox": [0, 0, 100, 100], "instruction": "fail", "data_type": "text"},
+        {"img_filename": "a.png", "bbox": [0, 0, 100, 100], "instruction": "ok", "data_type": "text"},
+        {"img_filename": "b.png", "bbox": [0, 0, 100, 100], "instruction": "ok", "data_type": "icon"}]))
+
+    class Flaky:
+        name, calls = "flaky", 0
+
+        def complete(self, messages, sampling):
+            Flaky.calls += 1
+            if "fail" in messages[-2].content[0].text and Flaky.calls < 3:
+                raise ModelError("server said 503")
+            return ModelResponse("Action: click(start_box='(50,50)')")
+
+    profile = get_profile("ui-tars-1.0")  # 0..1000: (50, 50) is (10, 5) on the 200 x 100 image
+    load = lambda: GroundingModel(Flaky(), profile, {"spec": "test"})  # noqa: E731
+    first = evaluate_grounding(tmp_path / "d.json", tmp_path / "res", load, workers=1)
+    assert first["samples"] == 3 and first["hits"] == 1 and first["model_errors"] == 1
+    rows = {json.loads(x)["instruction"] + json.loads(x)["image"]: json.loads(x)
+            for x in (tmp_path / "res" / "predictions.jsonl").read_text().splitlines()}
+    assert rows["oka.png"]["point"] == [10.0, 5.0] and "cannot read the image" in rows["okb.png"]["error"]
+    # resume asks the failed request again (and only it)
+    second = evaluate_grounding(tmp_path / "d.json", tmp_path / "res", load, workers=1)
+    assert second["hits"] == 2 and second["model_errors"] == 0 and Flaky.calls == 3

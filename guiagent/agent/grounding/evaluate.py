@@ -24,7 +24,7 @@ from typing import Any
 from guiagent.agent.grounding.answer import read_answer
 from guiagent.agent.grounding.data import Sample, load_samples
 from guiagent.agent.grounding.metrics import box_map, iou, point_in_box
-from guiagent.errors import ConfigError, GuiAgentError
+from guiagent.errors import ConfigError
 
 CONFIG_FILE, PREDICTIONS_FILE, SUMMARY_FILE = "grounding.json", "predictions.jsonl", "summary.json"
 
@@ -49,13 +49,17 @@ def ground_sample(model: Any, profile: Any, sample: Sample, mode: str = "groundi
     record: dict[str, Any] = {"id": sample.id, "image": sample.image.name, "instruction": sample.instruction,
                               "type": sample.elem_type, "split": sample.split, "source": sample.source,
                               "gt_box": [round(v, 2) for v in sample.box]}
-    image = _load_image(sample.image)
+    try:
+        image = _load_image(sample.image)
+    except (OSError, ValueError) as e:  # a damaged image file is this sample's problem, not the run's
+        record.update(hit=False, error=f"cannot read the image: {e}")
+        return record
     record["img_size"] = list(image.size)
     messages = build_messages(profile, sample.instruction, [], image, screenshot_ref=str(sample.image), mode=mode)
     t0 = time.perf_counter()
     try:
         response = model.complete(messages, profile.sampling)
-    except GuiAgentError as e:
+    except Exception as e:  # noqa: BLE001 - a failed request costs its sample (and is asked again on resume)
         record.update(hit=False, model_error=f"{type(e).__name__}: {e}")
         return record
     record["latency_s"] = round(time.perf_counter() - t0, 4)
@@ -255,4 +259,18 @@ def load_grounding_model(spec: str, *, family: str | None = None, model_name: st
     from guiagent.models.spec import load_model
 
     loaded = load_model(spec, family=family, model_name=model_name, config=config, overrides=overrides, **options)
-    return GroundingModel(loaded.model, loaded.profile, describe)
+    model = loaded.model if spec.startswith("openai:") else _OneAtATime(loaded.model)
+    return GroundingModel(model, loaded.profile, describe)
+
+
+class _OneAtATime:
+    """An in-process model asked from several threads: one request at a time (the server-backed ones batch)."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.name = getattr(model, "name", "model")
+        self._lock = threading.Lock()
+
+    def complete(self, messages: Any, sampling: Any) -> Any:
+        with self._lock:
+            return self.model.complete(messages, sampling)
