@@ -1,10 +1,11 @@
 """A ScreenSpot-format grounding dataset made from the mock desktop (``guiagent make-grounding --suite mock``).
 
-Screens cover every app (cycled first), at several screen sizes and HiDPI scales, in four variants: the app alone, the app with the
-desktop's context menu open, the app with a second app on top, and the app with a menu-bar menu open (where it has
-one). On each screen, up to ``per_screen`` elements are picked (seeded) among the visible, unambiguous ones of the
-accessibility tree. Element types: ``text`` (buttons, list items, tabs, links, switches, labels), ``icon``
-(desktop icons, window controls), ``field`` (text fields and areas), ``menu item``.
+Screens cover every app (cycled first), at several screen sizes and HiDPI scales, in four variants: the app
+alone, the app with the desktop's context menu open, the app with a second app on top, and the app with a
+menu-bar menu open (where it has one). On each screen, up to ``per_screen`` elements are picked (seeded, element
+types in turn) among the visible, unambiguous ones of the accessibility tree. Element types: ``text``
+(buttons, list items, tabs, links, switches, labels), ``icon`` (desktop icons, window controls), ``field`` (text
+fields and areas), ``menu item``.
 
 Written to OUT:
   images/mock-NNN-APP.png         the screenshots (physical pixels)

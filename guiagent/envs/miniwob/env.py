@@ -364,7 +364,7 @@ class MiniWoBEnv:
 
     def _step(self, kind: str, **fields: Any) -> None:
         gym = self.browser.gym
-        action = gym.create_action(kind, **fields) if kind != "TYPE_TEXT" else gym.create_action(kind, **fields)
+        action = gym.create_action(kind, **fields)
         try:
             _, reward, terminated, _, info = gym.step(action)
         except Exception as e:  # noqa: BLE001
