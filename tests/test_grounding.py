@@ -247,3 +247,29 @@ def test_a_failing_model_or_damaged_image_costs_only_its_sample(tmp_path):
     # resume asks the failed request again (and only it)
     second = evaluate_grounding(tmp_path / "d.json", tmp_path / "res", load, workers=1)
     assert second["hits"] == 2 and second["model_errors"] == 0 and Flaky.calls == 3
+
+
+def test_the_same_set_in_screenspot_pro_form_scores_the_same(mock_set, tmp_path):
+    """x, y, w, h -> x1, y1, x2, y2 with img_size, ui_type and group: the conversion end to end."""
+    folder, made = mock_set
+    pro = []
+    for r in json.loads((folder / "mock_desktop.json").read_text()):
+        x, y, w, h = r["bbox"]
+        size = list(Image.open(folder / "images" / r["img_filename"]).size)
+        pro.append({"img_filename": r["img_filename"], "bbox": [x, y, x + w, y + h], "img_size": size,
+                    "instruction": r["instruction"], "ui_type": r["data_type"], "group": "Mock",
+                    "application": r["data_source"]})
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "mock.json").write_text(json.dumps(pro))
+    summary = evaluate_grounding(tmp_path, tmp_path / "res", lambda: load_grounding_model("scripted"),
+                                 images=folder / "images")
+    assert summary["click_accuracy"] == 1.0 and summary["ap50"] == 1.0 and list(summary["by_split"]) == ["Mock"]
+    assert summary["samples"] == made.samples
+
+
+def test_a_family_without_a_grounding_prompt_is_a_usage_error(mock_set, tmp_path, capsys):
+    folder, _ = mock_set
+    assert main(["eval-grounding", str(folder), "--model", "scripted", "--family", "opencua", "-o",
+                 str(tmp_path / "r"), "--quiet"]) == 2
+    assert "no 'grounding' prompt" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

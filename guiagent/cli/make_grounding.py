@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from guiagent.cli.run import positive_int
 from guiagent.errors import ConfigError
@@ -30,6 +31,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="picks elements and menu positions (default 0)")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (new or empty)")
     p.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
 
 
@@ -37,9 +39,14 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.agent.grounding.mock_data import ANNOTATION_FILE, make_mock_grounding
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    bar = Progress(TextColumn("[bold]screens[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, disable=args.quiet)
+    task = bar.add_task("screens", total=args.screens)
     try:
-        made = make_mock_grounding(args.out, screens=args.screens, per_screen=args.per_screen, seed=args.seed,
-                                   force=args.force)
+        with bar:
+            made = make_mock_grounding(args.out, screens=args.screens, per_screen=args.per_screen, seed=args.seed,
+                                       force=args.force,
+                                       progress=lambda done, _total: bar.update(task, completed=done))
     except ConfigError as e:
         err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
