@@ -128,9 +128,12 @@ def test_eval_suite_miniwob_reaches_miniwobs_success_reward(tmp_path):
     assert summary["success_rate"] == 1.0 and summary["episodes"] == 5 and summary["complete"]
 
 
-def test_eval_suite_miniwob_refuses_mock_filters(tmp_path):
+def test_eval_suite_miniwob_refuses_mock_filters_and_unknown_tasks(tmp_path, capsys):
     assert main(["eval", "--suite", "miniwob", "--model", "scripted", "--app", "mail", "-o", str(tmp_path / "r"),
                  "--quiet"]) == 2
+    assert main(["eval", "--suite", "miniwob", "--model", "scripted", "--tasks", "click-buton", "-o",
+                 str(tmp_path / "r"), "--quiet"]) == 2
+    assert "did you mean click-button" in capsys.readouterr().err
 
 
 def test_env_interface_and_close_twice(browser):
