@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from guiagent.envs.base import ProvidesScriptedModel
 from guiagent.errors import ConfigError
 from guiagent.models.base import Model
 from guiagent.models.config import resolve_profile
@@ -171,6 +172,9 @@ def _load_scripted(_: str, request: SpecRequest) -> LoadedModel:
     env, family, config, overrides = request.env, request.family, request.config, request.overrides
     if env is None:
         raise ConfigError("the scripted model reads the mock desktop: it needs env= (use it with --env mock)")
+    if isinstance(env, ProvidesScriptedModel):  # an env that brings its own reference solver (MiniWoB's oracle)
+        profile, guessed = resolve_profile(family, config=config, overrides=overrides, default="ui-tars-1.5")
+        return LoadedModel(env.scripted_model(profile), profile, guessed)
     from guiagent.envs.mock.scripted import ScriptedModel
 
     profile, guessed = resolve_profile(family, config=config, overrides=overrides, default="ui-tars-1.5")

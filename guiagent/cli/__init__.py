@@ -7,7 +7,8 @@ import importlib
 import sys
 
 # Sub-command modules, in the order --help lists them.
-COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot", "eval", "compare", "sandbox"]
+COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot", "eval", "compare",
+            "eval_grounding", "make_grounding", "sandbox"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,6 +55,16 @@ class Env(Protocol):
 
 
 @runtime_checkable
+class ProvidesScriptedModel(Protocol):
+    """The optional half of an Env that brings its own reference solver (MiniWoB's DOM oracle): the ``scripted``
+    model SPEC uses it instead of the mock desktop's solver."""
+
+    def scripted_model(self, profile: Any) -> Any:
+        """A ``guiagent.models.base.Model`` that solves this env's current task, writing ``profile``'s format."""
+        ...
+
+
+@runtime_checkable
 class SupportsCheck(Protocol):
     """The optional half of an Env: validate an action without carrying it out."""
 

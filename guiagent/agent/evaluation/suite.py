@@ -194,6 +194,7 @@ def prepare_worker(suite: Suite, worker: WorkerContext) -> None:
 #: suite name -> factory (a callable taking the suite's options, or "module:attribute" imported on first use)
 _SUITES: dict[str, Callable[..., Suite] | str] = {
     "mock": "guiagent.agent.evaluation.mock_suite:MockSuite",
+    "miniwob": "guiagent.agent.evaluation.miniwob_suite:MiniWoBSuite",
 }
 
 
