@@ -572,3 +572,12 @@ def test_generate_with_images(model, tokenizer, checkpoint):
     with pytest.raises(ModelError, match="holds 2 <|media_pad|> tokens but the images give"):
         model(input_ids=ids[:, -20:].clone().fill_(model.config.media_placeholder_token_id)[:, :2],
               pixel_values=batch["pixel_values"], image_grid_hws=batch["image_grid_hws"])
+
+
+def test_a_model_built_from_a_config_has_random_weights_everywhere():
+    from guiagent.models.kimi_vl.testing import TINY_TEXT, TINY_VISION
+
+    model = KimiVLForConditionalGeneration(KimiVLConfig(vision_config=TINY_VISION,
+                                                        text_config={**TINY_TEXT, "vocab_size": 600}))
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert 0.01 < model.vision_tower.patch_embed.pos_emb.weight.std().item() < 0.05

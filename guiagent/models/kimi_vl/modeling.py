@@ -19,11 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import DeepseekV3ForCausalLM, GenerationMixin, PreTrainedModel
+from transformers import initialization as init
 from transformers.models.deepseek_v3.modeling_deepseek_v3 import DeepseekV3RotaryEmbedding
 
 from guiagent.errors import ModelError
 from guiagent.models.kimi_vl.configuration import KimiVLConfig
-from guiagent.models.kimi_vl.moonvit import AttentionKind, Float32LayerNorm, MoonViT
+from guiagent.models.kimi_vl.moonvit import AttentionKind, Float32LayerNorm, MoonViT, MoonViTPositionEmbedding
 from guiagent.models.kimi_vl.weights import load_state_dict
 
 log = logging.getLogger("guiagent.models")
@@ -58,6 +59,12 @@ class KimiVLPreTrainedModel(PreTrainedModel):
     _no_split_modules = ["MoonViTBlock", "DeepseekV3DecoderLayer"]
     _supports_sdpa = True
     _supports_flash_attn = True
+
+    def _init_weights(self, module: nn.Module) -> None:
+        """Fresh random weights (a model built from a config rather than loaded): the position table too."""
+        super()._init_weights(module)
+        if isinstance(module, MoonViTPositionEmbedding):
+            init.normal_(module.weight, mean=0.0, std=0.02)
 
 
 class KimiVLForConditionalGeneration(KimiVLPreTrainedModel, GenerationMixin):
