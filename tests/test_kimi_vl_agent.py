@@ -116,6 +116,35 @@ def test_history_screenshots_are_encoded_in_one_pack(model, profile):
     assert ids.count(model.model.config.media_placeholder_token_id) == 5 * 30 * 46 // 4
 
 
+def test_screenshots_seen_before_are_not_encoded_again(checkpoint, profile):
+    model = KimiVLLocalModel(checkpoint, profile)
+    shots = [screenshot((640 + 28 * i, 400)) for i in range(3)]  # three different sizes, one pack per call
+    first = build_messages(profile, TASK, [Turn(shots[0], "pyautogui.click(x=0.1, y=0.2)")], shots[1])
+    model.complete(first, profile.sampling)
+    assert len(model.last_inputs["new_images"]) == 2
+    second = build_messages(profile, TASK, [Turn(shots[0], "a"), Turn(shots[1], "b")], shots[2])
+    inputs = model.encode(second)
+    assert [im.size for im in inputs["new_images"]] == [(700, 420)]  # only the new screenshot
+    with torch.no_grad():
+        reused = model._image_features(inputs)
+        everything = model.model.get_image_features(
+            model.image_processor(inputs["images"], resize=False)["pixel_values"], inputs["image_grid_hws"])
+    assert torch.equal(reused, everything)  # packed == per image: keeping features changes nothing
+    image = Image.new("RGB", (644, 420), (9, 9, 9))
+    messages = [Message("user", (ImagePart(image), TextPart(TASK)))]
+    model.complete(messages, profile.sampling)
+    assert "new_images" not in model.encode(messages)
+    image.putpixel((3, 3), (200, 0, 0))  # changed in place: the kept features no longer describe it
+    assert model.encode(messages)["new_images"] == [image]
+
+
+def test_a_generated_placeholder_token_is_just_a_token(model):
+    pad = model.model.config.media_placeholder_token_id
+    with torch.no_grad():
+        logits = model.model(input_ids=torch.tensor([[5, pad, 7]])).logits
+    assert logits.shape[:2] == (1, 3)
+
+
 def test_an_image_the_budget_did_not_prepare_is_refused(model, profile):
     messages = [Message("user", (ImagePart(Image.new("RGB", (300, 200))), TextPart(TASK)))]
     with pytest.raises(ModelError, match="unprepared"):

@@ -11,14 +11,21 @@ Coordinates: the kimi profiles answer relative to the UNPADDED content (``ImageB
 False), as Kimi-VL's grounding outputs are fractions of the original screenshot; the padding is invisible to
 the map.
 
+Each step sends up to 5 screenshots, 4 of which the model already saw. Packed encoding equals one-image-at-a-time
+encoding exactly, so the projector output of each image is kept (keyed by a hash of its pixels, so an image
+changed in place is never mistaken for the one seen before; a few are kept, oldest out) and only new images go
+through MoonViT, packed together. The result is the same as encoding all of them again.
+
 Defaults: CUDA when available, bfloat16 there and float32 on CPU; MoonViT uses flash-attn's varlen kernel on
 CUDA in bf16/fp16 when flash-attn is installed, else SDPA per block of same-size screenshots.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -29,6 +36,8 @@ from guiagent.models.profiles import Profile
 log = logging.getLogger("guiagent.models")
 
 DEFAULT_FAMILY = "kimi-vl"
+#: image features kept between steps (5 images per request, plus slack for retries)
+KEEP_FEATURES = 8
 
 
 def load_kimi_vl(folder: Path, family: str | None, config: Any, overrides: Mapping[str, Any] | None,
@@ -109,8 +118,10 @@ class KimiVLLocalModel:
         if "[EOS]" in self.tokenizer.special_tokens:
             self._stop_ids.append(self.tokenizer.token_id("[EOS]"))
         self.name = self.path.name
-        #: the model inputs of the last call (tests and debugging read image_grid_hws from here)
+        #: the model inputs of the last call (tests and debugging read image_grid_hws from here; pixel_values
+        #: holds only the images that were encoded, not those whose features were kept)
         self.last_inputs: dict[str, Any] | None = None
+        self._features: OrderedDict[tuple, Any] = OrderedDict()
 
     def _check_processor(self) -> None:
         proc, budget = self.image_processor, self.profile.budget
@@ -140,7 +151,10 @@ class KimiVLLocalModel:
             torch.manual_seed(sampling.seed)
         start = time.perf_counter()
         with torch.inference_mode():
-            output = self.model.generate(**{k: v.to(self.device) for k, v in inputs.items()}, **kwargs)
+            ids = inputs["input_ids"].to(self.device)
+            embeds = self.model.embed(ids, image_features=self._image_features(inputs))
+            output = self.model.generate(input_ids=ids, inputs_embeds=embeds,
+                                         attention_mask=inputs["attention_mask"].to(self.device), **kwargs)
         latency = time.perf_counter() - start
         new_tokens = output[0, prompt_len:].tolist()
         text = _cut_at_stop(self.tokenizer.decode(new_tokens), sampling.stop)
@@ -150,19 +164,21 @@ class KimiVLLocalModel:
     # ------------------------------------------------------------------ prompt building
 
     def encode(self, messages: Sequence[Message]) -> dict[str, Any]:
-        """Model inputs (input_ids, attention_mask, and pixel_values + image_grid_hws when there are images)."""
+        """Model inputs: input_ids, attention_mask, image_grid_hws (every image), and pixel_values of the
+        images whose features are not kept from an earlier call (``images`` lists all of them, in order)."""
         import torch
 
         from guiagent.models.kimi_vl.tokenization import ChatImage, chat_ids
 
         images = [p.image for m in messages for p in m.content if isinstance(p, ImagePart)]
-        inputs: dict[str, Any] = {}
-        grids: list[tuple[int, int]] = []
-        if images:
-            batch = self.image_processor(images, resize=False)
-            grids = [tuple(g) for g in batch["image_grid_hws"].tolist()]
-            self._check_grids(images, grids)
-            inputs.update(pixel_values=batch["pixel_values"], image_grid_hws=batch["image_grid_hws"])
+        grids = [self._grid(image) for image in images]
+        keys = [_pixels_key(image) for image in images]
+        inputs: dict[str, Any] = {"images": images, "image_keys": keys,
+                                  "image_grid_hws": torch.tensor(grids, dtype=torch.long)}
+        new = {key: image for key, image in zip(keys, images) if key not in self._features}
+        if new:
+            batch = self.image_processor(list(new.values()), resize=False)
+            inputs.update(pixel_values=batch["pixel_values"], new_images=list(new.values()), new_keys=list(new))
         slots = iter(ChatImage(h * w // 4) for h, w in grids)
         turns = [(m.role, [p.text if isinstance(p, TextPart) else next(slots) for p in m.content])
                  for m in messages]
@@ -171,13 +187,40 @@ class KimiVLLocalModel:
         self.last_inputs = inputs
         return inputs
 
-    def _check_grids(self, images: list, grids: list[tuple[int, int]]) -> None:
-        for image, (gh, gw) in zip(images, grids):
-            if (gw * 14, gh * 14) != image.size:
-                raise ModelError(
-                    f"a {image.width}x{image.height} image reached the Kimi-VL model unprepared (its patch grid "
-                    f"covers {gw * 14}x{gh * 14}): build the messages with the profile the model was loaded with "
-                    f"({self.profile.name!r}), whose budget pads to a multiple of 28")
+    def _grid(self, image) -> tuple[int, int]:
+        """The image's patch grid; it must be what the budget prepared (a multiple of 28 on each side)."""
+        w, h = image.size
+        if w % 28 or h % 28:
+            raise ModelError(
+                f"a {w}x{h} image reached the Kimi-VL model unprepared (not padded to a multiple of 28): build the "
+                f"messages with the profile the model was loaded with ({self.profile.name!r})")
+        return h // 14, w // 14
+
+    def _image_features(self, inputs: dict[str, Any]):
+        """Projector outputs of every image in order: kept ones reused, new ones encoded in one pack."""
+        import torch
+
+        if not inputs["images"]:
+            return None
+        fresh: dict[tuple, Any] = {}
+        if "new_images" in inputs:
+            grids = [self._grid(image) for image in inputs["new_images"]]
+            features = self.model.get_image_features(inputs["pixel_values"].to(self.device), grids)
+            fresh = dict(zip(inputs["new_keys"], features.split([h * w // 4 for h, w in grids])))
+        parts = []
+        for key in inputs["image_keys"]:
+            parts.append(fresh[key] if key in fresh else self._features[key])
+            self._features[key] = parts[-1]
+            self._features.move_to_end(key)
+        while len(self._features) > KEEP_FEATURES:
+            self._features.popitem(last=False)
+        return torch.cat(parts)
+
+
+def _pixels_key(image) -> tuple:
+    """Identifies an image by its pixels (a 1204x672 screenshot hashes in a few milliseconds)."""
+    digest = hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
+    return image.size, image.mode, digest
 
 
 def _cut_at_stop(text: str, stops: Sequence[str]) -> str:

@@ -143,15 +143,23 @@ class KimiVLForConditionalGeneration(KimiVLPreTrainedModel, GenerationMixin):
         return self.multi_modal_projector(groups)
 
     def embed(self, input_ids: torch.Tensor, pixel_values: torch.Tensor | None = None,
-              image_grid_hws: torch.Tensor | None = None) -> torch.Tensor:
-        """Token embeddings with the image features in place of the ``<|media_pad|>`` tokens."""
+              image_grid_hws: torch.Tensor | None = None, image_features: torch.Tensor | None = None
+              ) -> torch.Tensor:
+        """Token embeddings with the image features in place of the ``<|media_pad|>`` tokens.
+
+        Args:
+            input_ids: (batch, length) token ids.
+            pixel_values, image_grid_hws: the images, encoded here; or
+            image_features: their ``get_image_features`` output, already computed (e.g. kept from an earlier
+                step: packed encoding equals per-image encoding, so features of each image can be reused).
+        """
         embeds = self.get_input_embeddings()(input_ids)
+        if pixel_values is None and image_features is None:
+            return embeds  # a <|media_pad|> here is a generated token, embedded as any other
         placeholders = input_ids == self.config.media_placeholder_token_id
-        if pixel_values is None:
-            if placeholders.any():
-                raise ModelError(f"the prompt holds {int(placeholders.sum())} <|media_pad|> tokens but no images")
-            return embeds
-        features = self.get_image_features(pixel_values, image_grid_hws).to(embeds.dtype)
+        if image_features is None:
+            image_features = self.get_image_features(pixel_values, image_grid_hws)
+        features = image_features.to(embeds.dtype)
         if int(placeholders.sum()) != features.shape[0]:
             raise ModelError(f"the prompt holds {int(placeholders.sum())} <|media_pad|> tokens but the images give "
                              f"{features.shape[0]} features (each image needs grid_h*grid_w/4 placeholders)")
