@@ -581,3 +581,13 @@ def test_a_model_built_from_a_config_has_random_weights_everywhere():
                                                         text_config={**TINY_TEXT, "vocab_size": 600}))
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert 0.01 < model.vision_tower.patch_embed.pos_emb.weight.std().item() < 0.05
+
+
+def test_default_dtype_is_bfloat16_on_cuda_and_float32_elsewhere():
+    from guiagent.models.kimi_vl.modeling import _resolve_dtype
+
+    assert _resolve_dtype(None, torch.device("cuda")) == torch.bfloat16
+    assert _resolve_dtype(None, torch.device("cpu")) == torch.float32
+    assert _resolve_dtype("float16", torch.device("cuda")) == torch.float16
+    with pytest.raises(ModelError, match="unknown dtype 'int8'"):
+        _resolve_dtype("int8", torch.device("cpu"))
