@@ -17,7 +17,7 @@ from guiagent.cli import main  # noqa: E402
 from guiagent.errors import ConfigError, ModelError  # noqa: E402
 from guiagent.models.base import ImagePart, Message, TextPart  # noqa: E402
 from guiagent.models.history import Turn, build_messages  # noqa: E402
-from guiagent.models.kimi_vl.agent import KimiVLLocalModel  # noqa: E402
+from guiagent.models.kimi_vl.backend import KimiVLLocalModel  # noqa: E402
 from guiagent.models.kimi_vl.testing import write_tiny_checkpoint  # noqa: E402
 from guiagent.models.profiles import get_profile  # noqa: E402
 from guiagent.models.spec import load_model  # noqa: E402

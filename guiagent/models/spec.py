@@ -95,7 +95,7 @@ def _load_hf(path: str, family, config, overrides, options) -> LoadedModel:
                           f"(the folder holding config.json)")
     from guiagent.models.kimi_vl import is_kimi_vl_checkpoint
     if is_kimi_vl_checkpoint(folder):
-        from guiagent.models.kimi_vl.agent import load_kimi_vl
+        from guiagent.models.kimi_vl.backend import load_kimi_vl
         return LoadedModel(*load_kimi_vl(folder, family, config, overrides,
                                          {k: options[k] for k in _HF_OPTIONS if k in options}))
     hint = str(folder.resolve())

@@ -2,7 +2,7 @@
 
 One folder for the family: ``configuration`` (config.json), ``moonvit`` (the vision tower, packed varlen
 attention), ``modeling`` (projector, language model, ``from_pretrained``), ``weights`` (the shards),
-``image_processing``, ``tokenization`` (tiktoken vocabulary, chat format), ``agent`` (the ``hf:`` backend),
+``image_processing``, ``tokenization`` (tiktoken vocabulary, chat format), ``backend`` (the ``hf:`` backend),
 ``testing`` (a tiny checkpoint writer). Importing this package is cheap: torch loads with the first class used.
 """
 
