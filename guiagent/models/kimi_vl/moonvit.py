@@ -5,8 +5,8 @@ token-wise layer (patch embedding, norms, qkv, MLP) runs once over the whole pac
 (each image attends only to itself) and never builds a mask over the packed sequence:
 
     flash   flash-attn's ``flash_attn_varlen_func`` on ``cu_seqlens`` (CUDA, bf16/fp16, flash-attn installed)
-    sdpa    PyTorch SDPA once per block of same-size images (an agent's screenshots all share one size, so a
-            5-screenshot history is one batched call); no mask at all
+    sdpa    PyTorch SDPA once per run of consecutive same-size images (an agent's screenshots all share one
+            size, so a 5-screenshot history is one batched call on a view of the pack); no mask at all
     dense   SDPA over the whole pack with a block-diagonal boolean mask: quadratic in the total patch count.
             Only for benchmarks and tests, as the reference the other two are measured against.
 
@@ -96,12 +96,16 @@ class PackedLayout:
     def max_seqlen(self) -> int:
         return max((h * w for h, w in self.grids), default=0)
 
-    def same_length_blocks(self) -> list[tuple[int, list[int]]]:
-        """(length, start offsets) for each distinct image length, in first-seen order."""
-        blocks: dict[int, list[int]] = {}
+    def same_length_runs(self) -> list[tuple[int, int, int]]:
+        """(start, length, count) for each run of consecutive images with the same patch count: a run is a
+        contiguous (count, length) slice of the pack, batched without copying."""
+        runs: list[list[int]] = []
         for (h, w), start in zip(self.grids, self.offsets):
-            blocks.setdefault(h * w, []).append(start)
-        return list(blocks.items())
+            if runs and runs[-1][1] == h * w:
+                runs[-1][2] += 1
+            else:
+                runs.append([start, h * w, 1])
+        return [tuple(run) for run in runs]
 
 
 def check_grids(grids: Sequence[Grid], num_patches: int, merge: tuple[int, int]) -> None:
@@ -139,20 +143,15 @@ def _flash_varlen(q, k, v, layout: PackedLayout) -> torch.Tensor:
 
 
 def _sdpa_blocks(q, k, v, layout: PackedLayout) -> torch.Tensor:
-    """SDPA once per group of same-length images, batched; no mask is ever built."""
-    out = torch.empty_like(q)
-    for length, starts in layout.same_length_blocks():
-        batch = [_gather(t, starts, length) for t in (q, k, v)]  # (B, heads, n, head_dim)
-        result = F.scaled_dot_product_attention(*batch).transpose(1, 2)  # (B, n, heads, head_dim)
-        for i, start in enumerate(starts):
-            out[start:start + length] = result[i]
-    return out
-
-
-def _gather(t: torch.Tensor, starts: list[int], length: int) -> torch.Tensor:
-    if len(starts) == 1:
-        return t[starts[0]:starts[0] + length].unsqueeze(0).transpose(1, 2)
-    return torch.stack([t[s:s + length] for s in starts]).transpose(1, 2)
+    """SDPA once per run of consecutive same-length images, batched; no mask is ever built. An agent's
+    screenshots share one size, so a whole history is one call (and the batch is a view of the pack)."""
+    outputs = []
+    for start, length, count in layout.same_length_runs():
+        end = start + length * count
+        batch = [t[start:end].view(count, length, *t.shape[1:]).transpose(1, 2) for t in (q, k, v)]
+        result = F.scaled_dot_product_attention(*batch)  # (count, heads, length, head_dim)
+        outputs.append(result.transpose(1, 2).reshape(length * count, *q.shape[1:]))
+    return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
 
 
 def _dense_masked(q, k, v, layout: PackedLayout) -> torch.Tensor:
@@ -160,8 +159,10 @@ def _dense_masked(q, k, v, layout: PackedLayout) -> torch.Tensor:
     image_of = torch.repeat_interleave(torch.arange(len(layout.grids), device=q.device),
                                        torch.tensor([h * w for h, w in layout.grids], device=q.device))
     mask = image_of[:, None] == image_of[None, :]
-    out = F.scaled_dot_product_attention(q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1), attn_mask=mask)
-    return out.transpose(0, 1)
+    # (1, heads, L, head_dim), contiguous: the layout SDPA's fused CPU/GPU kernels take with a mask
+    q, k, v = (t.transpose(0, 1).unsqueeze(0).contiguous() for t in (q, k, v))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    return out[0].transpose(0, 1)
 
 
 # ---------------------------------------------------------------------- rotary embedding
@@ -263,7 +264,7 @@ class MoonViTBlock(nn.Module):
         length = x.shape[0]
         q, k, v = self.wqkv(x).view(length, 3, self.num_heads, self.head_dim).unbind(1)
         q, k = apply_rope(q, *rope), apply_rope(k, *rope)
-        out = packed_attention(q, k, v.contiguous(), layout, kind)
+        out = packed_attention(q, k, v, layout, kind)
         return self.wo(out.reshape(length, -1))
 
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], layout: PackedLayout,
