@@ -598,3 +598,23 @@ def test_consecutive_same_length_images_form_one_run():
     layout = PackedLayout.from_grids([(2, 2), (2, 2), (2, 4), (4, 2), (2, 2)])
     assert layout.same_length_runs() == [(0, 4, 2), (8, 8, 2), (24, 4, 1)]
     assert layout.offsets == (0, 4, 8, 16, 24, 28) and layout.max_seqlen == 8
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_bfloat16_packed_attention(sharp_checkpoint):
+    """Where a GPU is lent: bf16 weights, float32 RoPE/norms; flash-attn varlen (when installed) agrees with SDPA
+    and with the float32 CPU result to bf16 precision."""
+    from guiagent.models.kimi_vl.moonvit import flash_attn_available
+
+    cpu = KimiVLForConditionalGeneration.from_pretrained(sharp_checkpoint)
+    gpu = KimiVLForConditionalGeneration.from_pretrained(sharp_checkpoint, device="cuda")
+    assert gpu.dtype == torch.bfloat16
+    pixels = random_patches(SCREEN_GRIDS, seed=6)
+    with torch.no_grad():
+        reference = cpu.get_image_features(pixels, SCREEN_GRIDS)
+        kinds = ["sdpa"] + (["flash"] if flash_attn_available() else [])
+        for kind in kinds:
+            gpu.vision_tower.attention = kind
+            out = gpu.get_image_features(pixels.cuda().bfloat16(), SCREEN_GRIDS).float().cpu()
+            scale = reference.abs().max().item()
+            assert (out - reference).abs().max().item() < 0.05 * scale, kind
