@@ -1,7 +1,8 @@
 """Model SPEC strings: one string names a backend and where the model lives.
 
     openai:BASE_URL   an OpenAI-compatible server (vLLM, SGLang, hosted), e.g. openai:http://localhost:8000/v1
-    hf:PATH           a local Qwen2-VL / Qwen2.5-VL-architecture checkpoint folder, run in-process by transformers
+    hf:PATH           a local Qwen2-VL / Qwen2.5-VL-architecture checkpoint folder, run in-process by transformers,
+                      or a Kimi-VL one (config.json model_type kimi_vl), run natively (guiagent.models.kimi_vl)
     scripted          the mock desktop's built-in model (reads the mock's accessibility tree; needs env=)
     replay:RUN        answers recorded in a trajectory folder, replayed in order
 
@@ -146,6 +147,11 @@ def _load_hf(path: str, request: SpecRequest) -> LoadedModel:
     if not folder.is_dir():
         raise ConfigError(f"hf: {folder} is not a folder; give the path of a downloaded checkpoint "
                           f"(the folder holding config.json)")
+    from guiagent.models.kimi_vl import is_kimi_vl_checkpoint
+    if is_kimi_vl_checkpoint(folder):
+        from guiagent.models.kimi_vl.backend import load_kimi_vl
+        return LoadedModel(*load_kimi_vl(folder, family, config, overrides,
+                                         {k: options[k] for k in _HF_OPTIONS if k in options}))
     hint = str(folder.resolve())
     if family is None and not config:
         from guiagent.models.profiles import guess_family

@@ -342,7 +342,10 @@ PROFILES: dict[str, Profile] = {
             description="UI-TARS-2 / Doubao-1.5-UI-TARS (point syntax, relative 0..1000)",
         ),
         Profile(
-            "kimi-vl", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=4096),
+            # Kimi-VL answers in fractions of the UNPADDED screenshot: the black padding to a multiple of 28
+            # that MoonViT gets is not part of the coordinate frame (coords_on_padded=False).
+            "kimi-vl", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=4096,
+                                                                     coords_on_padded=False),
             prompts=_KIMI_PROMPTS,
             system_prompt="You are a helpful assistant",
             history=HistoryPolicy(max_images=5, drop_thinking=True),
@@ -351,7 +354,8 @@ PROFILES: dict[str, Profile] = {
             description="Kimi-VL-A3B-Instruct (pyautogui calls, relative 0..1)",
         ),
         Profile(
-            "kimi-vl-thinking", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=16384),
+            "kimi-vl-thinking", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=16384,
+                                                                              coords_on_padded=False),
             prompts=_KIMI_PROMPTS,
             system_prompt="You are a helpful assistant",
             history=HistoryPolicy(max_images=5, drop_thinking=True),
