@@ -278,6 +278,7 @@ class Agent:
                 return parsed
             last_error = error
             record.errors.append(f"parse (try {attempt + 1}): {error}")
+            self._check_time(s, f"while parsing step {record.index}'s answer (try {attempt + 1}: {error})")
         raise _Stop("parse_error", f"the model's answer did not parse in {self.config.parse_tries} "
                                    f"tries at step {record.index}: {last_error}")
 

@@ -237,7 +237,6 @@ _HEADER = re.compile(r"^[ \t]*(Thought|Reflection|Action_Summary|Action)[ \t]*[:
 _LOOKS_LIKE_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
 _ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
 _FENCE_OPEN = re.compile(r"\A\s*```[A-Za-z]*[ \t]*\n")
-_FENCE_CLOSE = re.compile(r"\n?[ \t]*```\s*\Z")
 
 
 def strip_fence(text: str) -> str:
@@ -246,8 +245,13 @@ def strip_fence(text: str) -> str:
     if not m:
         return text
     inner = text[m.end():]
-    c = _FENCE_CLOSE.search(inner)
-    return inner[:c.start()] if c else inner
+    # The closing fence: ``` at the very end (blanks after it allowed), with the blanks and one line break
+    # before it. Scanned backwards with str methods: a regex search for it is quadratic on long blank runs.
+    body = inner.rstrip()
+    if not body.endswith("```"):
+        return inner
+    body = body[:-3].rstrip(" \t")
+    return body[:-1] if body.endswith("\n") else body
 
 
 def split_sections(text: str) -> tuple[dict[str, str], str | None, str]:
@@ -280,7 +284,30 @@ def restore_box_tokens(text: str) -> str:
 
 # ---------------------------------------------------------------- XML tool-call form (UI-TARS-2)
 
-_THINK = re.compile(r"<gui_think>(.*?)</gui_think>", re.S)
+_THINK_OPEN, _THINK_CLOSE = "<gui_think>", "</gui_think>"
+
+
+def split_gui_think(body: str) -> tuple[list[str], str]:
+    """(the bodies of the ``<gui_think>...</gui_think>`` blocks, the text without them), in one linear scan.
+
+    Each block ends at the first closing tag after its opening tag; an opening tag with no closing tag after it
+    is left in the text (and so is everything after it).
+    """
+    thinks: list[str] = []
+    kept: list[str] = []
+    pos = 0
+    while True:
+        start = body.find(_THINK_OPEN, pos)
+        if start < 0:
+            break
+        end = body.find(_THINK_CLOSE, start + len(_THINK_OPEN))
+        if end < 0:
+            break
+        kept.append(body[pos:start])
+        thinks.append(body[start + len(_THINK_OPEN):end])
+        pos = end + len(_THINK_CLOSE)
+    kept.append(body[pos:])
+    return thinks, "".join(kept)
 _TOOL = re.compile(r"<seed:tool_call>(.*?)(?:</seed:tool_call>|\Z)", re.S)
 _FUNC = re.compile(r"\s*<function=([^<>\s]+)>(.*?)</function>", re.S)
 _PARAM = re.compile(r"\s*<parameter=([^<>\s]+)>(.*?)</parameter>", re.S)
@@ -321,10 +348,10 @@ class UiTarsGrammar:
         thought = None
         extra: dict[str, str] = {}
         if self.functions is _V2:
-            thinks = _THINK.findall(body)
+            thinks, without = split_gui_think(body)
             if thinks:
                 thought = "\n".join(s.strip() for s in thinks).strip() or None
-                body = _THINK.sub("", body)
+                body = without
             if "<seed:tool_call>" in body or body.lstrip().startswith("<function="):
                 return self._parse_xml(text, body, thought)
         sections, actions_text, preamble = split_sections(body)

@@ -1,0 +1,36 @@
+"""Parsing takes time linear in the input, whatever its shape (tests/grammar_shapes.py), in every grammar.
+
+Not a timed assertion: each shape is parsed at size n and 4 n and the two times are compared. A linear parser
+takes about 4 times as long on the larger input, a quadratic one 16 times; the check allows 8 (and ignores
+inputs parsed in under 5 ms at size 4 n, where the clock's noise dominates: a quadratic scan of 100,000
+characters takes seconds, not milliseconds). The same measurement, printed for every shape, is
+``benchmarks/parse_scaling.py``.
+"""
+
+import pytest
+from grammar_shapes import SHAPES, growth
+
+from guiagent.actions.families import GRAMMARS, UI_TARS_2_POINT, get_grammar
+from guiagent.actions.families.literals import MAX_TEXT
+
+GRAMMAR_OBJECTS = [get_grammar(n) for n in GRAMMARS] + [UI_TARS_2_POINT]
+N = 15_000
+FLOOR_S = 0.005
+
+
+def test_the_largest_shape_is_within_the_accepted_length():
+    assert all(len(shape(4 * N)) <= MAX_TEXT for shape in SHAPES.values())
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_parse_time_grows_linearly(name):
+    shape = SHAPES[name]
+    for grammar in GRAMMAR_OBJECTS:
+        small, large = growth(grammar.parse, shape, N)
+        if large < FLOOR_S:
+            continue
+        # one retry: a burst of load from another process can slow one measurement down
+        if large > 8 * small:
+            small, large = growth(grammar.parse, shape, N)
+        assert large <= max(8 * small, FLOOR_S), (
+            f"{grammar.name}: {name}: {small * 1000:.1f} ms at {N} chars, {large * 1000:.1f} ms at {4 * N}")
