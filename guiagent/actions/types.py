@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Literal, Union
 
-from guiagent.actions.keys import canonical_key
+from guiagent.actions.keys import MODIFIERS, canonical_key
 from guiagent.errors import ActionError
 
 
@@ -53,9 +53,12 @@ class Point:
         object.__setattr__(self, "space", Space(self.space))
 
 
-Button = Literal["left", "right", "middle"]
+Button = Literal["left", "right", "middle", "back", "forward"]
 Direction = Literal["up", "down", "left", "right"]
-BUTTONS: tuple[str, ...] = ("left", "right", "middle")
+#: Mouse buttons: the three main ones and the two side buttons (X11 buttons 8 and 9, "browser back/forward").
+BUTTONS: tuple[str, ...] = ("left", "right", "middle", "back", "forward")
+#: Buttons a drag can hold (a drag with a side button held means nothing to applications).
+DRAG_BUTTONS: tuple[str, ...] = ("left", "right", "middle")
 DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
 
 
@@ -78,19 +81,38 @@ def _check_point(value: object, what: str, allow_none: bool = False) -> None:
         raise ActionError(f"{what} must be a Point, got {value!r}")
 
 
+def _set_modifiers(action: object, what: str) -> None:
+    """Validate ``action.modifiers`` (modifier keys held during the action) and store their canonical names."""
+    mods = action.modifiers  # type: ignore[attr-defined]
+    if mods == ():
+        return
+    if isinstance(mods, str) or not isinstance(mods, (list, tuple)):
+        raise ActionError(f"{what} modifiers must be a list of modifier keys, got {mods!r}")
+    names = tuple(canonical_key(k) for k in mods)
+    bad = [k for k in names if k not in MODIFIERS]
+    if bad:
+        raise ActionError(f"{what} modifiers must be among {sorted(MODIFIERS)}, got {bad[0]!r}")
+    if len(set(names)) != len(names):
+        raise ActionError(f"{what} modifiers repeat a key: {list(mods)!r}")
+    object.__setattr__(action, "modifiers", names)
+
+
 @dataclass(frozen=True)
 class Click:
-    """Press and release a mouse button ``clicks`` times at ``point``."""
+    """Press and release a mouse button ``clicks`` times at ``point``, with ``modifiers`` held down throughout
+    (e.g. ``("shift",)`` for shift+click)."""
 
     point: Point
     button: Button = "left"
     clicks: int = 1
+    modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_point(self.point, "click point")
         _check_choice(self.button, BUTTONS, "button")
         if isinstance(self.clicks, bool) or not isinstance(self.clicks, int) or not 1 <= self.clicks <= 3:
             raise ActionError(f"click count must be 1, 2 or 3, got {self.clicks!r}")
+        _set_modifiers(self, "click")
 
 
 def double_click(point: Point) -> Click:
@@ -101,27 +123,43 @@ def right_click(point: Point) -> Click:
     return Click(point, "right", 1)
 
 
+#: Most intermediate points a drag may pass through.
+MAX_VIA = 64
+
+
 @dataclass(frozen=True)
 class Drag:
-    """Press the left button at ``start``, move to ``end``, release."""
+    """Press ``button`` at ``start``, move through the ``via`` points in order to ``end``, release."""
 
     start: Point
     end: Point
+    button: Button = "left"
+    via: tuple[Point, ...] = ()
 
     def __post_init__(self) -> None:
         _check_point(self.start, "drag start")
         _check_point(self.end, "drag end")
+        _check_choice(self.button, DRAG_BUTTONS, "drag button")
+        if self.via != ():
+            if not isinstance(self.via, (list, tuple)) or len(self.via) > MAX_VIA:
+                raise ActionError(f"drag via must be a list of at most {MAX_VIA} points, got {self.via!r}")
+            for p in self.via:
+                _check_point(p, "drag via point")
+            object.__setattr__(self, "via", tuple(self.via))
 
 
 @dataclass(frozen=True)
 class Scroll:
-    """Scroll the wheel; ``point`` None means wherever the pointer is. ``amount`` None means the env default."""
+    """Scroll the wheel; ``point`` None means wherever the pointer is. ``amount`` None means the env default.
+    ``modifiers`` are held down while scrolling (e.g. ``("ctrl",)`` to zoom)."""
 
     direction: Direction
     point: Point | None = None
     amount: int | None = None
+    modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        _set_modifiers(self, "scroll")
         _check_choice(self.direction, DIRECTIONS, "scroll direction")
         _check_point(self.point, "scroll point", allow_none=True)
         if self.amount is not None and (isinstance(self.amount, bool) or not isinstance(self.amount, int)
@@ -311,8 +349,15 @@ TERMINAL_ACTIONS: tuple[type, ...] = (Finished, CallUser)
 
 
 def points_of(action: Action) -> list[Point]:
-    """Every point an action carries, in field order."""
-    return [v for f in dataclasses.fields(action) if isinstance(v := getattr(action, f.name), Point)]
+    """Every point an action carries, in field order (a drag's ``via`` points where that field stands)."""
+    out: list[Point] = []
+    for f in dataclasses.fields(action):
+        v = getattr(action, f.name)
+        if isinstance(v, Point):
+            out.append(v)
+        elif isinstance(v, tuple) and v and isinstance(v[0], Point):
+            out += v
+    return out
 
 
 @functools.cache
@@ -332,6 +377,9 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
         value = getattr(action, name)
         if isinstance(value, Point):
             value = fn(value)
+            changed = True
+        elif isinstance(value, tuple) and value and isinstance(value[0], Point):  # a drag's via points
+            value = tuple(fn(p) for p in value)
             changed = True
         values[name] = value
     return type(action)(**values) if changed else action

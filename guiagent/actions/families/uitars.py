@@ -40,6 +40,8 @@ from guiagent.actions.families.literals import (
     Call, action_errors, as_int, as_number, as_text, bind, box_point, check_length, check_step, check_terminal_last,
     fmt_int, model_point, parse_box, parse_calls, py_str, split_keys, typed,
 )
+from guiagent.actions.families.compound import merge, split
+from guiagent.actions.families.wrappers import strip_end_tokens, unwrap
 from guiagent.actions.types import Action, Point, Step, canonical
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
@@ -86,6 +88,8 @@ def _point(args: dict[str, Any], key: str, frag: str) -> Point | None:
 def _need_point(args: dict[str, Any], key: str, frag: str) -> Point:
     p = _point(args, key, frag)
     if p is None:
+        if isinstance(args.get(key), str):
+            raise ParseError(f"{key} is empty: this action needs a point, and guessing one would click blindly", frag)
         raise ParseError(f"missing {key}", frag)
     return p
 
@@ -115,7 +119,7 @@ def _click(button: str, clicks: int) -> Builder:
 
 
 def _click2(a: dict[str, Any], f: str) -> list[Action]:
-    button = _choice(a.get("button"), t.BUTTONS, "button", f, "left")
+    button = _choice(a.get("button"), t.DRAG_BUTTONS, "button", f, "left")
     clicks = as_int(a.get("clicks"), "clicks", f) or 1
     return [t.Click(_need_point(a, "start_box", f), button, clicks)]  # type: ignore[arg-type]
 
@@ -158,7 +162,7 @@ def _one_key(cls: type) -> Builder:
 
 
 def _mouse(cls: type) -> Builder:
-    return lambda a, f: [cls(_point(a, "start_box", f), _choice(a.get("button"), t.BUTTONS, "button", f, "left"))]
+    return lambda a, f: [cls(_point(a, "start_box", f), _choice(a.get("button"), t.DRAG_BUTTONS, "button", f, "left"))]
 
 
 _NO_ARGS: dict[str, type] = {"press_home": t.PressHome, "press_back": t.PressBack, "navigate_back": t.NavigateBack}
@@ -171,7 +175,7 @@ _V1: dict[str, _Fn] = {
     "drag": _Fn(("start_box", "end_box"), ("start_box", "end_box"), _drag),
     "select": _Fn(("start_box", "end_box"), ("start_box",), _select),
     "hotkey": _Fn(("key",), ("key",), _hotkey, {"keys": "key"}),
-    "type": _Fn(("content", "start_box"), ("content",), _type),
+    "type": _Fn(("content", "start_box"), ("content",), _type, {"text": "content"}),
     "scroll": _Fn(("start_box", "direction", "end_box"), (), _scroll),
     "wait": _Fn((), (), lambda a, f: [t.Wait()]),
     "finished": _Fn(("content",), (), lambda a, f: [t.Finished(_content(a, "content", f))]),
@@ -236,6 +240,7 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
 _HEADER = re.compile(r"^[ \t]*(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
 _LOOKS_LIKE_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
 _ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
+_INLINE_ACTION = re.compile(r"(?<![A-Za-z0-9_])Action[ \t]*[:：][ \t]*")
 _FENCE_OPEN = re.compile(r"\A\s*```[A-Za-z]*[ \t]*\n")
 
 
@@ -255,17 +260,33 @@ def strip_fence(text: str) -> str:
 
 
 def split_sections(text: str) -> tuple[dict[str, str], str | None, str]:
-    """(sections before Action, the Action body or None, text before the first header)."""
+    """(sections before Action, the Action body or None, text before the first header).
+
+    An ``Action:`` label at the start of a line ends the sections. Without one, the first ``Action:`` label inside
+    the last section (or the preamble) that is followed by a call starts the actions: UI-TARS 1.0 often writes
+    ``Thought: ... close it. Action: click(...)`` on one line.
+    """
     sections: dict[str, str] = {}
     m = _HEADER.search(text)
     preamble = text[:m.start()] if m else text
+    last: tuple[str, int] | None = None
     while m is not None:  # one header at a time: the usual answer stops at the second one, "Action:"
         label = m.group(1)
         if label == "Action":
             return sections, text[m.end():], preamble
         following = _HEADER.search(text, m.end())
-        sections.setdefault(label, text[m.end():following.start() if following else len(text)].strip())
+        if label not in sections:
+            sections[label] = text[m.end():following.start() if following else len(text)].strip()
+            last = (label, m.end())
         m = following
+    start = last[1] if last is not None else 0
+    for inline in _INLINE_ACTION.finditer(text, start):
+        if _LOOKS_LIKE_CALL.match(text, inline.end()):
+            if last is not None:
+                sections[last[0]] = text[start:inline.start()].strip()
+            else:
+                preamble = text[:inline.start()]
+            return sections, text[inline.end():], preamble
     return sections, None, preamble
 
 
@@ -344,9 +365,14 @@ class UiTarsGrammar:
     # ------------------------------------------------------------ parse
     def parse(self, text: str) -> Step:
         check_length(text)
-        body = strip_fence(text)
+        body = strip_fence(strip_end_tokens(text))
         thought = None
         extra: dict[str, str] = {}
+        wrapped = unwrap(body)
+        if wrapped is not None:
+            body, thought = wrapped.body, wrapped.thinking
+            if wrapped.answer is not None:  # omni <answer>: the task is finished with this content
+                return Step((t.Finished(wrapped.answer or None),), text, thought=thought)
         if self.functions is _V2:
             thinks, without = split_gui_think(body)
             if thinks:
@@ -367,7 +393,13 @@ class UiTarsGrammar:
         else:
             if not actions_text.strip():
                 raise ParseError("the 'Action:' section is empty", text[-120:])
-            calls = parse_calls(actions_text, lenient_quotes=True, prefix=_ACTION_LABEL)
+            try:
+                calls = parse_calls(actions_text, lenient_quotes=True, prefix=_ACTION_LABEL)
+            except ParseError:
+                if _HEADER.search(actions_text):
+                    raise ParseError("several Thought/Action blocks run together; which one to run is ambiguous, "
+                                     "so none is", actions_text.strip()[:80]) from None
+                raise
             if preamble.strip():
                 extra["preamble"] = preamble.strip()
         actions: list[Action] = []
@@ -375,8 +407,12 @@ class UiTarsGrammar:
             actions += build_actions(self.functions, call.name, None, call, self.name, call.text)
         if not actions:
             raise ParseError("no action found", text[-120:])
+        if self.functions is _V2:
+            actions = merge(actions)
         check_terminal_last(actions, text[-120:])
         summary = sections.get("Action_Summary") or None
+        if thought and sections.get("Thought"):  # <think> before a Thought section: the section is the thought
+            extra["thinking"] = thought
         return Step(tuple(actions), text, thought=sections.get("Thought") or thought or summary,
                     reflection=sections.get("Reflection") or None, summary=summary, extra=extra)
 
@@ -397,6 +433,7 @@ class UiTarsGrammar:
                     value = pm.group(2)
                     params[pm.group(1)] = value if pm.group(1) in _TEXT_PARAMS else value.strip()
                 actions += build_actions(self.functions, name, params, None, self.name, fm.group(0).strip())
+        actions = merge(actions)
         if "<function=" in outside or "<parameter=" in outside:
             raise ParseError("a <function=...> block outside <seed:tool_call>", outside[:80])
         if not actions:
@@ -418,7 +455,7 @@ class UiTarsGrammar:
             simple = {("left", 1): "click", ("left", 2): "left_double", ("right", 1): "right_single"}
             if (a.button, a.clicks) in simple:
                 return simple[(a.button, a.clicks)], [(pt, "point", a.point)]
-            if not v2:
+            if not v2 or a.button not in t.DRAG_BUTTONS:
                 raise UnsupportedAction(f"{self.name} cannot express a {a.button} click x{a.clicks}")
             return "click", [(pt, "point", a.point), ("button", "str", a.button), ("clicks", "num", a.clicks)]
         if isinstance(a, t.Drag):
@@ -473,7 +510,24 @@ class UiTarsGrammar:
         x, y = fmt_int(p.x), fmt_int(p.y)
         return f"<point>{x} {y}</point>" if self.style in ("point", "xml") else f"<|box_start|>({x},{y})<|box_end|>"
 
+    def _plain(self, action: Action) -> list[Action]:
+        """``action`` as the plain actions this family writes it with (see ``compound``)."""
+        a = action
+        compound = (isinstance(a, (t.Click, t.Scroll)) and a.modifiers) or (
+            isinstance(a, t.Drag) and (a.via or a.button != "left"))
+        if not compound:
+            return [a]
+        if self.functions is not _V2:
+            raise UnsupportedAction(f"{self.name} cannot hold keys during a click or scroll, or drag with another "
+                                    "button or through several points (it has no press/release, mouse_down/up)")
+        if isinstance(a, t.Drag):
+            return [t.MouseDown(a.start, a.button), *(t.MoveTo(p) for p in (*a.via, a.end)), t.MouseUp(None, a.button)]
+        return split(a)
+
     def format_action(self, action: Action) -> str:
+        parts = self._plain(action)
+        if len(parts) > 1:
+            return ("\n" if self.style == "xml" else "\n\n").join(self.format_action(p) for p in parts)
         name, params = self._call(action)
         if self.style == "xml":
             lines = [f"<function={name}>"]
