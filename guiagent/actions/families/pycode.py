@@ -28,6 +28,18 @@ Decisions worth knowing:
 - ``write('text\\n')``: a trailing newline is ``submit=True``, as in the UI-TARS grammars.
 - Relative moves (``moveRel``, ``drag``, ``dragRel``) and image-locating calls are rejected: their targets cannot
   be mapped from the model's image to the screen.
+- AgentNet / AGUVIS ground-truth keyword forms are read: ``hotkey(keys=['ctrl', 'c'])``, ``press(keys='enter')``
+  or ``press(keys=['down', 'down'])`` (each key pressed in turn), ``write(message='...')``, keys as one list
+  positional (``hotkey(['ctrl', 'c'])``), ``dragTo(from_coord=[x, y], to_coord=[x, y])`` (a ``Drag``).
+- ``keyDown(m)``, a click or scroll, ``keyUp(m)`` is the click/scroll with modifier ``m`` held, and
+  ``mouseDown(x, y)``, ``moveTo``..., ``mouseUp()`` a drag through those points (``compound``); ``dragTo(...,
+  button='right')`` after ``moveTo`` is a right-button drag. pyautogui has no side buttons: back/forward clicks
+  are UnsupportedAction here.
+- Special tokens a server left after the code (``<|im_end|>``, ``<|endoftext|>``, ``</s>``, ``<|end|>``) are
+  ignored.
+- Refused with a ParseError saying why: ``scroll(page=...)`` (a fraction of a page has no wheel-click count),
+  clicks without a point (``doubleClick()``: where the pointer happens to be is not something the model saw),
+  fractional scroll amounts.
 """
 
 from __future__ import annotations

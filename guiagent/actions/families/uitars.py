@@ -27,6 +27,22 @@ Decisions worth knowing:
 - ``finished(content='')`` is ``Finished(None)``; a terminal action must be the last of its step.
 - With ``Reflection:`` / ``Action_Summary:`` sections, ``summary`` holds the summary and ``thought`` the Thought
   section, or the summary when there is no Thought section.
+- ``Action:`` may stand on the line of the thought or summary (``Thought: ... close it. Action: click(...)``, as
+  UI-TARS 1.0 writes): the first such label followed by a call starts the actions; a label in prose that no call
+  follows is prose.
+- Special tokens a server left after the last action (``<|im_end|>``, ``<|endoftext|>``, ``</s>``, ``<|end|>``)
+  are ignored; inside a typed string they are text.
+- UI-TARS-desktop's omni wrapper (``<think>...</think><computer_env>Action: ...</computer_env>``) and O1 wrapper
+  (``<Thought>...</Thought>`` + ``Action_Summary:`` + ``Action:`` + ``</Output>``) are read in every UI-TARS
+  grammar; an omni ``<answer>X</answer>`` is ``Finished(X)``. See ``wrappers``.
+- ``type(text=...)`` is ``type(content=...)``.
+- UI-TARS-2 spells a click or scroll with modifiers held as ``press(m)``, the call, ``release(m)``, and a drag with
+  another button or through several points as ``mouse_down``, ``move_to``..., ``mouse_up``; such runs are read
+  as the one action they spell (``compound``). UI-TARS 1.x cannot write them (UnsupportedAction), nor can any
+  UI-TARS grammar write the side buttons (back/forward).
+- Refused with a ParseError saying why, because any reading would be a guess: several Thought/Action blocks run
+  together, an empty box (``click(start_box='')``), an omni answer with both an action block and an answer or two
+  blocks, an unclosed wrapper, a ``<code_env>`` / ``<mcp_env>`` block.
 """
 
 from __future__ import annotations
