@@ -1,6 +1,6 @@
 """A small Tk window for the desktop tests: every input it receives is logged as one JSON line.
 
-    python tk_app.py --log FILE [--geometry 700x520+40+60] [--target X,Y,SIZE]
+    python tk_app.py --log FILE [--geometry 700x520+40+60] [--target X,Y,SIZE] [--log-keys]
 
 Widgets, placed at fixed offsets inside the window:
     button  "Press me"         logs {"ev": "button"} when activated
@@ -11,7 +11,7 @@ Widgets, placed at fixed offsets inside the window:
                                triple click (as Tk counts them), one {"ev": "drag", num, start, end, motions,
                                path} per drag with any of buttons 1-3 (path: every motion position), and
                                {"ev": "wheel", "dir": up|down|left|right, "mods"}
-    keys                       every key press anywhere: {"ev": "key", "keysym": ..., "mods": [...]}
+    keys (with --log-keys)     every key press anywhere: {"ev": "key", "keysym": ..., "mods": [...]}
     target  (optional)         an orange square on the canvas, for tests that find it in a screenshot
 
 Once the window is mapped it logs {"ev": "ready", "widgets": {name: [root_x, root_y, width, height]}}.
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--geometry", default="700x520+40+60")
     ap.add_argument("--target", default=None, help="X,Y,SIZE of an orange square in canvas coordinates")
     ap.add_argument("--title", default="guiagent-tk-test")
+    ap.add_argument("--log-keys", action="store_true", help="log every key press (keysym and modifiers)")
     args = ap.parse_args(argv)
 
     log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 (open for the life of the window)
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     # Tk runs the most specific binding of a sequence: a triple click's third press fires <Triple-Button-1>
     canvas.bind("<Double-Button-1>", lambda e: log(ev="double", **where(e)))
     canvas.bind("<Triple-Button-1>", lambda e: log(ev="triple", **where(e)))
-    root.bind_all("<KeyPress>", lambda e: log(ev="key", keysym=e.keysym, mods=where(e)["mods"]), add="+")
+    if args.log_keys:
+        root.bind_all("<KeyPress>", lambda e: log(ev="key", keysym=e.keysym, mods=where(e)["mods"]), add="+")
 
     def ready() -> None:
         if not (canvas.winfo_viewable() and canvas.winfo_width() > 1):
