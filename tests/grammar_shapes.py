@@ -64,13 +64,20 @@ SHAPES: dict[str, Callable[[int], str]] = {
 
 def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
     """The shortest of ``repeats`` timings of ``fn()`` (the machine is shared: the minimum is the least noisy)."""
+    import gc
     import time
 
     best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+    enabled = gc.isenabled()
+    gc.disable()  # a collection landing in one run would be noise, not the parser's cost
+    try:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+    finally:
+        if enabled:
+            gc.enable()
     return best
 
 

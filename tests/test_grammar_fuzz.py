@@ -26,7 +26,15 @@ TOKENS = ["Thought:", "Action:", "Action：", "Reflection:", "Action_Summary:", 
           "ctrl c", "◁think▷", "◁/think▷", "## Code:", "```python\n", "```", "pyautogui.click(x=", "pyautogui.",
           "computer.terminate(status='success')", "<gui_think>", "</gui_think>", "<seed:tool_call>",
           "</seed:tool_call>", "<function=click>", "</function>", "<parameter=point>", "</parameter>", "#", ";",
-          "__import__('os')", "lambda: 0", "**{}", "*[]", "finished()", "\x00", "\ud7ff", "中文", " "]
+          "__import__('os')", "lambda: 0", "**{}", "*[]", "finished()", "\x00", "\ud7ff", "中文", " ",
+          # the formats added for real deployments and the new vocabulary
+          "<|im_end|>", "<|endoftext|>", "</s>", "<|end|>", "<think>", "</think>", "<think_x>", "</think_x>",
+          "<computer_env>", "</computer_env>", "<answer>", "</answer>", "<code_env>", "<Thought>", "</Thought>",
+          "</Output>", " Action: ", "text=", "keys=", "keys=['ctrl', 'c']", "message=", "from_coord=[0.1, 0.2]",
+          "to_coord=", "page=-0.1", "button='back'", "button='right'", "'kp_enter'", "pyautogui.keyDown('shift')\n",
+          "pyautogui.keyUp('shift')\n", "pyautogui.mouseDown(x=0.1, y=0.2)\n", "pyautogui.mouseUp()\n",
+          "press(key='ctrl')\n", "release(key='ctrl')\n", "mouse_down(point='<point>1 2</point>')\n",
+          "move_to(point='<point>3 4</point>')\n", "mouse_up()\n", "9" * 309, "1" * 400]
 
 
 def _check_result(step):

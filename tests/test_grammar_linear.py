@@ -1,9 +1,10 @@
 """Parsing takes time linear in the input, whatever its shape (tests/grammar_shapes.py), in every grammar.
 
 Not a timed assertion: each shape is parsed at size n and 4 n and the two times are compared. A linear parser
-takes about 4 times as long on the larger input, a quadratic one 16 times; the check allows 8 (and ignores
-inputs parsed in under 5 ms at size 4 n, where the clock's noise dominates: a quadratic scan of 100,000
-characters takes seconds, not milliseconds). The same measurement, printed for every shape, is
+takes about 4 times as long on the larger input, a quadratic one 16 times; the check allows 8, and only for
+inputs that take over 100 ms at size 4 n. Below that the shared machine's noise and cache effects dominate (a
+linear parse of 60,000 characters takes 1-40 ms, and its n / 4 n ratio was seen at 10-18 under load), while a
+quadratic pass over 60,000 characters is about 10^9 steps: seconds, far above the floor. The same measurement, printed for every shape, is
 ``benchmarks/parse_scaling.py``.
 """
 
@@ -15,7 +16,7 @@ from guiagent.actions.families.literals import MAX_TEXT
 
 GRAMMAR_OBJECTS = [get_grammar(n) for n in GRAMMARS] + [UI_TARS_2_POINT]
 N = 15_000
-FLOOR_S = 0.005
+FLOOR_S = 0.1
 
 
 def test_the_largest_shape_is_within_the_accepted_length():

@@ -444,7 +444,7 @@ def parse_box(text: str, *, fast: bool = True) -> Point:
 
 
 _BOX_WRAPPERS = (("(", ")", "()"), ("[", "]", "[]"), ("<point>", "</point>", "<>"), ("<bbox>", "</bbox>", "<>"))
-_BARE_CHARS = frozenset("0123456789., \t")
+_BARE = re.compile(r"[0-9.][0-9., \t]*")  # one character class repeated: no backtracking
 
 
 def _box_inner(text: str) -> str | None:
@@ -462,9 +462,7 @@ def _box_inner(text: str) -> str | None:
         if s.startswith(open_) and s.endswith(close) and len(s) >= len(open_) + len(close):
             inner = s[len(open_):len(s) - len(close)]
             return None if any(c in inner for c in forbidden) else inner.strip()
-    if s and s[0] in "0123456789." and all(c in _BARE_CHARS for c in s):
-        return s
-    return None
+    return s if _BARE.fullmatch(s) else None
 
 
 def _box_parts(inner: str) -> list[str]:
