@@ -84,8 +84,6 @@ def _check_point(value: object, what: str, allow_none: bool = False) -> None:
 def _set_modifiers(action: object, what: str) -> None:
     """Validate ``action.modifiers`` (modifier keys held during the action) and store their canonical names."""
     mods = action.modifiers  # type: ignore[attr-defined]
-    if mods == ():
-        return
     if isinstance(mods, str) or not isinstance(mods, (list, tuple)):
         raise ActionError(f"{what} modifiers must be a list of modifier keys, got {mods!r}")
     names = tuple(canonical_key(k) for k in mods)
@@ -112,7 +110,8 @@ class Click:
         _check_choice(self.button, BUTTONS, "button")
         if isinstance(self.clicks, bool) or not isinstance(self.clicks, int) or not 1 <= self.clicks <= 3:
             raise ActionError(f"click count must be 1, 2 or 3, got {self.clicks!r}")
-        _set_modifiers(self, "click")
+        if self.modifiers != ():
+            _set_modifiers(self, "click")
 
 
 def double_click(point: Point) -> Click:
@@ -141,7 +140,7 @@ class Drag:
         _check_point(self.end, "drag end")
         _check_choice(self.button, DRAG_BUTTONS, "drag button")
         if self.via != ():
-            if not isinstance(self.via, (list, tuple)) or len(self.via) > MAX_VIA:
+            if isinstance(self.via, str) or not isinstance(self.via, (list, tuple)) or len(self.via) > MAX_VIA:
                 raise ActionError(f"drag via must be a list of at most {MAX_VIA} points, got {self.via!r}")
             for p in self.via:
                 _check_point(p, "drag via point")
@@ -159,7 +158,8 @@ class Scroll:
     modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _set_modifiers(self, "scroll")
+        if self.modifiers != ():
+            _set_modifiers(self, "scroll")
         _check_choice(self.direction, DIRECTIONS, "scroll direction")
         _check_point(self.point, "scroll point", allow_none=True)
         if self.amount is not None and (isinstance(self.amount, bool) or not isinstance(self.amount, int)
@@ -351,13 +351,20 @@ TERMINAL_ACTIONS: tuple[type, ...] = (Finished, CallUser)
 def points_of(action: Action) -> list[Point]:
     """Every point an action carries, in field order (a drag's ``via`` points where that field stands)."""
     out: list[Point] = []
-    for f in dataclasses.fields(action):
-        v = getattr(action, f.name)
+    many = _point_tuple_fields(type(action))
+    for name in _init_fields(type(action)):
+        v = getattr(action, name)
         if isinstance(v, Point):
             out.append(v)
-        elif isinstance(v, tuple) and v and isinstance(v[0], Point):
+        elif name in many:
             out += v
     return out
+
+
+@functools.cache
+def _point_tuple_fields(cls: type) -> frozenset[str]:
+    """The fields of a dataclass that hold a tuple of points (a drag's ``via``)."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple[Point"))
 
 
 @functools.cache
@@ -378,7 +385,7 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
         if isinstance(value, Point):
             value = fn(value)
             changed = True
-        elif isinstance(value, tuple) and value and isinstance(value[0], Point):  # a drag's via points
+        elif value and name in _point_tuple_fields(type(action)):  # a drag's via points
             value = tuple(fn(p) for p in value)
             changed = True
         values[name] = value

@@ -37,6 +37,10 @@ _BLANKS = " \t\r\n\f\v"
 def strip_end_tokens(text: str) -> str:
     """``text`` without the run of special tokens (and blanks between them) at its end; unchanged without one."""
     end = found = len(text)
+    while end and text[end - 1] in _BLANKS:
+        end -= 1
+    if not end or text[end - 1] != ">":  # every token ends with ">": the usual answer is done here
+        return text
     while True:
         while end and text[end - 1] in _BLANKS:
             end -= 1
@@ -59,6 +63,8 @@ class Unwrapped:
 
 
 _THINK_TAG = re.compile(r"<(think[A-Za-z0-9_]{0,64})>")
+# What a wrapped answer starts with (after blanks); anything else is not wrapped (the usual answer: one match).
+_WRAPPED = re.compile(r"\s*<(?:Thought>|think|computer_env>|answer>|code_env>|mcp_env>)")
 
 
 def _block(text: str, open_tag: str, close_tag: str, what: str) -> tuple[str, str]:
@@ -80,6 +86,8 @@ def unwrap(text: str) -> Unwrapped | None:
     Raises ParseError for wrappers that cannot be read without guessing: an unclosed block, two action blocks,
     both an action block and an answer, or text outside the blocks.
     """
+    if not _WRAPPED.match(text):
+        return None
     s = text.lstrip()
     if s.startswith("<Thought>"):
         end = s.find("</Thought>")
