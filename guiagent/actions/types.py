@@ -362,6 +362,12 @@ def points_of(action: Action) -> list[Point]:
 
 
 @functools.cache
+def _field_kinds(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(the constructor's field names, those holding a tuple of points) of an action class, looked up once."""
+    return _init_fields(cls), _point_tuple_fields(cls)
+
+
+@functools.cache
 def _point_tuple_fields(cls: type) -> frozenset[str]:
     """The fields of a dataclass that hold a tuple of points (a drag's ``via``)."""
     return frozenset(f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple[Point"))
@@ -380,12 +386,13 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
     """
     values: dict[str, object] = {}
     changed = False
-    for name in _init_fields(type(action)):
+    names, many = _field_kinds(type(action))
+    for name in names:
         value = getattr(action, name)
         if isinstance(value, Point):
             value = fn(value)
             changed = True
-        elif value and name in _point_tuple_fields(type(action)):  # a drag's via points
+        elif many and value and name in many:  # a drag's via points
             value = tuple(fn(p) for p in value)
             changed = True
         values[name] = value

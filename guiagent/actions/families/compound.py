@@ -21,6 +21,11 @@ from guiagent.actions.types import Action
 
 def merge(actions: list[Action]) -> list[Action]:
     """``actions`` with every modifier-held click/scroll and every multi-point drag run read as one action."""
+    for a in actions:  # a plain loop: the usual answer has nothing to merge and must not pay for a generator
+        if type(a) is t.KeyDown or type(a) is t.MouseDown:
+            break
+    else:
+        return actions
     out: list[Action] = []
     i, n = 0, len(actions)
     while i < n:

@@ -330,6 +330,9 @@ def split_gui_think(body: str) -> tuple[list[str], str]:
     Each block ends at the first closing tag after its opening tag; an opening tag with no closing tag after it
     is left in the text (and so is everything after it).
     """
+    start = body.find(_THINK_OPEN)
+    if start < 0:
+        return [], body
     thinks: list[str] = []
     kept: list[str] = []
     pos = 0

@@ -36,17 +36,19 @@ _BLANKS = " \t\r\n\f\v"
 
 def strip_end_tokens(text: str) -> str:
     """``text`` without the run of special tokens (and blanks between them) at its end; unchanged without one."""
+    if not text.endswith(">"):  # every token ends with ">": the usual answer is done here
+        end = len(text)
+        while end and text[end - 1] in _BLANKS:
+            end -= 1
+        if not end or text[end - 1] != ">":
+            return text
     end = found = len(text)
-    while end and text[end - 1] in _BLANKS:
-        end -= 1
-    if not end or text[end - 1] != ">":  # every token ends with ">": the usual answer is done here
-        return text
     while True:
         while end and text[end - 1] in _BLANKS:
             end -= 1
-        token = next((tok for tok in END_TOKENS if text.endswith(tok, 0, end)), None)
-        if token is None:
+        if not text.endswith(END_TOKENS, 0, end):
             return text if found == len(text) else text[:found]
+        token = next(tok for tok in END_TOKENS if text.endswith(tok, 0, end))
         end = found = end - len(token)
 
 
@@ -86,7 +88,7 @@ def unwrap(text: str) -> Unwrapped | None:
     Raises ParseError for wrappers that cannot be read without guessing: an unclosed block, two action blocks,
     both an action block and an answer, or text outside the blocks.
     """
-    if not _WRAPPED.match(text):
+    if not text.startswith("<") and not text[:1].isspace() or not _WRAPPED.match(text):
         return None
     s = text.lstrip()
     if s.startswith("<Thought>"):
