@@ -12,7 +12,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Literal, Union
+from typing import Any, Callable, Literal, Union
 
 from guiagent.actions.keys import MODIFIERS, canonical_key
 from guiagent.errors import ActionError
@@ -106,9 +106,12 @@ class Click:
     modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_point(self.point, "click point")
-        _check_choice(self.button, BUTTONS, "button")
-        if isinstance(self.clicks, bool) or not isinstance(self.clicks, int) or not 1 <= self.clicks <= 3:
+        # Parsers make one per click: the usual values are checked inline, anything else by the full checks.
+        if type(self.point) is not Point:
+            _check_point(self.point, "click point")
+        if self.button not in BUTTONS:
+            _check_choice(self.button, BUTTONS, "button")
+        if type(self.clicks) is not int or not 1 <= self.clicks <= 3:
             raise ActionError(f"click count must be 1, 2 or 3, got {self.clicks!r}")
         if self.modifiers != ():
             _set_modifiers(self, "click")
@@ -138,7 +141,8 @@ class Drag:
     def __post_init__(self) -> None:
         _check_point(self.start, "drag start")
         _check_point(self.end, "drag end")
-        _check_choice(self.button, DRAG_BUTTONS, "drag button")
+        if self.button != "left":
+            _check_choice(self.button, DRAG_BUTTONS, "drag button")
         if self.via != ():
             if isinstance(self.via, str) or not isinstance(self.via, (list, tuple)) or len(self.via) > MAX_VIA:
                 raise ActionError(f"drag via must be a list of at most {MAX_VIA} points, got {self.via!r}")
@@ -382,21 +386,35 @@ def _init_fields(cls: type) -> tuple[str, ...]:
 def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
     """Return ``action`` with every point replaced by ``fn(point)``; other fields unchanged.
 
-    Like ``dataclasses.replace``, the new action goes through the class's constructor, so it is validated again.
+    When ``fn`` returns Points (a Point checks itself when it is made), the other fields, already checked when
+    ``action`` was made, are copied as they are: no action validates one field against another, so running the
+    constructor's checks again would only cost time (a parsed action is mapped once per step). Anything else
+    from ``fn`` goes through the class's constructor, like ``dataclasses.replace``, and is refused there.
     """
-    values: dict[str, object] = {}
-    changed = False
-    names, many = _field_kinds(type(action))
+    cls = type(action)
+    names, many = _field_kinds(cls)
+    values: dict[str, Any] | None = None
+    all_points = True
     for name in names:
         value = getattr(action, name)
         if isinstance(value, Point):
             value = fn(value)
-            changed = True
+            all_points = all_points and type(value) is Point
         elif many and value and name in many:  # a drag's via points
             value = tuple(fn(p) for p in value)
-            changed = True
+            all_points = all_points and all(type(p) is Point for p in value)
+        else:
+            continue
+        if values is None:
+            values = dict(action.__dict__)
         values[name] = value
-    return type(action)(**values) if changed else action
+    if values is None:
+        return action
+    if not all_points:
+        return cls(**{name: values[name] for name in names})
+    new = object.__new__(cls)
+    new.__dict__.update(values)
+    return new
 
 
 def canonical(action: Action) -> Action:

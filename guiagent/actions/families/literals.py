@@ -264,7 +264,6 @@ def _fast_call(text: str, start: int) -> tuple[Call, int] | None:
         return None
     args: list[Any] = []
     kwargs: list[tuple[str, Any]] = []
-    keys: set[str] = set()
     pos = head.end()
     while not text.startswith(")", pos):
         a = _FAST_ARG.match(text, pos)
@@ -284,12 +283,13 @@ def _fast_call(text: str, start: int) -> tuple[Call, int] | None:
             if kwargs:
                 return None
             args.append(value)
-        elif key in keys:
-            return None
         else:
-            keys.add(key)
             kwargs.append((key, value))
         pos = a.end()
+    # a repeated key: the full scanner reports it (checked once, with a set: linear in the number of keywords)
+    n = len(kwargs)
+    if n == 2 and kwargs[0][0] == kwargs[1][0] or n > 2 and len({k for k, _ in kwargs}) != n:
+        return None
     return Call(head.group(1), tuple(args), tuple(kwargs), text[start:pos + 1]), pos + 1
 
 

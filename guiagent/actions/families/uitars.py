@@ -253,6 +253,8 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
 
 # ---------------------------------------------------------------- text form: Thought / Action
 
+# what a response that may carry end tokens or a wrapper ends / starts with ('>' or a blank): one C call each
+_ENDS = (">", " ", "\n", "\t", "\r", "<")
 _HEADER = re.compile(r"^[ \t]*(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
 _LOOKS_LIKE_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
 _ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
@@ -384,10 +386,10 @@ class UiTarsGrammar:
     # ------------------------------------------------------------ parse
     def parse(self, text: str) -> Step:
         check_length(text)
-        body = strip_fence(strip_end_tokens(text))
+        body = strip_fence(strip_end_tokens(text) if text.endswith(_ENDS) else text)
         thought = None
         extra: dict[str, str] = {}
-        wrapped = unwrap(body)
+        wrapped = unwrap(body) if body.startswith(_ENDS) else None
         if wrapped is not None:
             body, thought = wrapped.body, wrapped.thinking
             if wrapped.answer is not None:  # omni <answer>: the task is finished with this content
