@@ -406,12 +406,12 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
         else:
             continue
         if values is None:
-            values = dict(action.__dict__)
+            values = {n: getattr(action, n) for n in names}
         values[name] = value
     if values is None:
         return action
-    if not all_points:
-        return cls(**{name: values[name] for name in names})
+    if not all_points or not hasattr(action, "__dict__") or len(action.__dict__) != len(names):
+        return cls(**values)  # checked by the constructor (and classes with slots or extra state are rebuilt)
     new = object.__new__(cls)
     new.__dict__.update(values)
     return new
