@@ -27,8 +27,13 @@ class GuiAgentError(Exception):
 class ParseError(GuiAgentError, ValueError):
     """Model output that could not be parsed. The message quotes the offending fragment."""
 
+    #: Longest message kept before the quoted fragment (messages may echo values read from the model's text).
+    MAX_MESSAGE = 300
+
     def __init__(self, message: str, fragment: str | None = None):
         self.fragment = fragment
+        if len(message) > self.MAX_MESSAGE:
+            message = message[:self.MAX_MESSAGE - 3] + "..."
         if fragment is not None:
             message = f"{message}: {quote_fragment(fragment)}"
         super().__init__(message)

@@ -379,3 +379,12 @@ def test_an_action_the_env_cannot_express_is_refused_not_fatal():
     result, env, _ = run(["Action: open_app(app_name='Mail')", click(300, 100), finished()], env=Desktopish())
     assert result.success and result.steps[0].status == ["error"]
     assert "phone action" in result.steps[0].errors[0] and len(env.executed) == 1
+
+
+def test_timeout_covers_parsing_and_parse_retries():
+    # Every answer fails to parse; the run's time is up during the first try, so it ends as a timeout there
+    # instead of asking the model again (and again) and reporting a parse error long after the limit.
+    model = ScriptModel(lambda n, _: "Action: click(start_box='(" + " " * 3000 + "x')", delay_s=0.05)
+    result, env, _ = run(model, config=AgentConfig(timeout_s=0.03, parse_tries=5))
+    assert result.outcome == "timeout" and "while parsing step 1" in result.reason, result.reason
+    assert len(model.calls) == 1 and env.executed == []

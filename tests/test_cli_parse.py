@@ -80,3 +80,15 @@ def test_help_explains_the_command():
     assert r.returncode == 0
     for words in ("--family", "--screen", "--jsonl", "exit status", "kimi-vl", "opencua"):
         assert words in r.stdout
+
+
+def test_jsonl_stream_goes_on_after_a_huge_integer():
+    lines = [json.dumps({"text": "pyautogui.click(x=" + "9" * 400 + ", y=1)"}),
+             json.dumps({"text": "pyautogui.scroll(" + "9" * 309 + ")"}),
+             json.dumps({"text": "pyautogui.click(x=0.5, y=0.5)"})]
+    r = run("--family", "opencua", "--screen", "1000x600", "--jsonl", stdin="\n".join(lines) + "\n")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(out) == 3
+    assert "number out of range" in out[0]["error"] and "number out of range" in out[1]["error"]
+    assert out[2] == {"actions": [{"type": "click", "x": 500.0, "y": 300.0}]}

@@ -247,7 +247,7 @@ def test_screenshot_points_convert_with_scale_and_offset() -> None:
     env.execute(t.Click(Point(2559.9, 1599.9), clicks=2))  # the last pixel rounds onto the last point
     assert gui.calls == [("click", ("button", "left"), ("clicks", 1), ("interval", 0.0), ("x", 2420), ("y", 0)),
                          ("click", ("button", "right"), ("clicks", 1), ("interval", 0.0), ("x", 2000), ("y", 100)),
-                         ("click", ("button", "left"), ("clicks", 2), ("interval", 0.0), ("x", 3199), ("y", 599))]
+                         ("click", ("button", "left"), ("clicks", 2), ("interval", 0.05), ("x", 3199), ("y", 599))]
     assert env.check(t.Drag(Point(0, 0), Point(2, 2))) == t.Drag(Point(1920, -200, Space.SCREEN),
                                                                  Point(1921, -199, Space.SCREEN))
 

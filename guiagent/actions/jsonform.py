@@ -35,15 +35,25 @@ def action_to_json(action: Action) -> dict[str, Any]:
     a = action
     if isinstance(a, t.Click):
         name = _CLICK_TYPES.get((a.button, a.clicks))
-        if name is not None:
+        if name is not None and not a.modifiers:
             return {"type": name, **_xy(a.point)}
-        return {"type": "click", **_xy(a.point), "button": a.button, "clicks": a.clicks}
+        out = {"type": "click", **_xy(a.point), "button": a.button, "clicks": a.clicks}
+        if a.modifiers:
+            out["modifiers"] = list(a.modifiers)
+        return out
     if isinstance(a, t.Drag):
-        return {"type": "drag", **_xy(a.start), **_xy(a.end, ("to_x", "to_y"))}
+        out = {"type": "drag", **_xy(a.start), **_xy(a.end, ("to_x", "to_y"))}
+        if a.button != "left":
+            out["button"] = a.button
+        if a.via:
+            out["via"] = [[_r(p.x), _r(p.y)] for p in a.via]
+        return out
     if isinstance(a, t.Scroll):
         out = {"type": "scroll", **_xy(a.point), "direction": a.direction}
         if a.amount is not None:
             out["amount"] = a.amount
+        if a.modifiers:
+            out["modifiers"] = list(a.modifiers)
         return out
     if isinstance(a, t.Type):
         return {"type": "type", "text": a.text, "submit": a.submit}
@@ -76,6 +86,20 @@ def action_to_json(action: Action) -> dict[str, Any]:
 _KEY_TYPES = {t.Press: "press", t.KeyDown: "key_down", t.KeyUp: "key_up"}
 
 
+def _modifiers(data: dict[str, Any]) -> tuple[str, ...]:
+    mods = data.get("modifiers", [])
+    if not isinstance(mods, list):
+        raise ActionError(f"modifiers must be a list of key names, got {mods!r}")
+    return tuple(mods)
+
+
+def _via(data: dict[str, Any], space: Space) -> tuple[Point, ...]:
+    via = data.get("via", [])
+    if not isinstance(via, list) or not all(isinstance(p, list) and len(p) == 2 for p in via):
+        raise ActionError(f"drag via must be a list of [x, y] pairs, got {via!r}")
+    return tuple(Point(x, y, space) for x, y in via)
+
+
 def action_from_json(data: dict[str, Any], space: Space = Space.SCREENSHOT) -> Action:
     """Inverse of ``action_to_json``; points get ``space``. Raises ActionError on malformed data."""
     if not isinstance(data, dict) or "type" not in data:
@@ -92,15 +116,15 @@ def action_from_json(data: dict[str, Any], space: Space = Space.SCREENSHOT) -> A
 
     try:
         if kind == "click":
-            return t.Click(point(), data.get("button", "left"), data.get("clicks", 1))
+            return t.Click(point(), data.get("button", "left"), data.get("clicks", 1), _modifiers(data))
         if kind == "double_click":
             return t.double_click(point())
         if kind == "right_click":
             return t.right_click(point())
         if kind == "drag":
-            return t.Drag(point(), point("to_"))
+            return t.Drag(point(), point("to_"), data.get("button", "left"), _via(data, space))
         if kind == "scroll":
-            return t.Scroll(data["direction"], point(optional=True), data.get("amount"))
+            return t.Scroll(data["direction"], point(optional=True), data.get("amount"), _modifiers(data))
         if kind == "type":
             return t.Type(data["text"], data.get("submit", False))
         if kind == "hotkey":

@@ -14,6 +14,11 @@ from guiagent.errors import ActionError
 
 MODIFIERS: frozenset[str] = frozenset({"ctrl", "shift", "alt", "cmd", "fn"})
 
+#: The numeric keypad: its digits, operators and its own Enter, distinct from the main keys (X11 keysyms KP_*).
+KEYPAD_KEYS: frozenset[str] = frozenset(
+    {f"kp_{d}" for d in range(10)} | {"kp_enter", "kp_add", "kp_subtract", "kp_multiply", "kp_divide",
+                                      "kp_decimal", "kp_separator"})
+
 _NAMED: frozenset[str] = frozenset(
     {
         "enter", "tab", "space", "backspace", "delete", "esc", "insert",
@@ -22,6 +27,7 @@ _NAMED: frozenset[str] = frozenset(
         "volumeup", "volumedown", "volumemute", "playpause", "nexttrack", "prevtrack",
     }
     | {f"f{i}" for i in range(1, 25)}
+    | KEYPAD_KEYS
 )
 
 # Single printable ASCII characters are keys too ("a", "1", "/", ...). Upper-case letters fold to lower case:
@@ -44,6 +50,11 @@ ALIASES: dict[str, str] = {
     "spacebar": "space", " ": "space", "\t": "tab", "caps": "capslock", "caps_lock": "capslock",
     "prtsc": "printscreen", "prtscr": "printscreen", "print": "printscreen", "apps": "menu",
     "plus": "+", "minus": "-",
+    # the keypad, as pyautogui ("num0", "add", ...), X11 ("kp_add") and browsers ("numpadadd") name it
+    **{f"{prefix}{d}": f"kp_{d}" for prefix in ("num", "numpad", "kp", "numpad_") for d in range(10)},
+    **{f"{prefix}{op}": f"kp_{op}" for prefix in ("", "numpad", "numpad_", "kp")
+       for op in ("add", "subtract", "multiply", "divide", "decimal", "separator")},
+    "kpenter": "kp_enter", "kp_return": "kp_enter", "numpadenter": "kp_enter", "numpad_enter": "kp_enter",
 }
 
 

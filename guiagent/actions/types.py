@@ -12,9 +12,9 @@ import functools
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Literal, Union
+from typing import Any, Callable, Literal, Union
 
-from guiagent.actions.keys import canonical_key
+from guiagent.actions.keys import MODIFIERS, canonical_key
 from guiagent.errors import ActionError
 
 
@@ -53,9 +53,12 @@ class Point:
         object.__setattr__(self, "space", Space(self.space))
 
 
-Button = Literal["left", "right", "middle"]
+Button = Literal["left", "right", "middle", "back", "forward"]
 Direction = Literal["up", "down", "left", "right"]
-BUTTONS: tuple[str, ...] = ("left", "right", "middle")
+#: Mouse buttons: the three main ones and the two side buttons (X11 buttons 8 and 9, "browser back/forward").
+BUTTONS: tuple[str, ...] = ("left", "right", "middle", "back", "forward")
+#: Buttons a drag can hold (a drag with a side button held means nothing to applications).
+DRAG_BUTTONS: tuple[str, ...] = ("left", "right", "middle")
 DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
 
 
@@ -78,19 +81,40 @@ def _check_point(value: object, what: str, allow_none: bool = False) -> None:
         raise ActionError(f"{what} must be a Point, got {value!r}")
 
 
+def _set_modifiers(action: object, what: str) -> None:
+    """Validate ``action.modifiers`` (modifier keys held during the action) and store their canonical names."""
+    mods = action.modifiers  # type: ignore[attr-defined]
+    if isinstance(mods, str) or not isinstance(mods, (list, tuple)):
+        raise ActionError(f"{what} modifiers must be a list of modifier keys, got {mods!r}")
+    names = tuple(canonical_key(k) for k in mods)
+    bad = [k for k in names if k not in MODIFIERS]
+    if bad:
+        raise ActionError(f"{what} modifiers must be among {sorted(MODIFIERS)}, got {bad[0]!r}")
+    if len(set(names)) != len(names):
+        raise ActionError(f"{what} modifiers repeat a key: {list(mods)!r}")
+    object.__setattr__(action, "modifiers", names)
+
+
 @dataclass(frozen=True)
 class Click:
-    """Press and release a mouse button ``clicks`` times at ``point``."""
+    """Press and release a mouse button ``clicks`` times at ``point``, with ``modifiers`` held down throughout
+    (e.g. ``("shift",)`` for shift+click)."""
 
     point: Point
     button: Button = "left"
     clicks: int = 1
+    modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_point(self.point, "click point")
-        _check_choice(self.button, BUTTONS, "button")
-        if isinstance(self.clicks, bool) or not isinstance(self.clicks, int) or not 1 <= self.clicks <= 3:
+        # Parsers make one per click: the usual values are checked inline, anything else by the full checks.
+        if type(self.point) is not Point:
+            _check_point(self.point, "click point")
+        if self.button not in BUTTONS:
+            _check_choice(self.button, BUTTONS, "button")
+        if type(self.clicks) is not int or not 1 <= self.clicks <= 3:
             raise ActionError(f"click count must be 1, 2 or 3, got {self.clicks!r}")
+        if self.modifiers != ():
+            _set_modifiers(self, "click")
 
 
 def double_click(point: Point) -> Click:
@@ -103,27 +127,45 @@ def right_click(point: Point) -> Click:
     return Click(point, "right", 1)
 
 
+#: Most intermediate points a drag may pass through.
+MAX_VIA = 64
+
+
 @dataclass(frozen=True)
 class Drag:
-    """Press the left button at ``start``, move to ``end``, release."""
+    """Press ``button`` at ``start``, move through the ``via`` points in order to ``end``, release."""
 
     start: Point
     end: Point
+    button: Button = "left"
+    via: tuple[Point, ...] = ()
 
     def __post_init__(self) -> None:
         _check_point(self.start, "drag start")
         _check_point(self.end, "drag end")
+        if self.button != "left":
+            _check_choice(self.button, DRAG_BUTTONS, "drag button")
+        if self.via != ():
+            if isinstance(self.via, str) or not isinstance(self.via, (list, tuple)) or len(self.via) > MAX_VIA:
+                raise ActionError(f"drag via must be a list of at most {MAX_VIA} points, got {self.via!r}")
+            for p in self.via:
+                _check_point(p, "drag via point")
+            object.__setattr__(self, "via", tuple(self.via))
 
 
 @dataclass(frozen=True)
 class Scroll:
-    """Scroll the wheel; ``point`` None means wherever the pointer is. ``amount`` None means the env default."""
+    """Scroll the wheel; ``point`` None means wherever the pointer is. ``amount`` None means the env default.
+    ``modifiers`` are held down while scrolling (e.g. ``("ctrl",)`` to zoom)."""
 
     direction: Direction
     point: Point | None = None
     amount: int | None = None
+    modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.modifiers != ():
+            _set_modifiers(self, "scroll")
         _check_choice(self.direction, DIRECTIONS, "scroll direction")
         _check_point(self.point, "scroll point", allow_none=True)
         if self.amount is not None and (isinstance(self.amount, bool) or not isinstance(self.amount, int)
@@ -313,8 +355,28 @@ TERMINAL_ACTIONS: tuple[type, ...] = (Finished, CallUser)
 
 
 def points_of(action: Action) -> list[Point]:
-    """Every point an action carries, in field order."""
-    return [v for f in dataclasses.fields(action) if isinstance(v := getattr(action, f.name), Point)]
+    """Every point an action carries, in field order (a drag's ``via`` points where that field stands)."""
+    out: list[Point] = []
+    many = _point_tuple_fields(type(action))
+    for name in _init_fields(type(action)):
+        v = getattr(action, name)
+        if isinstance(v, Point):
+            out.append(v)
+        elif name in many:
+            out += v
+    return out
+
+
+@functools.cache
+def _field_kinds(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(the constructor's field names, those holding a tuple of points) of an action class, looked up once."""
+    return _init_fields(cls), _point_tuple_fields(cls)
+
+
+@functools.cache
+def _point_tuple_fields(cls: type) -> frozenset[str]:
+    """The fields of a dataclass that hold a tuple of points (a drag's ``via``)."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple[Point"))
 
 
 @functools.cache
@@ -326,17 +388,35 @@ def _init_fields(cls: type) -> tuple[str, ...]:
 def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
     """Return ``action`` with every point replaced by ``fn(point)``; other fields unchanged.
 
-    Like ``dataclasses.replace``, the new action goes through the class's constructor, so it is validated again.
+    When ``fn`` returns Points (a Point checks itself when it is made), the other fields, already checked when
+    ``action`` was made, are copied as they are: no action validates one field against another, so running the
+    constructor's checks again would only cost time (a parsed action is mapped once per step). Anything else
+    from ``fn`` goes through the class's constructor, like ``dataclasses.replace``, and is refused there.
     """
-    values: dict[str, object] = {}
-    changed = False
-    for name in _init_fields(type(action)):
+    cls = type(action)
+    names, many = _field_kinds(cls)
+    values: dict[str, Any] | None = None
+    all_points = True
+    for name in names:
         value = getattr(action, name)
         if isinstance(value, Point):
             value = fn(value)
-            changed = True
+            all_points = all_points and type(value) is Point
+        elif many and value and name in many:  # a drag's via points
+            value = tuple(fn(p) for p in value)
+            all_points = all_points and all(type(p) is Point for p in value)
+        else:
+            continue
+        if values is None:
+            values = {n: getattr(action, n) for n in names}
         values[name] = value
-    return type(action)(**values) if changed else action
+    if values is None:
+        return action
+    if not all_points or not hasattr(action, "__dict__") or len(action.__dict__) != len(names):
+        return cls(**values)  # checked by the constructor (and classes with slots or extra state are rebuilt)
+    new = object.__new__(cls)
+    new.__dict__.update(values)
+    return new
 
 
 def canonical(action: Action) -> Action:

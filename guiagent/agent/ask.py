@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from guiagent.actions.types import Step
@@ -19,17 +19,21 @@ __all__ = ["ask_model"]
 
 
 def ask_model(model: Model, profile: Profile, config: AgentConfig, hooks: Sequence[Hooks], record: StepRecord,
-              messages: Sequence[Message], screenshot_size: tuple[int, int]) -> Step:
+              messages: Sequence[Message], screenshot_size: tuple[int, int],
+              check_time: Callable[[str], None] | None = None) -> Step:
     """Call the model until an answer reads (``Profile.read``) into at least one action, at most
     ``config.parse_tries`` times; retries sample at the profile's ``retry_temperature``.
 
-    Every attempt, its timing and its error are added to ``record``; hooks hear each response.
+    Every attempt, its timing and its error are added to ``record``; hooks hear each response. ``check_time``
+    (the run's deadline check, raising RunStopped "timeout") is called after each answer that did not parse, so
+    the run's timeout covers parsing and retries too.
 
     Returns:
         The Step, its actions in SCREENSHOT space.
 
     Raises:
-        RunStopped: "model_error" when the backend fails, "parse_error" when no answer parsed.
+        RunStopped: "model_error" when the backend fails, "parse_error" when no answer parsed, "timeout" from
+            ``check_time``.
     """
     base = config.sampling or profile.sampling
     retry = replace(base, temperature=profile.retry_temperature)
@@ -57,5 +61,7 @@ def ask_model(model: Model, profile: Profile, config: AgentConfig, hooks: Sequen
         if error is None:
             return step
         record.errors.append(f"parse (try {attempt + 1}): {error}")
+        if check_time is not None:
+            check_time(f"while parsing step {record.index + 1}'s answer (try {attempt + 1}: {error})")
     raise RunStopped("parse_error", f"the model's answer did not parse in {config.parse_tries} "
                                     f"tries at step {record.index + 1}: {error}")

@@ -135,7 +135,8 @@ class Agent:
                 s.prepared = PreparedScreenshot.build(screenshot, self.profile.budget.prepare, s.prepared)
                 messages = build_messages(self.profile, s.model_instruction, s.turns, s.prepared, screenshot_ref=ref,
                                           mode=self.config.mode, language=self.config.language)
-            step = ask_model(self.model, self.profile, self.config, self.hooks, record, messages, screenshot.size)
+            step = ask_model(self.model, self.profile, self.config, self.hooks, record, messages, screenshot.size,
+                             lambda where: self._check_time(s, where))
             record.thought, record.reflection = step.thought, step.reflection
             record.actions = [action_to_json(a) for a in step.actions]
             record.actions_model = [action_to_json(a) for a in step.model_actions or step.actions]

@@ -1,13 +1,17 @@
 """A small Tk window for the desktop tests: every input it receives is logged as one JSON line.
 
-    python tk_app.py --log FILE [--geometry 700x520+40+60] [--target X,Y,SIZE]
+    python tk_app.py --log FILE [--geometry 700x520+40+60] [--target X,Y,SIZE] [--log-keys]
 
 Widgets, placed at fixed offsets inside the window:
     button  "Press me"         logs {"ev": "button"} when activated
-    entry                      logs {"ev": "entry", "value": ...} on every change
-    canvas  (bg #3366cc)       logs presses and releases (button number, canvas and root coordinates),
-                               {"ev": "double"} on a double click, one {"ev": "drag", start, end, motions}
-                               per left-button drag, and {"ev": "wheel", "dir": up|down|left|right}
+    entry                      logs {"ev": "entry", "value": ...} on every change, and after each left-button
+                               release {"ev": "selection", "text": ...}: what its selection holds
+    canvas  (bg #3366cc)       logs presses and releases (button number, canvas and root coordinates, the
+                               modifier keys held: "mods"), {"ev": "double"} / {"ev": "triple"} on a double /
+                               triple click (as Tk counts them), one {"ev": "drag", num, start, end, motions,
+                               path} per drag with any of buttons 1-3 (path: every motion position), and
+                               {"ev": "wheel", "dir": up|down|left|right, "mods"}
+    keys (with --log-keys)     every key press anywhere: {"ev": "key", "keysym": ..., "mods": [...]}
     target  (optional)         an orange square on the canvas, for tests that find it in a screenshot
 
 Once the window is mapped it logs {"ev": "ready", "widgets": {name: [root_x, root_y, width, height]}}.
@@ -31,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--geometry", default="700x520+40+60")
     ap.add_argument("--target", default=None, help="X,Y,SIZE of an orange square in canvas coordinates")
     ap.add_argument("--title", default="guiagent-tk-test")
+    ap.add_argument("--log-keys", action="store_true", help="log every key press (keysym and modifiers)")
     args = ap.parse_args(argv)
 
     log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 (open for the life of the window)
@@ -51,6 +56,12 @@ def main(argv: list[str] | None = None) -> None:
     entry = tk.Entry(root, textvariable=text, font=("DejaVu Sans", 14))
     entry.place(x=200, y=20, width=400, height=40)
 
+    def selection() -> None:
+        # what the entry's own class bindings selected (a triple click selects the whole line)
+        log(ev="selection", text=entry.selection_get() if entry.selection_present() else "")
+
+    entry.bind("<ButtonRelease-1>", lambda e: root.after(30, selection), add="+")
+
     canvas = tk.Canvas(root, bg=CANVAS_BG, highlightthickness=0, borderwidth=0)
     canvas.place(x=20, y=80, width=640, height=420)
     if args.target:
@@ -59,8 +70,10 @@ def main(argv: list[str] | None = None) -> None:
 
     drag: dict[str, object] = {}
 
-    def where(e: tk.Event) -> dict[str, int]:
-        return {"x": e.x, "y": e.y, "x_root": e.x_root, "y_root": e.y_root}
+    def where(e: tk.Event) -> dict[str, object]:
+        state = int(e.state) if isinstance(e.state, int) else 0
+        mods = [name for bit, name in ((0x1, "shift"), (0x4, "ctrl"), (0x8, "alt"), (0x40, "super")) if state & bit]
+        return {"x": e.x, "y": e.y, "x_root": e.x_root, "y_root": e.y_root, "mods": mods}
 
     def press(e: tk.Event) -> None:
         if e.num in (4, 5):
@@ -68,27 +81,33 @@ def main(argv: list[str] | None = None) -> None:
             direction = {(4, False): "up", (5, False): "down", (4, True): "left", (5, True): "right"}
             log(ev="wheel", dir=direction[(e.num, horizontal)], **where(e))
             return
-        log(ev="press", num=e.num, **where(e))
-        if e.num == 1:
-            drag.update(start=[e.x, e.y], motions=0)
+        log(ev="press", num=e.num, time=e.time, **where(e))
+        if e.num in (1, 2, 3):
+            drag.update(num=e.num, start=[e.x, e.y], motions=0, path=[])
 
     def motion(e: tk.Event) -> None:
         if "start" in drag:
             drag["motions"] = int(drag["motions"]) + 1  # type: ignore[arg-type]
+            drag["path"].append([e.x, e.y])  # type: ignore[union-attr]
 
     def release(e: tk.Event) -> None:
         if e.num in (4, 5):
             return
         log(ev="release", num=e.num, **where(e))
-        if e.num == 1 and "start" in drag:
+        if e.num == drag.get("num"):
             if drag["motions"] and drag["start"] != [e.x, e.y]:
-                log(ev="drag", start=drag["start"], end=[e.x, e.y], motions=drag["motions"])
+                log(ev="drag", num=e.num, start=drag["start"], end=[e.x, e.y], motions=drag["motions"],
+                    path=drag["path"])
             drag.clear()
 
     canvas.bind("<ButtonPress>", press)
-    canvas.bind("<B1-Motion>", motion)
+    canvas.bind("<Motion>", motion)
     canvas.bind("<ButtonRelease>", release)
+    # Tk runs the most specific binding of a sequence: a triple click's third press fires <Triple-Button-1>
     canvas.bind("<Double-Button-1>", lambda e: log(ev="double", **where(e)))
+    canvas.bind("<Triple-Button-1>", lambda e: log(ev="triple", **where(e)))
+    if args.log_keys:
+        root.bind_all("<KeyPress>", lambda e: log(ev="key", keysym=e.keysym, mods=where(e)["mods"]), add="+")
 
     def ready() -> None:
         if not (canvas.winfo_viewable() and canvas.winfo_width() > 1):

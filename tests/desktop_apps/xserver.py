@@ -146,12 +146,14 @@ class TkApp:
     """The Tk test app running on an Xvfb, with its JSON-lines event log."""
 
     def __init__(self, xvfb: Xvfb, log_path: Path, geometry: str = "700x520+40+60", target: str | None = None,
-                 title: str = "guiagent-tk-test"):
+                 title: str = "guiagent-tk-test", log_keys: bool = False):
         self.log_path = log_path
         log_path.write_text("")
         argv = [sys.executable, str(TK_APP), "--log", str(log_path), "--geometry", geometry, "--title", title]
         if target:
             argv += ["--target", target]
+        if log_keys:
+            argv.append("--log-keys")
         self.proc = xvfb.spawn(argv)
         ready = wait_for(lambda: self.find("ready"), timeout=30, what="the Tk test app to show its window")
         self.widgets: dict[str, list[int]] = ready[0]["widgets"]

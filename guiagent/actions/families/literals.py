@@ -28,6 +28,9 @@ from guiagent.errors import ActionError, ParseError, UnsupportedAction
 MAX_TEXT = 200_000
 #: Deepest list/tuple nesting accepted inside an argument.
 MAX_DEPTH = 8
+#: Longest number literal accepted (real outputs never come close; a float holds no more than ~17 significant
+#: digits, and an integer of 309+ digits does not fit in a float at all).
+MAX_NUMBER = 100
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -128,6 +131,7 @@ class _Scanner:
         self.pos += 1
         args: list[Any] = []
         kwargs: list[tuple[str, Any]] = []
+        seen: set[str] = set()  # a set, not a scan of kwargs: many keywords must not take quadratic time
         while True:
             self.skip_space()
             if self.peek() == ")":
@@ -139,8 +143,9 @@ class _Scanner:
                 self.skip_space()
                 if self.peek() == "=" and not self.text.startswith("==", self.pos):
                     self.pos += 1
-                    if any(k == key for k, _ in kwargs):
+                    if key in seen:
                         raise self.fail(f"argument {key!r} given twice", arg_start)
+                    seen.add(key)
                     kwargs.append((key, self.value(0)))
                 else:
                     self.pos = arg_start
@@ -210,6 +215,8 @@ class _Scanner:
         if _IDENT.match(self.text, self.pos):
             raise self.fail("malformed number", m.start())
         token = m.group()
+        if len(token) > MAX_NUMBER:
+            raise self.fail(f"number out of range (more than {MAX_NUMBER} characters)", m.start())
         try:
             value: int | float = float(token) if any(ch in token for ch in ".eE") else int(token)
         except ValueError:  # e.g. an integer with thousands of digits
@@ -257,7 +264,6 @@ def _fast_call(text: str, start: int) -> tuple[Call, int] | None:
         return None
     args: list[Any] = []
     kwargs: list[tuple[str, Any]] = []
-    keys: list[str] = []
     pos = head.end()
     while not text.startswith(")", pos):
         a = _FAST_ARG.match(text, pos)
@@ -277,12 +283,13 @@ def _fast_call(text: str, start: int) -> tuple[Call, int] | None:
             if kwargs:
                 return None
             args.append(value)
-        elif key in keys:
-            return None
         else:
-            keys.append(key)
             kwargs.append((key, value))
         pos = a.end()
+    # a repeated key: the full scanner reports it (checked once, with a set: linear in the number of keywords)
+    n = len(kwargs)
+    if n == 2 and kwargs[0][0] == kwargs[1][0] or n > 2 and len({k for k, _ in kwargs}) != n:
+        return None
     return Call(head.group(1), tuple(args), tuple(kwargs), text[start:pos + 1]), pos + 1
 
 
@@ -403,13 +410,6 @@ def parse_call(text: str, *, lenient_quotes: bool = False) -> Call:
 # ---------------------------------------------------------------- boxes and points
 
 _NUM = r"[0-9]+(?:\.[0-9]+)?"
-_BOX_RE = re.compile(
-    r"\s*(?:<\|box_start\|>)?\s*"
-    r"(?:\((?P<paren>[^()]*)\)|\[(?P<brack>[^\[\]]*)\]|<point>(?P<point>[^<>]*)</point>|<bbox>(?P<bbox>[^<>]*)</bbox>"
-    r"|(?P<bare>[0-9.][0-9., \t]*))"
-    r"\s*(?:<\|box_end\|>)?\s*"
-)
-_SPLIT = re.compile(r"\s*,\s*|\s+")
 _NUM_FULL = re.compile(_NUM)
 # Fast path for the two shapes real outputs use most, ``(x,y)`` and ``<point>x y</point>`` (optionally inside the
 # box tokens, no blanks), with numbers short enough to be always finite. It gives the same point as the general
@@ -431,18 +431,47 @@ def parse_box(text: str, *, fast: bool = True) -> Point:
     if fast and (m := _FAST_BOX.fullmatch(text)):
         x, y = m.group(1, 2) if m.group(1) is not None else m.group(3, 4)
         return Point(float(x), float(y), Space.MODEL)
-    m = _BOX_RE.fullmatch(text)
-    if not m:
+    inner = _box_inner(text)
+    if inner is None:
         raise ParseError("not a box or point (expected '(x,y)', '[x1,y1,x2,y2]', '<point>x y</point>', ...)", text)
-    inner = (m.group("paren") or m.group("brack") or m.group("point") or m.group("bbox") or m.group("bare")
-             or "").strip()
-    parts = _SPLIT.split(inner)
+    parts = _box_parts(inner)
     if len(parts) not in (2, 4) or not all(_NUM_FULL.fullmatch(p) for p in parts):
         raise ParseError("a box needs 2 or 4 non-negative numbers", text)
     nums = [float(p) for p in parts]
     if not all(math.isfinite(v) for v in nums):
         raise ParseError("box coordinates must be finite", text)
     return box_point(nums)
+
+
+_BOX_WRAPPERS = (("(", ")", "()"), ("[", "]", "[]"), ("<point>", "</point>", "<>"), ("<bbox>", "</bbox>", "<>"))
+_BARE = re.compile(r"[0-9.][0-9., \t]*")  # one character class repeated: no backtracking
+
+
+def _box_inner(text: str) -> str | None:
+    """The numbers part of a box string, without its brackets and box tokens; None when it is not a box.
+
+    A plain scan with ``str`` methods rather than one regex: a regex with adjacent blank runs takes cubic time
+    on a long run of blanks (a 2 KB box took 13 s), this takes linear time.
+    """
+    s = text.strip()
+    if s.startswith("<|box_start|>"):
+        s = s[len("<|box_start|>"):].lstrip()
+    if s.endswith("<|box_end|>"):
+        s = s[:-len("<|box_end|>")].rstrip()
+    for open_, close, forbidden in _BOX_WRAPPERS:
+        if s.startswith(open_) and s.endswith(close) and len(s) >= len(open_) + len(close):
+            inner = s[len(open_):len(s) - len(close)]
+            return None if any(c in inner for c in forbidden) else inner.strip()
+    return s if _BARE.fullmatch(s) else None
+
+
+def _box_parts(inner: str) -> list[str]:
+    """Split box numbers at commas (blanks around them allowed) or blank runs; an empty part stays empty."""
+    parts: list[str] = []
+    for piece in inner.split(","):
+        words = piece.split()
+        parts += words or [""]
+    return parts
 
 
 def box_point(nums: list[float]) -> Point:

@@ -28,6 +28,18 @@ Decisions worth knowing:
 - ``write('text\\n')``: a trailing newline is ``submit=True``, as in the UI-TARS grammars.
 - Relative moves (``moveRel``, ``drag``, ``dragRel``) and image-locating calls are rejected: their targets cannot
   be mapped from the model's image to the screen.
+- AgentNet / AGUVIS ground-truth keyword forms are read: ``hotkey(keys=['ctrl', 'c'])``, ``press(keys='enter')``
+  or ``press(keys=['down', 'down'])`` (each key pressed in turn), ``write(message='...')``, keys as one list
+  positional (``hotkey(['ctrl', 'c'])``), ``dragTo(from_coord=[x, y], to_coord=[x, y])`` (a ``Drag``).
+- ``keyDown(m)``, a click or scroll, ``keyUp(m)`` is the click/scroll with modifier ``m`` held, and
+  ``mouseDown(x, y)``, ``moveTo``..., ``mouseUp()`` a drag through those points (``compound``); ``dragTo(...,
+  button='right')`` after ``moveTo`` is a right-button drag. pyautogui has no side buttons: back/forward clicks
+  are UnsupportedAction here.
+- Special tokens a server left after the code (``<|im_end|>``, ``<|endoftext|>``, ``</s>``, ``<|end|>``) are
+  ignored.
+- Refused with a ParseError saying why: ``scroll(page=...)`` (a fraction of a page has no wheel-click count),
+  clicks without a point (``doubleClick()``: where the pointer happens to be is not something the model saw),
+  fractional scroll amounts.
 """
 
 from __future__ import annotations
@@ -41,6 +53,8 @@ from guiagent.actions.families.literals import (
     Call, action_errors, as_int, as_number, as_text, bind, check_length, check_step, check_terminal_last, fmt_number,
     model_point, parse_calls, py_str, split_keys, typed,
 )
+from guiagent.actions.families.compound import merge, split
+from guiagent.actions.families.wrappers import strip_end_tokens
 from guiagent.actions.types import Action, Point, Space, Step, canonical
 from guiagent.errors import ParseError, UnsupportedAction
 
@@ -107,7 +121,7 @@ def _button(value: Any, frag: str) -> str:
         return "left"
     b = as_text(value, "button", frag).strip().lower()
     b = {"primary": "left", "secondary": "right"}.get(b, b)
-    if b not in t.BUTTONS:
+    if b not in t.DRAG_BUTTONS:  # what pyautogui accepts
         raise ParseError(f"button must be left, right or middle, got {value!r}", frag)
     return b
 
@@ -140,6 +154,11 @@ def _clicker(button: str | None, clicks: int | None) -> Handler:
 
 def _scroll(horizontal: bool) -> Handler:
     def build(b: dict[str, Any], f: str) -> list[Action]:
+        if b.get("page") is not None:
+            raise ParseError("scroll(page=...) scrolls by a fraction of the page, which has no number of wheel "
+                             "clicks; give clicks", f)
+        if b.get("clicks") is None:
+            raise ParseError("scroll() is missing argument 'clicks'", f)
         n = as_int(_num(b.get("clicks"), "clicks", f), "clicks", f)
         if not n:
             raise ParseError("scroll by 0 clicks does nothing", f)
@@ -164,11 +183,33 @@ def _press(b: dict[str, Any], f: str) -> list[Action]:
 
 def _hotkey(b: dict[str, Any], f: str) -> list[Action]:
     keys = b["*"]
+    if b.get("keys") is not None:  # AgentNet / OpenCUA data: hotkey(keys=['ctrl', 'c'])
+        if keys:
+            raise ParseError("hotkey() got keys both as arguments and as keys=", f)
+        keys = _keys(b["keys"], f)
     if len(keys) == 1 and isinstance(keys[0], (list, tuple)):
         keys = keys[0]
     if not keys or not all(isinstance(k, str) for k in keys):
         raise ParseError("hotkey() needs key names", f)
     return [canonical(t.Hotkey(tuple(keys)))]
+
+
+def _coord(value: Any, what: str, frag: str) -> Point:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ParseError(f"{what} must be a list [x, y]", frag)
+    return Point(_num(value[0], what, frag), _num(value[1], what, frag), Space.MODEL)
+
+
+def _drag_to(b: dict[str, Any], f: str) -> list[Action]:
+    button = _button(b.get("button"), f)
+    if b.get("from_coord") is not None or b.get("to_coord") is not None:  # AGUVIS-style dragTo(from_coord, to_coord)
+        if b.get("x") is not None or b.get("y") is not None:
+            raise ParseError("dragTo() got both x/y and from_coord/to_coord", f)
+        end = _coord(b.get("to_coord"), "to_coord", f)
+        if b.get("from_coord") is None:
+            return [t.MouseDown(None, button), t.MoveTo(end), t.MouseUp(None, button)]  # type: ignore[arg-type]
+        return [t.Drag(_coord(b["from_coord"], "from_coord", f), end, button)]  # type: ignore[arg-type]
+    return [t.MouseDown(None, button), t.MoveTo(_xy(b, f)), t.MouseUp(None, button)]  # type: ignore[arg-type]
 
 
 def _terminate(b: dict[str, Any], f: str) -> list[Action]:
@@ -191,21 +232,18 @@ FUNCTIONS: dict[str, _Fn] = {
     "pyautogui.doubleClick": _Fn(_XY + ("interval", "button", "duration"), _clicker(None, 2)),
     "pyautogui.tripleClick": _Fn(_XY + ("interval", "button", "duration"), _clicker(None, 3)),
     "pyautogui.moveTo": _Fn(_XY + ("duration",), lambda b, f: [t.MoveTo(_xy(b, f))]),  # type: ignore[arg-type]
-    "pyautogui.dragTo": _Fn(_XY + ("duration", "button", "mouseDownUp"),
-                            lambda b, f: [t.MouseDown(None, _button(b.get("button"), f)),  # type: ignore[arg-type]
-                                          t.MoveTo(_xy(b, f)),  # type: ignore[arg-type]
-                                          t.MouseUp(None, _button(b.get("button"), f))]),  # type: ignore[arg-type]
+    "pyautogui.dragTo": _Fn(_XY + ("duration", "button", "mouseDownUp", "from_coord", "to_coord"), _drag_to),
     "pyautogui.mouseDown": _Fn(_XY + ("button", "duration"),
                                lambda b, f: [t.MouseDown(_xy(b, f, False), _button(b.get("button"), f))]),
     "pyautogui.mouseUp": _Fn(_XY + ("button", "duration"),
                              lambda b, f: [t.MouseUp(_xy(b, f, False), _button(b.get("button"), f))]),
-    "pyautogui.scroll": _Fn(("clicks",) + _XY, _scroll(False), ("clicks",)),
-    "pyautogui.vscroll": _Fn(("clicks",) + _XY, _scroll(False), ("clicks",)),
-    "pyautogui.hscroll": _Fn(("clicks",) + _XY, _scroll(True), ("clicks",)),
+    "pyautogui.scroll": _Fn(("clicks",) + _XY + ("page",), _scroll(False)),
+    "pyautogui.vscroll": _Fn(("clicks",) + _XY + ("page",), _scroll(False)),
+    "pyautogui.hscroll": _Fn(("clicks",) + _XY + ("page",), _scroll(True)),
     "pyautogui.write": _Fn(("message", "interval"), _write, ("message",)),
     "pyautogui.typewrite": _Fn(("message", "interval"), _write, ("message",)),
     "pyautogui.press": _Fn(("keys", "presses", "interval"), _press, ("keys",)),
-    "pyautogui.hotkey": _Fn(("interval",), _hotkey, varargs=True),
+    "pyautogui.hotkey": _Fn(("keys", "interval"), _hotkey, varargs=True),
     "pyautogui.keyDown": _Fn(("key",), lambda b, f: [t.KeyDown(as_text(b["key"], "key", f))], ("key",)),
     "pyautogui.keyUp": _Fn(("key",), lambda b, f: [t.KeyUp(as_text(b["key"], "key", f))], ("key",)),
     "time.sleep": _Fn(("secs",), lambda b, f: [t.Wait(as_number(b["secs"], "seconds", f))], ("secs",)),
@@ -247,7 +285,7 @@ class PyCodeGrammar:
     # ------------------------------------------------------------ parse
     def parse(self, text: str) -> Step:
         check_length(text)
-        thinking, answer = split_thinking(text)
+        thinking, answer = split_thinking(strip_end_tokens(text))
         code, rest = _extract_code(answer)
         if code is None:
             raise ParseError(f"no pyautogui code found in this {self.name} response", answer.strip()[-120:] or text[-120:])
@@ -258,10 +296,11 @@ class PyCodeGrammar:
             actions = []
             for call in parse_calls(code, allow_comments=True, skip_line=lambda line: bool(_IMPORT.fullmatch(line))):
                 new = build(call)
-                if call.name == "pyautogui.dragTo" and actions and isinstance(actions[-1], t.MoveTo):
+                if call.name == "pyautogui.dragTo" and len(new) == 3 and actions and isinstance(actions[-1], t.MoveTo):
                     start = actions.pop()
-                    new = [t.Drag(start.point, new[1].point)]  # type: ignore[attr-defined]
+                    new = [t.Drag(start.point, new[1].point, new[0].button)]  # type: ignore[attr-defined]
                 actions += new
+            actions = merge(actions)
         if not actions:
             raise ParseError("the code holds no action", code[:120])
         check_terminal_last(actions, code[-120:])
@@ -274,7 +313,12 @@ class PyCodeGrammar:
         a = action
         if type(a) not in self.supported:
             raise UnsupportedAction(f"{self.name} cannot express {type(a).__name__}")
+        parts = split(a)
+        if len(parts) > 1:  # modifiers held, or a drag through several points: a run of plain calls
+            return "\n".join(self.format_action(p) for p in parts)
         if isinstance(a, t.Click):
+            if a.button not in t.DRAG_BUTTONS:
+                raise UnsupportedAction(f"pyautogui has no {a.button!r} button")
             names = {("left", 1): "click", ("left", 2): "doubleClick", ("left", 3): "tripleClick",
                      ("right", 1): "rightClick", ("middle", 1): "middleClick"}
             name = names.get((a.button, a.clicks))
@@ -282,7 +326,8 @@ class PyCodeGrammar:
                 return f"pyautogui.{name}({_xy_args(a.point)})"
             return f"pyautogui.click({_xy_args(a.point)}, clicks={a.clicks}, button={py_str(a.button)})"
         if isinstance(a, t.Drag):
-            return f"pyautogui.moveTo({_xy_args(a.start)})\npyautogui.dragTo({_xy_args(a.end)})"
+            button = f", button={py_str(a.button)}" if a.button != "left" else ""
+            return f"pyautogui.moveTo({_xy_args(a.start)})\npyautogui.dragTo({_xy_args(a.end)}{button})"
         if isinstance(a, t.Scroll):
             if a.amount is None:
                 raise UnsupportedAction(f"{self.name} scrolls need an amount (clicks); use Scroll(..., amount=N)")

@@ -27,6 +27,22 @@ Decisions worth knowing:
 - ``finished(content='')`` is ``Finished(None)``; a terminal action must be the last of its step.
 - With ``Reflection:`` / ``Action_Summary:`` sections, ``summary`` holds the summary and ``thought`` the Thought
   section, or the summary when there is no Thought section.
+- ``Action:`` may stand on the line of the thought or summary (``Thought: ... close it. Action: click(...)``, as
+  UI-TARS 1.0 writes): the first such label followed by a call starts the actions; a label in prose that no call
+  follows is prose.
+- Special tokens a server left after the last action (``<|im_end|>``, ``<|endoftext|>``, ``</s>``, ``<|end|>``)
+  are ignored; inside a typed string they are text.
+- UI-TARS-desktop's omni wrapper (``<think>...</think><computer_env>Action: ...</computer_env>``) and O1 wrapper
+  (``<Thought>...</Thought>`` + ``Action_Summary:`` + ``Action:`` + ``</Output>``) are read in every UI-TARS
+  grammar; an omni ``<answer>X</answer>`` is ``Finished(X)``. See ``wrappers``.
+- ``type(text=...)`` is ``type(content=...)``.
+- UI-TARS-2 spells a click or scroll with modifiers held as ``press(m)``, the call, ``release(m)``, and a drag with
+  another button or through several points as ``mouse_down``, ``move_to``..., ``mouse_up``; such runs are read
+  as the one action they spell (``compound``). UI-TARS 1.x cannot write them (UnsupportedAction), nor can any
+  UI-TARS grammar write the side buttons (back/forward).
+- Refused with a ParseError saying why, because any reading would be a guess: several Thought/Action blocks run
+  together, an empty box (``click(start_box='')``), an omni answer with both an action block and an answer or two
+  blocks, an unclosed wrapper, a ``<code_env>`` / ``<mcp_env>`` block.
 """
 
 from __future__ import annotations
@@ -40,6 +56,8 @@ from guiagent.actions.families.literals import (
     Call, action_errors, as_int, as_number, as_text, bind, box_point, check_length, check_step, check_terminal_last,
     fmt_int, model_point, parse_box, parse_calls, py_str, split_keys, typed,
 )
+from guiagent.actions.families.compound import merge, split
+from guiagent.actions.families.wrappers import strip_end_tokens, unwrap
 from guiagent.actions.types import Action, Point, Step, canonical
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
@@ -86,6 +104,8 @@ def _point(args: dict[str, Any], key: str, frag: str) -> Point | None:
 def _need_point(args: dict[str, Any], key: str, frag: str) -> Point:
     p = _point(args, key, frag)
     if p is None:
+        if isinstance(args.get(key), str):
+            raise ParseError(f"{key} is empty: this action needs a point, and guessing one would click blindly", frag)
         raise ParseError(f"missing {key}", frag)
     return p
 
@@ -115,7 +135,7 @@ def _click(button: str, clicks: int) -> Builder:
 
 
 def _click2(a: dict[str, Any], f: str) -> list[Action]:
-    button = _choice(a.get("button"), t.BUTTONS, "button", f, "left")
+    button = _choice(a.get("button"), t.DRAG_BUTTONS, "button", f, "left")
     clicks = as_int(a.get("clicks"), "clicks", f) or 1
     return [t.Click(_need_point(a, "start_box", f), button, clicks)]  # type: ignore[arg-type]
 
@@ -158,7 +178,7 @@ def _one_key(cls: type) -> Builder:
 
 
 def _mouse(cls: type) -> Builder:
-    return lambda a, f: [cls(_point(a, "start_box", f), _choice(a.get("button"), t.BUTTONS, "button", f, "left"))]
+    return lambda a, f: [cls(_point(a, "start_box", f), _choice(a.get("button"), t.DRAG_BUTTONS, "button", f, "left"))]
 
 
 _NO_ARGS: dict[str, type] = {"press_home": t.PressHome, "press_back": t.PressBack, "navigate_back": t.NavigateBack}
@@ -171,7 +191,7 @@ _V1: dict[str, _Fn] = {
     "drag": _Fn(("start_box", "end_box"), ("start_box", "end_box"), _drag),
     "select": _Fn(("start_box", "end_box"), ("start_box",), _select),
     "hotkey": _Fn(("key",), ("key",), _hotkey, {"keys": "key"}),
-    "type": _Fn(("content", "start_box"), ("content",), _type),
+    "type": _Fn(("content", "start_box"), ("content",), _type, {"text": "content"}),
     "scroll": _Fn(("start_box", "direction", "end_box"), (), _scroll),
     "wait": _Fn((), (), lambda a, f: [t.Wait()]),
     "finished": _Fn(("content",), (), lambda a, f: [t.Finished(_content(a, "content", f))]),
@@ -233,11 +253,13 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
 
 # ---------------------------------------------------------------- text form: Thought / Action
 
+# what a response that may carry end tokens or a wrapper ends / starts with ('>' or a blank): one C call each
+_ENDS = (">", " ", "\n", "\t", "\r", "<")
 _HEADER = re.compile(r"^[ \t]*(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
 _LOOKS_LIKE_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
 _ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
+_INLINE_ACTION = re.compile(r"(?<![A-Za-z0-9_])Action[ \t]*[:：][ \t]*")
 _FENCE_OPEN = re.compile(r"\A\s*```[A-Za-z]*[ \t]*\n")
-_FENCE_CLOSE = re.compile(r"\n?[ \t]*```\s*\Z")
 
 
 def strip_fence(text: str) -> str:
@@ -246,22 +268,43 @@ def strip_fence(text: str) -> str:
     if not m:
         return text
     inner = text[m.end():]
-    c = _FENCE_CLOSE.search(inner)
-    return inner[:c.start()] if c else inner
+    # The closing fence: ``` at the very end (blanks after it allowed), with the blanks and one line break
+    # before it. Scanned backwards with str methods: a regex search for it is quadratic on long blank runs.
+    body = inner.rstrip()
+    if not body.endswith("```"):
+        return inner
+    body = body[:-3].rstrip(" \t")
+    return body[:-1] if body.endswith("\n") else body
 
 
 def split_sections(text: str) -> tuple[dict[str, str], str | None, str]:
-    """(sections before Action, the Action body or None, text before the first header)."""
+    """(sections before Action, the Action body or None, text before the first header).
+
+    An ``Action:`` label at the start of a line ends the sections. Without one, the first ``Action:`` label inside
+    the last section (or the preamble) that is followed by a call starts the actions: UI-TARS 1.0 often writes
+    ``Thought: ... close it. Action: click(...)`` on one line.
+    """
     sections: dict[str, str] = {}
     m = _HEADER.search(text)
     preamble = text[:m.start()] if m else text
+    last: tuple[str, int] | None = None
     while m is not None:  # one header at a time: the usual answer stops at the second one, "Action:"
         label = m.group(1)
         if label == "Action":
             return sections, text[m.end():], preamble
         following = _HEADER.search(text, m.end())
-        sections.setdefault(label, text[m.end():following.start() if following else len(text)].strip())
+        if label not in sections:
+            sections[label] = text[m.end():following.start() if following else len(text)].strip()
+            last = (label, m.end())
         m = following
+    start = last[1] if last is not None else 0
+    for inline in _INLINE_ACTION.finditer(text, start):
+        if _LOOKS_LIKE_CALL.match(text, inline.end()):
+            if last is not None:
+                sections[last[0]] = text[start:inline.start()].strip()
+            else:
+                preamble = text[:inline.start()]
+            return sections, text[inline.end():], preamble
     return sections, None, preamble
 
 
@@ -280,7 +323,33 @@ def restore_box_tokens(text: str) -> str:
 
 # ---------------------------------------------------------------- XML tool-call form (UI-TARS-2)
 
-_THINK = re.compile(r"<gui_think>(.*?)</gui_think>", re.S)
+_THINK_OPEN, _THINK_CLOSE = "<gui_think>", "</gui_think>"
+
+
+def split_gui_think(body: str) -> tuple[list[str], str]:
+    """(the bodies of the ``<gui_think>...</gui_think>`` blocks, the text without them), in one linear scan.
+
+    Each block ends at the first closing tag after its opening tag; an opening tag with no closing tag after it
+    is left in the text (and so is everything after it).
+    """
+    start = body.find(_THINK_OPEN)
+    if start < 0:
+        return [], body
+    thinks: list[str] = []
+    kept: list[str] = []
+    pos = 0
+    while True:
+        start = body.find(_THINK_OPEN, pos)
+        if start < 0:
+            break
+        end = body.find(_THINK_CLOSE, start + len(_THINK_OPEN))
+        if end < 0:
+            break
+        kept.append(body[pos:start])
+        thinks.append(body[start + len(_THINK_OPEN):end])
+        pos = end + len(_THINK_CLOSE)
+    kept.append(body[pos:])
+    return thinks, "".join(kept)
 _TOOL = re.compile(r"<seed:tool_call>(.*?)(?:</seed:tool_call>|\Z)", re.S)
 _FUNC = re.compile(r"\s*<function=([^<>\s]+)>(.*?)</function>", re.S)
 _PARAM = re.compile(r"\s*<parameter=([^<>\s]+)>(.*?)</parameter>", re.S)
@@ -317,14 +386,19 @@ class UiTarsGrammar:
     # ------------------------------------------------------------ parse
     def parse(self, text: str) -> Step:
         check_length(text)
-        body = strip_fence(text)
+        body = strip_fence(strip_end_tokens(text) if text.endswith(_ENDS) else text)
         thought = None
         extra: dict[str, str] = {}
+        wrapped = unwrap(body) if body.startswith(_ENDS) else None
+        if wrapped is not None:
+            body, thought = wrapped.body, wrapped.thinking
+            if wrapped.answer is not None:  # omni <answer>: the task is finished with this content
+                return Step((t.Finished(wrapped.answer or None),), text, thought=thought)
         if self.functions is _V2:
-            thinks = _THINK.findall(body)
+            thinks, without = split_gui_think(body)
             if thinks:
                 thought = "\n".join(s.strip() for s in thinks).strip() or None
-                body = _THINK.sub("", body)
+                body = without
             if "<seed:tool_call>" in body or body.lstrip().startswith("<function="):
                 return self._parse_xml(text, body, thought)
         sections, actions_text, preamble = split_sections(body)
@@ -340,7 +414,13 @@ class UiTarsGrammar:
         else:
             if not actions_text.strip():
                 raise ParseError("the 'Action:' section is empty", text[-120:])
-            calls = parse_calls(actions_text, lenient_quotes=True, prefix=_ACTION_LABEL)
+            try:
+                calls = parse_calls(actions_text, lenient_quotes=True, prefix=_ACTION_LABEL)
+            except ParseError:
+                if _HEADER.search(actions_text):
+                    raise ParseError("several Thought/Action blocks run together; which one to run is ambiguous, "
+                                     "so none is", actions_text.strip()[:80]) from None
+                raise
             if preamble.strip():
                 extra["preamble"] = preamble.strip()
         actions: list[Action] = []
@@ -348,8 +428,12 @@ class UiTarsGrammar:
             actions += build_actions(self.functions, call.name, None, call, self.name, call.text)
         if not actions:
             raise ParseError("no action found", text[-120:])
+        if self.functions is _V2:
+            actions = merge(actions)
         check_terminal_last(actions, text[-120:])
         summary = sections.get("Action_Summary") or None
+        if thought and sections.get("Thought"):  # <think> before a Thought section: the section is the thought
+            extra["thinking"] = thought
         return Step(tuple(actions), text, thought=sections.get("Thought") or thought or summary,
                     reflection=sections.get("Reflection") or None, summary=summary, extra=extra)
 
@@ -370,6 +454,7 @@ class UiTarsGrammar:
                     value = pm.group(2)
                     params[pm.group(1)] = value if pm.group(1) in _TEXT_PARAMS else value.strip()
                 actions += build_actions(self.functions, name, params, None, self.name, fm.group(0).strip())
+        actions = merge(actions)
         if "<function=" in outside or "<parameter=" in outside:
             raise ParseError("a <function=...> block outside <seed:tool_call>", outside[:80])
         if not actions:
@@ -391,7 +476,7 @@ class UiTarsGrammar:
             simple = {("left", 1): "click", ("left", 2): "left_double", ("right", 1): "right_single"}
             if (a.button, a.clicks) in simple:
                 return simple[(a.button, a.clicks)], [(pt, "point", a.point)]
-            if not v2:
+            if not v2 or a.button not in t.DRAG_BUTTONS:
                 raise UnsupportedAction(f"{self.name} cannot express a {a.button} click x{a.clicks}")
             return "click", [(pt, "point", a.point), ("button", "str", a.button), ("clicks", "num", a.clicks)]
         if isinstance(a, t.Drag):
@@ -446,7 +531,24 @@ class UiTarsGrammar:
         x, y = fmt_int(p.x), fmt_int(p.y)
         return f"<point>{x} {y}</point>" if self.style in ("point", "xml") else f"<|box_start|>({x},{y})<|box_end|>"
 
+    def _plain(self, action: Action) -> list[Action]:
+        """``action`` as the plain actions this family writes it with (see ``compound``)."""
+        a = action
+        compound = (isinstance(a, (t.Click, t.Scroll)) and a.modifiers) or (
+            isinstance(a, t.Drag) and (a.via or a.button != "left"))
+        if not compound:
+            return [a]
+        if self.functions is not _V2:
+            raise UnsupportedAction(f"{self.name} cannot hold keys during a click or scroll, or drag with another "
+                                    "button or through several points (it has no press/release, mouse_down/up)")
+        if isinstance(a, t.Drag):
+            return [t.MouseDown(a.start, a.button), *(t.MoveTo(p) for p in (*a.via, a.end)), t.MouseUp(None, a.button)]
+        return split(a)
+
     def format_action(self, action: Action) -> str:
+        parts = self._plain(action)
+        if len(parts) > 1:
+            return ("\n" if self.style == "xml" else "\n\n").join(self.format_action(p) for p in parts)
         name, params = self._call(action)
         if self.style == "xml":
             lines = [f"<function={name}>"]

@@ -69,6 +69,8 @@ class DesktopEnv:
             an empty collection refuses nothing.
         scroll_amount: wheel notches per Scroll whose amount is None.
         drag_duration: seconds the pointer takes to move from a drag's start to its end.
+        click_interval: seconds between the clicks of a double or triple click (a person's pace; with none, real
+            toolkits miscount them).
         type_interval: seconds between typed keys.
         unicode_method: how non-ASCII text is typed: "keysym" (X11: spare keycodes bound to the characters),
             "clipboard" (paste, old clipboard restored), or "auto" (keysym on X11, the clipboard elsewhere).
@@ -89,12 +91,13 @@ class DesktopEnv:
                  scroll_amount: int = 5, drag_duration: float = 0.3, type_interval: float = 0.0,
                  unicode_method: str = "auto", paste_restore_delay: float = 0.3, default_wait: float = 1.0,
                  allow_xwayland: bool = False, os_name: OsName | None = None, capture: Capture | None = None,
-                 gui: Any = None, environ: Mapping[str, str] | None = None):
+                 gui: Any = None, environ: Mapping[str, str] | None = None, click_interval: float = 0.05):
         self.os_name: OsName = check_os(os_name or current_os())
         if unicode_method not in UNICODE_METHODS:
             raise ConfigError(f"unicode_method must be one of {list(UNICODE_METHODS)}, got {unicode_method!r}")
         for label, value in (("pause", pause), ("drag_duration", drag_duration), ("type_interval", type_interval),
-                             ("paste_restore_delay", paste_restore_delay), ("default_wait", default_wait)):
+                             ("paste_restore_delay", paste_restore_delay), ("default_wait", default_wait),
+                             ("click_interval", click_interval)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or value < 0:
                 raise ConfigError(f"{label} must be a non-negative number of seconds, got {value!r}")
@@ -125,7 +128,7 @@ class DesktopEnv:
         self.executor = PyAutoGuiExecutor(
             gui, self.os_name, pause=pause, failsafe=failsafe, scroll_amount=scroll_amount,
             drag_duration=drag_duration, type_interval=type_interval, default_wait=default_wait,
-            unicode_typer=self._unicode_typer, key_typable=self._key_typable)
+            unicode_typer=self._unicode_typer, key_typable=self._key_typable, click_interval=click_interval)
         self._monitor: Monitor = select_monitor(self._capture.monitors(), monitor)
         self._display: Display | None = None
         self._closed = False

@@ -11,7 +11,12 @@ pyautogui facts this module works around:
 - its ``PAUSE`` (0.1 s after every call by default) and ``FAILSAFE`` are module globals: they are set for the
   duration of each action and put back afterwards;
 - on Windows a wheel "click" is 1/120 of a notch and ``hscroll`` scrolls vertically, so amounts are multiplied by
-  120 there and horizontal scrolling is shift+wheel, the convention Windows apps follow.
+  120 there and horizontal scrolling is shift+wheel, the convention Windows apps follow;
+- it has no side buttons (back/forward) and no name for the keypad's Enter: on X11 those go through XTest on
+  pyautogui's own connection (``guiagent.envs.desktop.xtest``), elsewhere they are UnsupportedAction;
+- its multi-click sends the clicks ``interval`` apart; with no interval a real toolkit (Tk) merges or drops
+  presses (a triple click arrives as a double), so clicks are spaced ``click_interval`` apart, as a person
+  clicks: tens of milliseconds, well under any double-click time.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from typing import Any
 
 from guiagent.actions import types as t
 from guiagent.actions.types import Action
-from guiagent.envs.desktop.keymap import OsName, pyautogui_key
+from guiagent.envs.desktop.keymap import XKEYSYM_PREFIX, OsName, pyautogui_key
 from guiagent.envs.desktop.text import (CONTROL_KEYS, PRESSED_CONTROLS, check_control_chars, split_pressed_controls,
                                         split_runs)
 from guiagent.envs.desktop.xlibquiet import quiet_xauth
+from guiagent.envs.desktop.xtest import SIDE_BUTTONS, XTestInput
 from guiagent.errors import EnvError, FailSafeTriggered, UnsupportedAction
 
 MOBILE_ONLY: tuple[type, ...] = (t.LongPress, t.OpenApp, t.PressHome, t.PressBack, t.Navigate, t.NavigateBack)
@@ -99,11 +105,14 @@ class PyAutoGuiExecutor:
     def __init__(self, gui: Any, os_name: OsName, *, pause: float = 0.02, failsafe: bool = True,
                  scroll_amount: int = 5, drag_duration: float = 0.3, type_interval: float = 0.0,
                  default_wait: float = 1.0, unicode_typer: Callable[[], Callable[[str], None]] | None = None,
-                 key_typable: Callable[[], Callable[[str], bool]] | None = None):
+                 key_typable: Callable[[], Callable[[str], bool]] | None = None, click_interval: float = 0.05,
+                 xtest: XTestInput | None = None):
         self.gui, self.os_name = gui, os_name
         self.pause, self.failsafe = float(pause), bool(failsafe)
         self.scroll_amount, self.drag_duration = int(scroll_amount), float(drag_duration)
         self.type_interval, self.default_wait = float(type_interval), float(default_wait)
+        self.click_interval = float(click_interval)
+        self.xtest = xtest if xtest is not None else (XTestInput.from_pyautogui(gui) if os_name == "linux" else None)
         self._unicode_typer = unicode_typer
         # which characters go through pyautogui.write (asked per Type: the layout can change)
         self._key_typable = key_typable or (lambda: self.gui.isValidKey)
@@ -113,8 +122,14 @@ class PyAutoGuiExecutor:
     # ------------------------------------------------------------ key names
 
     def key_name(self, key: str) -> str:
-        """pyautogui's name for a canonical key, checked against the keys this machine can send."""
+        """pyautogui's name for a canonical key, checked against the keys this machine can send (an X keysym
+        with the ``xkeysym:`` prefix for the keys pyautogui has no name for, sent through XTest)."""
         name = pyautogui_key(key, self.os_name)
+        if name.startswith(XKEYSYM_PREFIX):
+            if self.xtest is None:
+                raise UnsupportedAction(f"the {key!r} key needs X11's XTest, which this desktop does not have")
+            self.xtest.keycode(name[len(XKEYSYM_PREFIX):])
+            return name
         if not self.gui.isValidKey(name):
             raise UnsupportedAction(f"the {key!r} key ({name!r} in pyautogui) has no key code on this machine")
         return name
@@ -125,7 +140,12 @@ class PyAutoGuiExecutor:
             raise UnsupportedAction(f"{type(action).__name__} is a phone/browser action; the desktop environment "
                                     "cannot carry it out")
         keys: tuple[str, ...] = ()
-        if isinstance(action, t.Hotkey):
+        button = getattr(action, "button", "left")
+        if button in SIDE_BUTTONS and self.xtest is None:
+            raise UnsupportedAction(f"the {button} mouse button can only be sent on X11 (XTest)")
+        if isinstance(action, (t.Click, t.Scroll)):
+            keys = action.modifiers
+        elif isinstance(action, t.Hotkey):
             keys = action.keys
         elif isinstance(action, (t.Press, t.KeyDown, t.KeyUp)):
             keys = (action.key,)
@@ -161,37 +181,36 @@ class PyAutoGuiExecutor:
     def _run(self, a: Action) -> None:
         gui = self.gui
         if isinstance(a, t.Click):
-            x, y = _xy(a.point)
-            gui.click(x=x, y=y, clicks=a.clicks, interval=0.0, button=a.button)
+            with self._holding(a.modifiers):
+                self._click(a)
         elif isinstance(a, t.Drag):
             self._drag(a)
         elif isinstance(a, t.Scroll):
-            self._scroll(a)
+            with self._holding(a.modifiers):
+                self._scroll(a)
         elif isinstance(a, t.Type):
             self._type(a)
         elif isinstance(a, t.Hotkey):
             self.press_combo(a.keys)
         elif isinstance(a, t.Press):
-            gui.press(self.key_name(a.key))
+            self._press(self.key_name(a.key))
         elif isinstance(a, t.KeyDown):
-            gui.keyDown(self.key_name(a.key))
+            self._key(self.key_name(a.key), True)
             if a.key not in self.held_keys:
                 self.held_keys.append(a.key)
         elif isinstance(a, t.KeyUp):
-            gui.keyUp(self.key_name(a.key))
+            self._key(self.key_name(a.key), False)
             if a.key in self.held_keys:
                 self.held_keys.remove(a.key)
         elif isinstance(a, t.MoveTo):
             x, y = _xy(a.point)
             gui.moveTo(x, y)
         elif isinstance(a, t.MouseDown):
-            x, y = _xy(a.point)
-            gui.mouseDown(x=x, y=y, button=a.button)
+            self._button(a.button, True, *_xy(a.point))
             if a.button not in self.held_buttons:
                 self.held_buttons.append(a.button)
         elif isinstance(a, t.MouseUp):
-            x, y = _xy(a.point)
-            gui.mouseUp(x=x, y=y, button=a.button)
+            self._button(a.button, False, *_xy(a.point))
             if a.button in self.held_buttons:
                 self.held_buttons.remove(a.button)
         elif isinstance(a, t.Wait):
@@ -203,27 +222,83 @@ class PyAutoGuiExecutor:
 
     def press_combo(self, keys: tuple[str, ...]) -> None:
         """Press ``keys`` (canonical names) down in order, then release the pressed ones in reverse order."""
-        gui = self.gui
+        with self._holding(keys):
+            pass
+
+    @contextlib.contextmanager
+    def _holding(self, keys: tuple[str, ...]) -> Iterator[None]:
+        """Hold ``keys`` (canonical names) down, in order, for the body; release the pressed ones in reverse."""
         names = [self.key_name(k) for k in keys]
         pressed: list[str] = []
         try:
             for name in names:
-                gui.keyDown(name)
+                self._key(name, True)
                 pressed.append(name)
+            yield
         finally:
             for name in reversed(pressed):
-                gui.keyUp(name)
+                self._key(name, False)
+
+    def _key(self, name: str, down: bool) -> None:
+        """Key down or up by the name ``key_name`` gave."""
+        if name.startswith(XKEYSYM_PREFIX):
+            assert self.xtest is not None  # key_name checked it
+            self.xtest.key(name[len(XKEYSYM_PREFIX):], down)
+        elif down:
+            self.gui.keyDown(name)
+        else:
+            self.gui.keyUp(name)
+
+    def _press(self, name: str) -> None:
+        if name.startswith(XKEYSYM_PREFIX):
+            self._key(name, True)
+            self._key(name, False)
+        else:
+            self.gui.press(name)
+
+    def _button(self, button: str, down: bool, x: int | None = None, y: int | None = None) -> None:
+        """Mouse button down or up at (x, y) (where the pointer is when None)."""
+        if button in SIDE_BUTTONS:
+            assert self.xtest is not None  # check() refused side buttons without XTest
+            if x is not None:
+                self.gui.moveTo(x, y)
+            self.xtest.button(button, down)
+        elif down:
+            self.gui.mouseDown(x=x, y=y, button=button)
+        else:
+            self.gui.mouseUp(x=x, y=y, button=button)
+
+    def _click(self, a: t.Click) -> None:
+        x, y = _xy(a.point)
+        interval = self.click_interval if a.clicks > 1 else 0.0
+        if a.button not in SIDE_BUTTONS:
+            self.gui.click(x=x, y=y, clicks=a.clicks, interval=interval, button=a.button)
+            return
+        self.gui.moveTo(x, y)
+        for i in range(a.clicks):
+            if i:
+                time.sleep(interval)
+            self._button(a.button, True)
+            self._button(a.button, False)
 
     def _drag(self, a: t.Drag) -> None:
         gui = self.gui
-        (sx, sy), (ex, ey) = _xy(a.start), _xy(a.end)
+        points = [_xy(p) for p in (a.start, *a.via, a.end)]
+        (sx, sy), (ex, ey) = points[0], points[-1]
+        legs = points[1:]
+        # A timed move sends intermediate motion events; apps need them to start and track a drag. pyautogui
+        # jumps without any unless the duration is over its MINIMUM_DURATION (0.1 s), so each leg of a drag
+        # through several points takes a little more than that at least.
+        leg_s = self.drag_duration / len(legs)
+        if len(legs) > 1 and self.drag_duration:
+            leg_s = max(leg_s, 0.12)
         gui.moveTo(sx, sy)
-        gui.mouseDown(x=sx, y=sy, button="left")
+        self._button(a.button, True, sx, sy)
         try:
-            # A timed move sends intermediate motion events; apps need them to start and track a drag.
-            gui.moveTo(ex, ey, duration=self.drag_duration, tween=gui.linear)
+            for px, py in legs:
+                gui.moveTo(px, py, duration=leg_s, tween=gui.linear)
         finally:
-            gui.mouseUp(x=ex, y=ey, button="left")
+            self._button(a.button, False, ex, ey)
 
     def _scroll(self, a: t.Scroll) -> None:
         gui = self.gui
@@ -270,9 +345,9 @@ class PyAutoGuiExecutor:
         with self._settings():
             for key in reversed(self.held_keys):
                 with contextlib.suppress(Exception):
-                    self.gui.keyUp(self.key_name(key))
+                    self._key(self.key_name(key), False)
             for button in self.held_buttons:
                 with contextlib.suppress(Exception):
-                    self.gui.mouseUp(button=button)
+                    self._button(button, False)
         self.held_keys.clear()
         self.held_buttons.clear()

@@ -17,11 +17,18 @@ from guiagent.errors import ActionError, UnsupportedAction
 OsName = Literal["linux", "macos", "windows"]
 OS_NAMES: tuple[str, ...] = ("linux", "macos", "windows")
 
+#: The pyautogui names of the keypad keys ("kp_enter" has none: see XKEYSYM_PREFIX).
+_KEYPAD = {**{f"kp_{d}": f"num{d}" for d in range(10)},
+           **{f"kp_{op}": op for op in ("add", "subtract", "multiply", "divide", "decimal", "separator")}}
+#: Keys pyautogui cannot name, sent as this X11 keysym through XTest instead (``guiagent.envs.desktop.xtest``).
+XKEYSYM_PREFIX = "xkeysym:"
+
 _PER_OS: dict[str, dict[str, str | None]] = {
-    "linux": {"cmd": "winleft", "menu": "apps", "fn": None},
+    "linux": {"cmd": "winleft", "menu": "apps", "fn": None, **_KEYPAD, "kp_enter": XKEYSYM_PREFIX + "KP_Enter"},
     "macos": {"cmd": "command", "alt": "option", "delete": "del", "menu": None, "insert": None,
-              "printscreen": None, "scrolllock": None, "pause": None, "numlock": None},
-    "windows": {"cmd": "win", "menu": "apps", "fn": None},
+              "printscreen": None, "scrolllock": None, "pause": None, "numlock": None,
+              **{k: None for k in (*_KEYPAD, "kp_enter")}},
+    "windows": {"cmd": "win", "menu": "apps", "fn": None, **_KEYPAD, "kp_enter": None},
 }
 
 

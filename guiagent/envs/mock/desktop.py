@@ -13,10 +13,11 @@ taskbar clock. See ``docs`` in ``guiagent/envs/mock/README.md`` for the initial-
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as _dt
 import random
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from guiagent.actions import types as T
 from guiagent.actions.coords import Display
@@ -416,26 +417,58 @@ INITIAL_STATE_KEYS = frozenset({"files", "dirs", "trash", "settings", "mail", "c
 
 
 # ====================================================================== action handlers
+@contextlib.contextmanager
+def _holding(d: MockDesktop, keys: tuple[str, ...]) -> Iterator[None]:
+    """Modifier keys held down around a click or scroll (the widgets see them in the event's mods)."""
+    held = [k for k in keys if k not in d.input.keys]
+    for k in held:
+        d.input.key_down(k)
+    try:
+        yield
+    finally:
+        for k in reversed(held):
+            d.input.key_up(k)
+
+
+def _side_button(d: MockDesktop, button: str) -> None:
+    """The side buttons: "back" goes back in the Web Form browser when it is the active window, as browsers
+    do; widgets do not handle side buttons, so anywhere else they do nothing (and "forward": the browser keeps
+    no forward history)."""
+    web = d.apps["webform"]
+    active = d.wm.active
+    if button == "back" and active is not None and active.app is web and web.can_go_back():
+        web.go_back()
+
+
 def _click(d: MockDesktop, a: T.Click) -> None:
     inp = d.input
     inp.move(a.point.x, a.point.y)
-    for _ in range(a.clicks):
-        inp.down(a.button)
-        inp.tick()
-        inp.up(a.button)
-        inp.tick()
+    if a.button in ("back", "forward"):
+        for _ in range(a.clicks):
+            _side_button(d, a.button)
+            inp.tick()
+        return
+    with _holding(d, a.modifiers):
+        for _ in range(a.clicks):
+            inp.down(a.button)
+            inp.tick()
+            inp.up(a.button)
+            inp.tick()
 
 
 def _drag(d: MockDesktop, a: T.Drag) -> None:
     inp = d.input
     inp.move(a.start.x, a.start.y)
-    inp.down("left")
+    inp.down(a.button)
     steps = 8
-    for i in range(1, steps + 1):
-        inp.tick()
-        inp.move(a.start.x + (a.end.x - a.start.x) * i / steps, a.start.y + (a.end.y - a.start.y) * i / steps)
+    here = a.start
+    for target in (*a.via, a.end):
+        for i in range(1, steps + 1):
+            inp.tick()
+            inp.move(here.x + (target.x - here.x) * i / steps, here.y + (target.y - here.y) * i / steps)
+        here = target
     inp.tick()
-    inp.up("left")
+    inp.up(a.button)
 
 
 def _scroll(d: MockDesktop, a: T.Scroll) -> None:
@@ -445,7 +478,8 @@ def _scroll(d: MockDesktop, a: T.Scroll) -> None:
     amount = (a.amount or DEFAULT_SCROLL_NOTCHES) * NOTCH_POINTS
     dx = {"left": -amount, "right": amount}.get(a.direction, 0)
     dy = {"up": -amount, "down": amount}.get(a.direction, 0)
-    inp.wheel(dx, dy)
+    with _holding(d, a.modifiers):
+        inp.wheel(dx, dy)
 
 
 def _type(d: MockDesktop, a: T.Type) -> None:
@@ -491,13 +525,17 @@ def _press(d: MockDesktop, a: T.Press) -> None:
 def _mouse_down(d: MockDesktop, a: T.MouseDown) -> None:
     if a.point is not None:
         d.input.move(a.point.x, a.point.y)
+    if a.button in ("back", "forward"):
+        _side_button(d, a.button)  # the navigation happens on the press, as in browsers
+        return
     d.input.down(a.button)
 
 
 def _mouse_up(d: MockDesktop, a: T.MouseUp) -> None:
     if a.point is not None:
         d.input.move(a.point.x, a.point.y)
-    d.input.up(a.button)
+    if a.button not in ("back", "forward"):
+        d.input.up(a.button)
 
 
 def _wait(d: MockDesktop, a: T.Wait) -> None:

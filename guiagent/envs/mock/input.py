@@ -29,6 +29,9 @@ DOUBLE_CLICK_S = 0.5
 DOUBLE_CLICK_DIST = 4.0
 SUB_STEP = 0.05
 MODIFIER_KEYS = ("ctrl", "shift", "alt", "cmd", "fn")
+#: The keypad acts as with Num Lock on: its digits and operators type, its Enter is Enter.
+KEYPAD_AS = {**{f"kp_{d}": str(d) for d in range(10)}, "kp_add": "+", "kp_subtract": "-", "kp_multiply": "*",
+             "kp_divide": "/", "kp_decimal": ".", "kp_separator": ",", "kp_enter": "enter"}
 
 _SHIFTED = dict(zip("`1234567890-=[]\\;',./", "~!@#$%^&*()_+{}|:\"<>?"))
 
@@ -233,6 +236,7 @@ class Input:
 
     # ------------------------------------------------------------------ keyboard
     def key_down(self, key: str) -> None:
+        key = KEYPAD_AS.get(key, key)
         if key in MODIFIER_KEYS:
             self.keys.add(key)
             return
@@ -247,7 +251,7 @@ class Input:
             self.key(KeyEvent(key, frozenset(mods)))
 
     def key_up(self, key: str) -> None:
-        self.keys.discard(key)
+        self.keys.discard(KEYPAD_AS.get(key, key))
 
     def key(self, ev: KeyEvent) -> None:
         d = self.d
