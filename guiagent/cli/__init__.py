@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Sub-command modules, in the order --help lists them.
-COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot"]
+COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "train", "tasks", "screenshot"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -71,6 +71,10 @@ class ExampleEncoder:
                               f"({sorted(self.stop_ids)}); the model would never learn to stop")
         answer = torch.tensor([answer_ids[: stop + 1]], dtype=inputs["input_ids"].dtype)
         prompt_ids = inputs["input_ids"]
+        for name, value in list(inputs.items()):
+            # per-token side inputs (e.g. mm_token_type_ids: 0 marks text) get zeros for the answer's tokens
+            if name != "input_ids" and hasattr(value, "shape") and tuple(value.shape) == tuple(prompt_ids.shape):
+                inputs[name] = torch.cat([value, torch.zeros_like(answer, dtype=value.dtype)], dim=1)
         inputs["input_ids"] = torch.cat([prompt_ids, answer], dim=1)
         inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
         labels = torch.full_like(inputs["input_ids"], IGNORE_INDEX)

@@ -546,9 +546,18 @@ def _write_model(model: Any, config: TrainConfig, source: Path, out: Path, profi
 def profile_config(profile: Profile) -> dict[str, Any]:
     """A config file (``--config OUT/guiagent.json``) that rebuilds the training profile's family, image budget
     and history window, so the model runs with the images it was trained on."""
-    return {"family": profile.name, "min_pixels": profile.budget.min_pixels,
-            "max_pixels": profile.budget.max_pixels, "max_images": profile.history.max_images,
-            "language": profile.language}
+    from guiagent.models.profiles import get_profile
+
+    data: dict[str, Any] = {"family": profile.name, "min_pixels": profile.budget.min_pixels,
+                            "max_pixels": profile.budget.max_pixels, "max_images": profile.history.max_images,
+                            "language": profile.language}
+    default = get_profile(profile.name)
+    prompts = {mode: text for mode, text in profile.prompts.items() if default.prompts.get(mode) != text}
+    if prompts:
+        data["prompts"] = prompts
+    if profile.system_prompt != default.system_prompt:
+        data["system_prompt"] = profile.system_prompt
+    return data
 
 
 def _checkpoint_dtype(source: Path) -> str:
