@@ -26,8 +26,16 @@ from guiagent.models.history import build_messages  # noqa: E402
 from guiagent.models.local_backend import LocalQwenModel  # noqa: E402
 from guiagent.models.spec import load_model  # noqa: E402
 
-torch.set_num_threads(1)
 QUICK = dict(method="full", lr=1e-2, warmup_ratio=0.0, weight_decay=0.0, save_every=0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # tiny models: one thread is fastest, and the CI machine's cores are shared
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -326,3 +334,18 @@ def test_loss_plot(tmp_path):
     assert nice_ticks(0, 1) == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     assert nice_ticks(0.0, 5.0) == pytest.approx([0, 1, 2, 3, 4, 5])
     assert nice_ticks(0.0, 5.4) == pytest.approx([0, 2, 4])
+
+
+def test_gradient_checkpointing_gives_the_same_steps_and_the_vision_tower_stays_frozen(tmp_path, runs, checkpoint,
+                                                                                       profile):
+    config = TrainConfig(**{**QUICK, "max_steps": 3})
+    plain = train([runs], checkpoint, profile, tmp_path / "plain", config, progress=False)
+    ckpt = train([runs], checkpoint, profile, tmp_path / "ckpt",
+                 TrainConfig(**{**QUICK, "max_steps": 3, "gradient_checkpointing": True}), progress=False)
+    assert ckpt.losses == pytest.approx(plain.losses, rel=1e-5)
+    from safetensors.torch import load_file
+
+    before, after = load_file(str(checkpoint / "model.safetensors")), load_file(str(tmp_path / "ckpt" /
+                                                                                    "model.safetensors"))
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("model.visual."))
+    assert not torch.equal(before["lm_head.weight"], after["lm_head.weight"])

@@ -19,7 +19,15 @@ from guiagent.cli import main as cli  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_two_process_gloo_ddp_matches_one_process_with_twice_the_accumulation(tmp_path):
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_two_process_gloo_ddp_matches_one_process_with_twice_the_accumulation(tmp_path, one_thread):
     runs = record_runs(tmp_path)
     base = tiny_checkpoint(tmp_path)
     config = write_profile_config(tmp_path)
@@ -35,7 +43,6 @@ def test_two_process_gloo_ddp_matches_one_process_with_twice_the_accumulation(tm
          "-m", "guiagent", *common, "-o", str(tmp_path / "ddp"), "--grad-accum", "1"],
         env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert launched.returncode == 0, launched.stderr[-3000:]
-    torch.set_num_threads(1)
     assert cli([*common, "-o", str(tmp_path / "single"), "--grad-accum", "2"]) == 0
 
     ddp, single = losses(tmp_path / "ddp"), losses(tmp_path / "single")

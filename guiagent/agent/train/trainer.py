@@ -219,7 +219,7 @@ def train(data: Sequence[str | os.PathLike], model_path: str | os.PathLike, prof
         encoder = ExampleEncoder(backend)
         model = _prepare_model(backend.model, config)
         if config.gradient_checkpointing:
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            _enable_checkpointing(model)
             if hasattr(model, "enable_input_require_grads"):
                 model.enable_input_require_grads()
         model.train()
@@ -466,6 +466,15 @@ def _prepare_model(model: Any, config: TrainConfig) -> Any:
                           target_modules=LORA_TARGETS, modules_to_save=extra, bias="none")
         model = get_peft_model(model, lora)
     return model
+
+
+def _enable_checkpointing(model: Any) -> None:
+    """Recompute activations in the backward pass (non-reentrant: works with frozen inputs, LoRA and DDP)."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):  # the name in transformers 5.2x
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def _config_json(config: TrainConfig) -> dict[str, Any]:
