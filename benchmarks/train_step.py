@@ -14,7 +14,7 @@ downloaded):
 Each configuration trains ``--steps`` optimizer steps of one example (the first step, which includes one-off
 costs, is left out of the figures). Reported per step: samples/s and tokens/s (medians), and memory. On CPU the
 memory is the process's peak resident set during the step above its resident set when the step began (Linux
-VmHWM, reset through /proc/self/clear_refs before each step), next to the process's peak resident set during the
+VmHWM, reset through /proc/self/clear_refs before each step, after glibc's malloc_trim hands freed pages back), next to the process's peak resident set during the
 steps (model, optimizer state and all); on CUDA both columns are torch.cuda.max_memory_allocated during the step. Figures only, no targets.
 """
 
@@ -54,6 +54,14 @@ def _status_kib(field: str) -> int | None:
 
 
 def _reset_peak() -> bool:
+    """Give freed heap pages back (glibc keeps them otherwise, and the next step's peak would hide in them), then
+    restart the peak-RSS counter."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         Path("/proc/self/clear_refs").write_text("5")
         return True

@@ -54,6 +54,7 @@ def plot_loss(steps: Sequence[int], losses: Sequence[float], out: str | Path, *,
             x_high = x_low + 1
         if y_high == y_low:
             y_high = y_low + 1
+        y_high += 0.05 * (y_high - y_low)  # headroom: the first points do not sit on the frame
 
         def px(x: float) -> float:
             return x0 + (x - x_low) / (x_high - x_low) * (x1 - x0)

@@ -20,6 +20,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -395,7 +396,7 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
                 TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            self.bar = Progress(TextColumn("train"), BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
                                 TimeRemainingColumn(), TextColumn("{task.fields[stats]}"),
                                 console=Console(stderr=True), transient=False)
             self.task = self.bar.add_task("train", total=total, completed=start, stats="")
@@ -464,7 +465,9 @@ def _prepare_model(model: Any, config: TrainConfig) -> Any:
         extra = ["visual"] if config.train_vision else (["merger"] if config.train_projector else None)
         lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                           target_modules=LORA_TARGETS, modules_to_save=extra, bias="none")
-        model = get_peft_model(model, lora)
+        with warnings.catch_warnings():  # peft asks transformers 5 for a renamed attribute: not the user's concern
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            model = get_peft_model(model, lora)
     return model
 
 
