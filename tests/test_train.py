@@ -24,7 +24,7 @@ from guiagent.errors import ConfigError  # noqa: E402
 from guiagent.models.config import resolve_profile  # noqa: E402
 from guiagent.models.history import build_messages  # noqa: E402
 from guiagent.models.local_backend import LocalQwenModel  # noqa: E402
-from guiagent.models.spec import load_model  # noqa: E402
+from guiagent.models import load_model  # noqa: E402
 
 QUICK = dict(method="full", lr=1e-2, warmup_ratio=0.0, weight_decay=0.0, save_every=0)
 
@@ -309,6 +309,12 @@ def test_lora_outputs_load_with_hf(tmp_path, runs, checkpoint, profile):
         logits = [m.model(**inputs).logits for m in (merged, adapted, base)]
     assert torch.allclose(logits[0], logits[1], atol=1e-4)
     assert not torch.allclose(logits[0], logits[2], atol=1e-2)
+    # an adapter whose base checkpoint is gone says so
+    config = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
+    (tmp_path / "adapter" / "adapter_config.json").write_text(
+        json.dumps({**config, "base_model_name_or_path": str(tmp_path / "gone")}))
+    with pytest.raises(ConfigError, match="not a local checkpoint folder"):
+        load_model(f"hf:{tmp_path / 'adapter'}", config=config_file)
 
 
 def test_cli_errors(tmp_path, runs, checkpoint, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,13 @@ then:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "train", help="fine-tune a local Qwen2.5-VL-architecture checkpoint on recorded runs (SFT, full or LoRA)",
-        description="Supervised fine-tuning on recorded runs or `guiagent export` files. Each step of a run becomes "
+        description=textwrap.fill("Supervised fine-tuning on recorded runs or `guiagent export` files. Each step of a run becomes "
                     "one example laid out exactly as the agent sends it (the family's system prompt, prompt, "
                     "history window and image budget); the loss covers the answer's tokens only. Successful runs "
                     "only, unless --include-failed. The output folder loads with --model hf:OUT; it also holds "
                     "loss.jsonl, loss.png, training.json and guiagent.json (pass it with --config to run with the "
-                    "training's image budget). Under torchrun it trains data-parallel (DDP).",
+                    "training's image budget). Under torchrun it trains data-parallel (DDP).", 100,
+                                  break_on_hyphens=False),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", nargs="+", metavar="RUNS_OR_EXPORT",
                    help="run folders, folders holding run folders, or .jsonl files from `guiagent export`")
@@ -87,8 +89,8 @@ def register(subparsers: Any) -> None:
     opt.add_argument("--device", help="torch device (default: cuda:LOCAL_RANK if available, else cpu)")
 
     ck = p.add_argument_group("checkpoints")
-    ck.add_argument("--save-every", type=int, default=50, help="resumable checkpoint every N steps (0: only at the "
-                                                               "end or when interrupted; default 50)")
+    ck.add_argument("--save-every", type=int, default=50, help="resumable checkpoint every N steps (0: only when "
+                                                               "interrupted; default 50)")
     ck.add_argument("--keep-checkpoints", type=int, default=1, help="how many checkpoints to keep (default 1)")
     ck.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

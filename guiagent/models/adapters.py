@@ -9,6 +9,7 @@ model. The tokenizer and processor are read from the adapter folder when it has 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,9 @@ def apply_adapter(model: Any, adapter: Adapter) -> Any:
         raise ConfigError(f"{adapter.folder} holds LoRA adapters; loading them needs peft: "
                           f"pip install 'guiagent[train]'") from exc
     try:
-        return PeftModel.from_pretrained(model, str(adapter.folder)).merge_and_unload()
+        with warnings.catch_warnings():  # peft asks transformers 5 for a renamed attribute: not the user's concern
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            return PeftModel.from_pretrained(model, str(adapter.folder)).merge_and_unload()
     except Exception as exc:  # noqa: BLE001 - peft raises many kinds; all mean adapters that do not fit
         raise ModelError(f"cannot apply the LoRA adapters in {adapter.folder} to {adapter.base}: "
                          f"{type(exc).__name__}: {exc}") from exc

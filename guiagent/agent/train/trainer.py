@@ -72,7 +72,7 @@ class TrainConfig:
     #: auto: bf16 autocast on GPUs that have it (else fp16 with loss scaling), float32 on CPU
     precision: str = "auto"
     gradient_checkpointing: bool = False
-    #: write a resumable checkpoint every N optimizer steps (0: only when stopped or done)
+    #: write a resumable checkpoint every N optimizer steps (0: only when interrupted)
     save_every: int = 50
     keep_checkpoints: int = 1
     seed: int = 0
@@ -319,7 +319,8 @@ class _Loop:
                 result.checkpoint = self.save(result.steps, barrier=False)
                 _plot(self.out)
             raise
-        result.checkpoint = self.save(self.total) if self.total > start else None
+        # No checkpoint at the end: the model written next is the result (a crash while writing it resumes from
+        # the last periodic checkpoint).
         return result
 
     def one_step(self, step: int, began: float) -> StepLog:
