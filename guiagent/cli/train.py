@@ -107,6 +107,12 @@ def main(args: argparse.Namespace) -> int:
     except (GuiAgentError, FloatingPointError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        if type(exc).__name__ != "OutOfMemoryError" and "out of memory" not in str(exc).lower():
+            raise
+        print(f"error: out of memory ({str(exc).splitlines()[0]}); try --method lora, --gradient-checkpointing, a "
+              f"smaller image budget (--max-pixels, --max-images) or more processes", file=sys.stderr)
+        return 2
 
 
 def _train(args: argparse.Namespace) -> int:
