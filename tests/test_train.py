@@ -355,3 +355,35 @@ def test_gradient_checkpointing_gives_the_same_steps_and_the_vision_tower_stays_
                                                                                     "model.safetensors"))
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("model.visual."))
     assert not torch.equal(before["lm_head.weight"], after["lm_head.weight"])
+
+
+def test_bf16_checkpoint_keeps_frozen_weights_in_bf16_and_trains_float32(tmp_path, runs, checkpoint, profile):
+    import shutil
+
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    half = tmp_path / "UI-TARS-1.5-tiny-bf16"
+    shutil.copytree(checkpoint, half)
+    Qwen2_5_VLForConditionalGeneration.from_pretrained(checkpoint, dtype=torch.bfloat16).save_pretrained(half)
+    dtypes: dict = {}
+    import guiagent.agent.train.trainer as trainer
+
+    original = trainer._trainable_to_float32
+
+    def spy(model):
+        original(model)
+        for name, param in model.named_parameters():
+            dtypes.setdefault(param.requires_grad, set()).add(param.dtype)
+
+    trainer._trainable_to_float32 = spy
+    try:
+        result = train([runs], half, profile, tmp_path / "out",
+                       TrainConfig(method="lora", lora_rank=4, lr=5e-3, max_steps=3, save_every=0,
+                                   precision="bf16", train_projector=True), progress=False)
+    finally:
+        trainer._trainable_to_float32 = original
+    assert dtypes == {True: {torch.float32}, False: {torch.bfloat16}}
+    assert all(math.isfinite(x) for x in result.losses)
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["dtype"] == "bfloat16"
+    loaded = load_model(f"hf:{tmp_path / 'out'}", config=str(tmp_path / "out" / "guiagent.json"), dtype="bfloat16")
+    assert loaded.model.model.dtype == torch.bfloat16

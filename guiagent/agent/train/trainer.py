@@ -216,9 +216,10 @@ def train(data: Sequence[str | os.PathLike], model_path: str | os.PathLike, prof
         total = config.max_steps or steps_per_epoch * config.epochs
 
         torch.manual_seed(config.seed)
-        backend = LocalQwenModel(model_path, profile, device=device, dtype="float32")
+        backend = LocalQwenModel(model_path, profile, device=device, dtype=_load_dtype(model_path, precision))
         encoder = ExampleEncoder(backend)
         model = _prepare_model(backend.model, config)
+        _trainable_to_float32(model)
         if config.gradient_checkpointing:
             _enable_checkpointing(model)
             if hasattr(model, "enable_input_require_grads"):
@@ -470,6 +471,25 @@ def _prepare_model(model: Any, config: TrainConfig) -> Any:
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             model = get_peft_model(model, lora)
     return model
+
+
+def _load_dtype(source: Path, precision: str) -> str:
+    """Frozen weights stay in the checkpoint's own half type when training autocasts to that type (a bf16
+    checkpoint under bf16 autocast: half the memory for what is not trained, and nothing is rounded); everything
+    else loads as float32."""
+    saved = _checkpoint_dtype(source)
+    if (precision, saved) in (("bf16", "bfloat16"), ("fp16", "float16")):
+        return saved
+    return "float32"
+
+
+def _trainable_to_float32(model: Any) -> None:
+    """Master weights: every trained parameter is float32, whatever the frozen ones are."""
+    import torch
+
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != torch.float32:
+            param.data = param.data.float()
 
 
 def _enable_checkpointing(model: Any) -> None:
