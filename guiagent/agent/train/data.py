@@ -71,7 +71,8 @@ def find_sources(paths: Iterable[str | os.PathLike]) -> list[Path]:
         elif (path / META_FILE).is_file():
             out.append(path)
         elif path.is_dir():
-            runs = sorted(p for p in path.iterdir() if p.is_dir() and (p / META_FILE).is_file())
+            runs = sorted(p for p in path.iterdir()
+                          if p.is_dir() and not p.name.startswith(".") and (p / META_FILE).is_file())
             if not runs:
                 raise ConfigError(f"{path} holds no run folders (folders with {META_FILE}) and is not one itself")
             out.extend(runs)
