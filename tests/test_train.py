@@ -387,3 +387,14 @@ def test_bf16_checkpoint_keeps_frozen_weights_in_bf16_and_trains_float32(tmp_pat
     assert json.loads((tmp_path / "out" / "config.json").read_text())["dtype"] == "bfloat16"
     loaded = load_model(f"hf:{tmp_path / 'out'}", config=str(tmp_path / "out" / "guiagent.json"), dtype="bfloat16")
     assert loaded.model.model.dtype == torch.bfloat16
+
+
+def test_cli_interrupt_says_how_to_continue(tmp_path, runs, checkpoint, capsys, monkeypatch):
+    import guiagent.agent.train as package
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(package, "train", interrupted)
+    assert cli(["train", str(runs), "--model", f"hf:{checkpoint}", "-o", str(tmp_path / "o"), "--quiet"]) == 130
+    assert "nothing was saved" in capsys.readouterr().err

@@ -101,8 +101,12 @@ def main(args: argparse.Namespace) -> int:
     try:
         return _train(args)
     except KeyboardInterrupt:
-        print(f"interrupted; a checkpoint was saved in {args.output}/checkpoints: continue with the same command "
-              f"and --resume", file=sys.stderr)
+        from guiagent.agent.train.checkpoint import checkpoint_dirs
+
+        saved = checkpoint_dirs(Path(args.output))
+        print(f"interrupted; checkpoint {saved[-1][1]} holds step {saved[-1][0]}: continue with the same command "
+              f"and --resume" if saved else "interrupted before the first step completed; nothing was saved",
+              file=sys.stderr)
         return 130
     except (GuiAgentError, FloatingPointError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -130,8 +130,6 @@ class TrainResult:
     steps: int
     losses: list[float] = field(default_factory=list)
     data: DataStats | None = None
-    interrupted: bool = False
-    checkpoint: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -186,10 +184,10 @@ def train(data: Sequence[str | os.PathLike], model_path: str | os.PathLike, prof
         on_step: called after every optimizer step with its log line (all ranks).
 
     Returns:
-        TrainResult; ``interrupted`` when a KeyboardInterrupt stopped it (a checkpoint was saved first, then the
-        interrupt is raised again).
+        TrainResult (steps done, this call's losses, what the data loader took and left out).
 
     Raises:
+        KeyboardInterrupt: after saving a checkpoint of the steps completed so far (continue with ``resume``).
         ConfigError: bad data, settings, output folder or checkpoint.
         ModelError: a checkpoint that cannot be loaded.
     """
@@ -237,9 +235,10 @@ def train(data: Sequence[str | os.PathLike], model_path: str | os.PathLike, prof
             found = checkpoint_dirs(out)
             if not found:
                 raise ConfigError(f"--resume: {out} holds no checkpoint to continue from")
+            _check_resume(json.loads((found[-1][1] / "state.json").read_text(encoding="utf-8")), state,
+                          found[-1][1])
             saved = load_checkpoint(found[-1][1], model=model, optimizer=optimizer, scheduler=scheduler,
                                     scaler=scaler, device=device)
-            _check_resume(saved, state, found[-1][1])
             start = int(saved["step"])
             log.info("resuming from %s (step %d of %d)", found[-1][1], start, total)
         if dist.main:
@@ -255,8 +254,6 @@ def train(data: Sequence[str | os.PathLike], model_path: str | os.PathLike, prof
                      scaler, steps_per_epoch, total, out, state, progress, on_step)
         result = loop.run(start)
         result.data = stats
-        if result.interrupted:
-            return result
         if dist.main:
             _write_model(model, config, model_path, out, profile, stats, state, result, examples)
         if group:
@@ -315,10 +312,9 @@ class _Loop:
                     if self.c.save_every and (step + 1) % self.c.save_every == 0 and step + 1 < self.total:
                         self.save(step + 1)
         except KeyboardInterrupt:
-            result.interrupted = True
             if result.steps > start and self.dist.main:
-                result.checkpoint = self.save(result.steps, barrier=False)
-                _plot(self.out)
+                self.save(result.steps, barrier=False)
+                log.warning("interrupted after step %d; checkpoint saved: continue with --resume", result.steps)
             raise
         # No checkpoint at the end: the model written next is the result (a crash while writing it resumes from
         # the last periodic checkpoint).
