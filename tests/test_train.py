@@ -18,7 +18,7 @@ from guiagent.agent.train import TrainConfig, is_success, load_examples, train  
 from guiagent.agent.train.encode import IGNORE_INDEX, ExampleEncoder  # noqa: E402
 from guiagent.agent.train.optim import lr_factor, make_optimizer, param_groups  # noqa: E402
 from guiagent.agent.train.plot import nice_ticks, plot_loss  # noqa: E402
-from guiagent.agent.train.trainer import _prepare_model  # noqa: E402
+from guiagent.agent.train.model import prepare_model  # noqa: E402
 from guiagent.cli import main as cli  # noqa: E402
 from guiagent.errors import ConfigError  # noqa: E402
 from guiagent.models.config import resolve_profile  # noqa: E402
@@ -172,7 +172,7 @@ def test_data_errors(tmp_path, runs, profile):
 
 def test_adamw_groups_full(checkpoint, profile):
     model = LocalQwenModel(checkpoint, profile).model
-    model = _prepare_model(model, TrainConfig(method="full", train_projector=True))
+    model = prepare_model(model, TrainConfig(method="full", train_projector=True))
     decay, no_decay = param_groups(model, 0.1)
     assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
     names = dict(model.named_parameters())
@@ -196,7 +196,7 @@ def test_adamw_groups_full(checkpoint, profile):
 
 
 def test_adamw_groups_lora(checkpoint, profile):
-    model = _prepare_model(LocalQwenModel(checkpoint, profile).model, TrainConfig(method="lora", lora_rank=4))
+    model = prepare_model(LocalQwenModel(checkpoint, profile).model, TrainConfig(method="lora", lora_rank=4))
     decay, no_decay = param_groups(model, 0.01)
     assert decay["names"] and all("lora_" in n and "language_model" in n for n in decay["names"])
     assert no_decay["names"] == []
@@ -261,7 +261,7 @@ def test_bf16_autocast_path_keeps_float32_master_weights(tmp_path, runs, checkpo
 
     import guiagent.agent.train.trainer as trainer
 
-    original = trainer._prepare_model
+    original = trainer.prepare_model
 
     def prepare(model, config):
         model = original(model, config)
@@ -270,13 +270,13 @@ def test_bf16_autocast_path_keeps_float32_master_weights(tmp_path, runs, checkpo
             lambda module, args, output: seen.add(output.dtype))
         return model
 
-    trainer._prepare_model = prepare
+    trainer.prepare_model = prepare
     try:
         result = train([runs], checkpoint, profile, tmp_path / "bf16",
                        TrainConfig(**{**QUICK, "precision": "bf16", "max_steps": 3}), progress=False,
                        on_step=probe)
     finally:
-        trainer._prepare_model = original
+        trainer.prepare_model = original
     assert seen == {torch.bfloat16}  # the matmuls ran in bf16 under autocast
     assert trainable_dtypes == {torch.float32}  # the weights the optimizer updates stayed float32
     assert all(math.isfinite(x) for x in result.losses) and result.losses[-1] < result.losses[0]
@@ -368,20 +368,20 @@ def test_bf16_checkpoint_keeps_frozen_weights_in_bf16_and_trains_float32(tmp_pat
     dtypes: dict = {}
     import guiagent.agent.train.trainer as trainer
 
-    original = trainer._trainable_to_float32
+    original = trainer.trainable_to_float32
 
     def spy(model):
         original(model)
         for name, param in model.named_parameters():
             dtypes.setdefault(param.requires_grad, set()).add(param.dtype)
 
-    trainer._trainable_to_float32 = spy
+    trainer.trainable_to_float32 = spy
     try:
         result = train([runs], half, profile, tmp_path / "out",
                        TrainConfig(method="lora", lora_rank=4, lr=5e-3, max_steps=3, save_every=0,
                                    precision="bf16", train_projector=True), progress=False)
     finally:
-        trainer._trainable_to_float32 = original
+        trainer.trainable_to_float32 = original
     assert dtypes == {True: {torch.float32}, False: {torch.bfloat16}}
     assert all(math.isfinite(x) for x in result.losses)
     assert json.loads((tmp_path / "out" / "config.json").read_text())["dtype"] == "bfloat16"

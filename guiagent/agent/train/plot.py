@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,3 +85,20 @@ def plot_loss(steps: Sequence[int], losses: Sequence[float], out: str | Path, *,
     image.save(tmp, format="PNG")
     tmp.replace(out)
     return out
+
+
+def plot_loss_log(folder: str | Path) -> Path | None:
+    """Draw ``folder/loss.jsonl`` (one JSON object per optimizer step) as ``folder/loss.png``; None without a log."""
+    folder = Path(folder)
+    path = folder / "loss.jsonl"
+    if not path.is_file():
+        return None
+    steps, losses = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(line)
+            steps.append(int(data["step"]))
+            losses.append(float(data["loss"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return plot_loss(steps, losses, folder / "loss.png")
