@@ -41,8 +41,9 @@ def test_two_process_gloo_ddp_matches_one_process_with_twice_the_accumulation(tm
     launched = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
          "-m", "guiagent", *common, "-o", str(tmp_path / "ddp"), "--grad-accum", "1"],
-        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert launched.returncode == 0, launched.stderr[-3000:]
+        env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert launched.returncode == 0, f"torchrun exit {launched.returncode}\nstdout: {launched.stdout[-2000:]}\n" \
+                                     f"stderr: {launched.stderr[-4000:]}"
     assert cli([*common, "-o", str(tmp_path / "single"), "--grad-accum", "2"]) == 0
 
     ddp, single = losses(tmp_path / "ddp"), losses(tmp_path / "single")
