@@ -93,8 +93,8 @@ def test_a_model_that_always_fails_gives_0_percent_with_the_check_reasons(tmp_pa
                             if r.startswith("failed")) for t in FEW)
     assert dict(failure.reasons) == dict(expected)
     for r in lines(tmp_path / "res"):
-        # the model claimed success; the check says otherwise, and the check is what counts
-        assert r["outcome"] == "success" and r["success"] is False and r["failure"] == "check_failed"
+        # the model claimed success; the check says otherwise, and the check is what counts (the run's outcome too)
+        assert r["outcome"] == "check_failed" and r["success"] is False and r["failure"] == "check_failed"
         assert r["check"]["success"] is False and r["steps"] == 1
 
 

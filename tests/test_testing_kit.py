@@ -210,8 +210,8 @@ def test_assert_run_replays_messages(run_agent, canned_model, make_mock_desktop,
     with pytest.raises(AssertionError, match=r"recorded without a task id.*task_id=TASK"):
         assert_run_replays(untasked.run_dir)
     run = run_agent("rename-file")
-    (run.run_dir / run.steps[1].screenshot).unlink()
-    with pytest.raises(AssertionError, match="is damaged: step 1: screenshot .* is missing"):
+    (run.run_dir / run.steps[1].screenshot).unlink()  # the second step's (steps are numbered from 1 in messages)
+    with pytest.raises(AssertionError, match="is damaged: step 2: screenshot .* is missing"):
         assert_run_replays(run.run_dir)
 
 

@@ -78,8 +78,10 @@ def build_tokenizer(folder: Path) -> dict[str, int]:
 
 
 def build_tiny_qwen(folder: str | Path, *, min_pixels: int = TINY_MIN_PIXELS, max_pixels: int = TINY_MAX_PIXELS,
-                    seed: int = 0, name: str = "tiny-random-Qwen2.5-VL") -> Path:
-    """Write a tiny random Qwen2.5-VL checkpoint into ``folder`` and return it."""
+                    seed: int = 0, name: str = "tiny-random-Qwen2.5-VL", text: dict | None = None,
+                    vision: dict | None = None) -> Path:
+    """Write a tiny random Qwen2.5-VL checkpoint into ``folder`` and return it (``text`` / ``vision``: config
+    entries to change, e.g. a larger hidden_size for benchmarks)."""
     import torch
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
@@ -91,14 +93,14 @@ def build_tiny_qwen(folder: str | Path, *, min_pixels: int = TINY_MIN_PIXELS, ma
         vision_config={
             "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
             "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "window_size": 112,
-            "fullatt_block_indexes": [1], "in_channels": 3,
+            "fullatt_block_indexes": [1], "in_channels": 3, **(vision or {}),
         },
         text_config={
             "vocab_size": vocab_size, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
             "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 32768,
             "rope_parameters": {"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 1000000.0},
             "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"],
-            "pad_token_id": ids["<|endoftext|>"],
+            "pad_token_id": ids["<|endoftext|>"], **(text or {}),
         },
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],

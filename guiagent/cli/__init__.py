@@ -8,7 +8,7 @@ import sys
 
 # Sub-command modules, in the order --help lists them.
 COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot", "eval", "compare",
-            "eval_grounding", "make_grounding", "sandbox"]
+            "eval_grounding", "make_grounding", "train", "sandbox"]
 
 
 def build_parser() -> argparse.ArgumentParser:

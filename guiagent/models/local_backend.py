@@ -62,7 +62,11 @@ class LocalQwenModel:
         if profile.budget.kind != "smart_resize":
             raise ConfigError(f"hf: runs Qwen2-VL/Qwen2.5-VL checkpoints; family {profile.name!r} uses a "
                               f"{profile.budget.kind!r} image budget. Serve that model with vLLM and use openai:URL")
-        model_type = _model_type(self.path)
+        from guiagent.models.adapters import apply_adapter, find_adapter, has_processor
+
+        adapter = find_adapter(self.path)  # a LoRA adapter folder: load its base checkpoint, then merge it
+        weights = adapter.base if adapter else self.path
+        model_type = _model_type(weights)
         if model_type not in _ARCHITECTURES:
             raise ModelError(f"{self.path} is a {model_type!r} checkpoint; hf: supports "
                              f"{', '.join(_ARCHITECTURES)} (serve other models with vLLM and use openai:URL)")
@@ -72,7 +76,8 @@ class LocalQwenModel:
         torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device.startswith("cuda")
                                                            else torch.float32)
         self.attn_implementation = attn_implementation or pick_attention(self.device)
-        self.processor = _load_processor(self.path, processor_cls_name, profile)
+        self.processor = _load_processor(self.path if not adapter or has_processor(self.path) else weights,
+                                         processor_cls_name, profile)
         merge = int(getattr(self.processor.image_processor, "merge_size", 2))
         patch = int(getattr(self.processor.image_processor, "patch_size", 14))
         if patch * merge != profile.budget.factor:
@@ -82,10 +87,12 @@ class LocalQwenModel:
         model_cls = getattr(transformers, model_cls_name)
         start = time.perf_counter()
         try:
-            self.model = model_cls.from_pretrained(self.path, dtype=torch_dtype,
+            self.model = model_cls.from_pretrained(weights, dtype=torch_dtype,
                                                    attn_implementation=self.attn_implementation)
         except Exception as exc:  # noqa: BLE001 - torch/safetensors raise many kinds; all mean a bad checkpoint
-            raise ModelError(f"cannot load the checkpoint in {self.path}: {type(exc).__name__}: {exc}") from exc
+            raise ModelError(f"cannot load the checkpoint in {weights}: {type(exc).__name__}: {exc}") from exc
+        if adapter:
+            self.model = apply_adapter(self.model, adapter)
         self.model.to(self.device).eval()
         log.info("loaded %s (%s, %s, %s) in %.1fs", self.path, torch_dtype, self.device, self.attn_implementation,
                  time.perf_counter() - start)

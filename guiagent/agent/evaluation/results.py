@@ -99,7 +99,7 @@ def failure_kind(outcome: str, success: bool) -> str | None:
     """Why an episode failed, in one word (None when its check passed)."""
     if success:
         return None
-    if outcome in ("success", "finished"):  # the model said it was done; the task's check says otherwise
+    if outcome in ("success", "check_failed"):  # the model said it was done; the task's check says otherwise
         return "check_failed"
     return outcome
 
