@@ -382,7 +382,15 @@ class Run:
 def load_run(path: str | os.PathLike) -> Run:
     """Read a run folder, tolerating what a crash leaves behind (see ``Run.problems``).
 
-    Raises TrajectoryError when the folder is not a run at all (no readable meta.json) or has a newer format.
+    Args:
+        path: the run folder (it holds meta.json).
+
+    Returns:
+        The run: its meta, its steps and the problems found in them.
+
+    Raises:
+        TrajectoryError: the folder is not a run at all (no readable meta.json), has a newer format, or its
+            trajectory.jsonl cannot be read.
     """
     path = Path(path)
     meta_path = path / META_FILE
