@@ -120,7 +120,9 @@ class MockDesktop:
             The first observation of the rebuilt desktop.
 
         Raises:
-            EnvError: the desktop is closed, or the initial state is invalid.
+            EnvError: the desktop is closed, or the initial state has an unknown key or setting.
+            FsError: the initial state's files clash or have invalid names.
+            ValueError: the initial state's mail names an unknown folder.
         """
         options = dict(options or {})
         if seed is not None:
