@@ -320,7 +320,10 @@ class WindowManager:
         return x, y
 
     def add(self, win: Window, *, activate: bool = True) -> Window:
-        """Show ``win``: give it an id, fit it into the work area and focus its first text input.
+        """Show ``win`` with a new id, fitted into the work area.
+
+        Unless a widget already has the focus, its first widget that takes focus on click (a text input, list or
+        slider) gets it.
 
         Args:
             win: the window.

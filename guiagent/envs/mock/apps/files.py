@@ -193,7 +193,8 @@ class FilesApp(App):
     def refresh(self, win: FilesWindow) -> None:
         """Re-list ``win``'s folder (or the trash) from the file system.
 
-        A folder that no longer exists falls back to its nearest existing parent; the selection and title follow.
+        A folder that no longer exists falls back to its nearest existing parent; the title, sidebar, toolbar
+        buttons and status line are brought up to date.
         """
         fs = self.fs
         if win.path != TRASH and not fs.is_dir(win.path):
