@@ -89,7 +89,7 @@ def split_pressed_controls(text: str) -> list[str]:
 
 
 def normalise_newlines(text: str) -> str:
-    """``text`` with Windows (CRLF) and old Mac (CR) line ends turned into ``\n``."""
+    """``text`` with Windows (CRLF) and old Mac (CR) line ends turned into Unix ones (LF)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -279,8 +279,10 @@ class MockDesktop:
         return {a.app_id: (a.running, a.app_id == owner) for a in self.apps.values()}
 
     def taskbar_activate(self, app_id: str) -> None:
-        """A click on an app's taskbar button: open the app, raise its top window, or minimize its windows when that
-        window is already active.
+        """Do what a click on the app's taskbar button does.
+
+        Open the app when it is not running, raise its top window, or minimize its windows when that window is
+        already the active one.
         """
         app = self.apps[app_id]
         if not app.windows:

@@ -168,8 +168,9 @@ class Window(Widget):
 
     # ------------------------------------------------------------------ events
     def on_mouse_down(self, ev: MouseEvent) -> bool:
-        """A left press on the title bar starts moving the window (a double click maximizes/restores it); presses on
-        the content that no widget handled are taken too, so they do not reach the desktop below.
+        """Start moving the window on a left press on its title bar (a double click maximizes/restores it).
+
+        Left presses on the content that no widget handled are taken too, so they do not reach the desktop below.
         """
         lx, ly = self.local(ev)
         if ly < theme.TITLE_H and ev.button == "left":
@@ -297,8 +298,9 @@ class WindowManager:
 
     # ------------------------------------------------------------------ operations
     def place(self, w: int, h: int, parent: Window | None = None) -> tuple[int, int]:
-        """Where to open a new ``w`` x ``h`` window: centred over ``parent`` for a dialog, else the next cascade
-        position; always kept inside the work area.
+        """Where to open a new ``w`` x ``h`` window, always inside the work area.
+
+        A dialog is centred over ``parent``; other windows take the next cascade position.
 
         Returns:
             The window's top-left corner ``(x, y)``.

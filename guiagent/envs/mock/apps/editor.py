@@ -122,8 +122,10 @@ class EditorApp(App):
         self.open(new=True)
 
     def load(self, win: EditorWindow, path: str) -> str | None:
-        """Open ``path`` from the Open dialog: in ``win`` when it is an untouched untitled document, else in a new
-        window (or the one already showing it).
+        """Open ``path`` chosen in the Open dialog.
+
+        It opens in ``win`` when that is an untouched untitled document, else in a new window (or the one already
+        showing it).
 
         Returns:
             None: the dialog may close.

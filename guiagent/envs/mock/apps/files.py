@@ -371,8 +371,10 @@ class FilesApp(App):
         self.d.open_context_menu(entries, ev.x, ev.y)
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
-        """The listing's shortcuts (not while typing in the location field): Delete, F2, Backspace/alt+up (up),
-        alt+left (back), ctrl+shift+n, F5 (refresh), ctrl+l (edit the location).
+        """The Files shortcuts, except while typing in the location field.
+
+        Delete, F2 (rename), Backspace/alt+up (up), alt+left (back), ctrl+shift+n (new folder), F5 (refresh),
+        ctrl+l (edit the location).
         """
         if not isinstance(win, FilesWindow):
             return False
@@ -398,8 +400,10 @@ class FilesApp(App):
         return None
 
     def can_drop_into(self, folder: str, payload: Any) -> bool:
-        """Whether a dragged Files item may be dropped into ``folder``: the trash always; a folder unless it is where
-        the item already is, the item itself, or inside it.
+        """Whether a dragged Files item may be dropped into ``folder``.
+
+        The trash always takes it; a folder does unless it is where the item already is, the item itself, or
+        inside it.
         """
         src = self._dragged_path(payload)
         if src is None:

@@ -402,8 +402,10 @@ class MailApp(App):
         return False
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
-        """Shortcuts: ctrl+enter or alt+s sends; in the main window ctrl+n composes, ctrl+f/ctrl+e search, ctrl+r
-        replies and Delete (in the message list) deletes.
+        """The Mail shortcuts; returns True when one was used.
+
+        In a compose window ctrl+enter or alt+s sends; in the main window ctrl+n composes, ctrl+f/ctrl+e search,
+        ctrl+r replies and Delete (in the message list) deletes.
         """
         if isinstance(win, ComposeWindow) and ev.combo in ("ctrl+enter", "alt+s"):
             self.send(win)

@@ -366,8 +366,10 @@ class WebFormApp(App):
         return errors
 
     def submit(self, form_id: str) -> None:
-        """Submit the form: record it in ``form_submissions`` with a confirmation number and show the confirmation page,
-        or show the page again with the errors (values kept).
+        """Validate and submit the form ``form_id``.
+
+        A valid form is recorded in ``form_submissions`` with a confirmation number and the confirmation page is
+        shown; otherwise the page is shown again with the errors (values kept).
         """
         values = self.values()
         self.prefill = values
@@ -390,8 +392,10 @@ class WebFormApp(App):
         self.render()
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
-        """Browser shortcuts: alt+left (back), F5/ctrl+r (reload), ctrl+l/alt+d (address field); Enter in a form's
-        single-line field submits the form.
+        """The browser shortcuts; returns True when one was used.
+
+        alt+left (back), F5/ctrl+r (reload), ctrl+l/alt+d (address field); Enter in a form's single-line field
+        submits the form.
         """
         if ev.combo in ("alt+left", "browserback"):
             self.go_back()

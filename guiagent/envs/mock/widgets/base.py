@@ -55,8 +55,9 @@ class KeyEvent:
 
 
 class Widget:
-    """A node of the mock desktop's widget tree: a rectangle relative to its parent, painted, hit-tested and exposed
-    to the accessibility tree.
+    """A node of the mock desktop's widget tree.
+
+    It is a rectangle relative to its parent that is painted, hit-tested and exposed to the accessibility tree.
 
     Subclasses set the class attributes (``role``, ``focusable``, ``clip_children``, ``hover_effect``, ``opaque``)
     and override the paint, event and accessibility hooks they need.

@@ -182,8 +182,10 @@ class Menu(Popup):
             item.entry.action()
 
     def on_popup_key(self, ev: KeyEvent) -> bool:
-        """Keyboard navigation: up/down move over enabled items (wrapping), Enter/space choose, left/right open the
-        neighbouring menu of a menu bar.
+        """Keyboard navigation in the menu; returns True when the key was used.
+
+        Up/down move over the enabled items (wrapping), Enter/space choose, left/right open the neighbouring menu
+        of a menu bar.
         """
         enabled = [i for i, it in enumerate(self.items) if it.enabled]
         if not enabled:

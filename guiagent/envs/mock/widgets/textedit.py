@@ -196,9 +196,11 @@ class TextEdit(Widget):
 
     # ------------------------------------------------------------------ events
     def on_mouse_down(self, ev: MouseEvent) -> bool:
-        """Left press: focus; one click places the caret (shift extends the selection) and starts a drag selection,
-        a double click selects a word, a triple click the line (the whole text of a field). A right press is left to
-        ``on_context_menu``.
+        """Place the caret or select, as a left press does in text inputs everywhere.
+
+        The press focuses the widget; one click places the caret (shift extends the selection) and starts a drag
+        selection, a double click selects a word, a triple click the line (the whole text of a field). A right
+        press is left to ``on_context_menu``.
         """
         if ev.button == "right":
             return False
@@ -264,8 +266,9 @@ class TextEdit(Widget):
         return True
 
     def on_key(self, ev: KeyEvent) -> bool:
-        """The editing keys listed in the module docstring (caret moves, selection, clipboard, undo/redo, deletion,
-        Enter); other keys go to ``on_other_key``.
+        """Handle the editing keys listed in the module docstring; other keys go to ``on_other_key``.
+
+        They are caret moves, selection, clipboard, undo/redo, deletion and Enter.
         """
         c = ev.combo
         shift = "shift" in ev.mods
