@@ -124,6 +124,16 @@ class PNGEncoder:
         self._lock = threading.Lock()
 
     def encode(self, image: Image.Image) -> bytes:
+        """The PNG file of ``image``, re-deflating only the row bands changed since the last image of its size/mode.
+
+        Images in a mode the encoder does not handle, or with no pixels, go through Pillow instead.
+
+        Args:
+            image: the frame to encode.
+
+        Returns:
+            The complete PNG file, byte-for-byte what ``encode_png`` would produce at the same level.
+        """
         if image.mode not in _COLOR_TYPE or not image.width or not image.height:
             return _pillow(image, self.level)
         key = (image.size, image.mode)

@@ -44,6 +44,7 @@ EXPORTABLE = frozenset({"executed", "terminal", "waited", "dry_run"})
 
 @dataclass
 class ExportStats:
+    """What an export did: runs and examples written, and what was skipped or converted on the way."""
     runs: int = 0
     examples: int = 0
     skipped_runs: list[str] = field(default_factory=list)
@@ -137,6 +138,17 @@ def step_examples(run: Run, profile: Profile | None = None, *, raw: bool = False
 
 
 def profile_for(run: Run) -> Profile:
+    """The profile of the model family that recorded ``run``, read from its ``meta.json``.
+
+    Args:
+        run: a loaded run.
+
+    Returns:
+        The family's profile.
+
+    Raises:
+        ConfigError: the run's meta names no family (the caller must then pass one explicitly), or an unknown one.
+    """
     family = run.meta.get("family")
     if not family:
         raise ConfigError(f"{run.path}/meta.json names no model family; pass the family explicitly")

@@ -29,10 +29,23 @@ def get_mock_task(task_id: str, tasks_dir: str | None = None) -> Any:
 
 def make_env(kind: str, **options: Any) -> Env:
     """Create an environment, in its initial state (constructing an env resets it; no extra reset is needed).
-    mock: width, height (points), scale, seed, task (an id), tasks_dir (a folder of task files to take the
-    task from instead of the built-in suite); desktop: monitor, scale and the other DesktopEnv
-    keyword arguments, plus ``allow_hotkeys`` / ``deny_hotkeys`` (lists of "key+key" strings taken off / added
-    to the OS's default deny list; recorded instead of the whole list so a run replays on another OS too)."""
+
+    Args:
+        kind: "mock", "desktop", "sandbox", "vnc" or "vnc:HOST:PORT" (see ``ENV_KINDS``).
+        options: the env's settings; None values are dropped (mock, desktop). mock: width, height (points),
+            scale, seed, task (an id), tasks_dir (a folder of task files to take the task from instead of the
+            built-in suite); desktop: monitor, scale and the other DesktopEnv keyword arguments, plus
+            ``allow_hotkeys`` / ``deny_hotkeys`` (lists of "key+key" strings taken off / added to the OS's
+            default deny list; recorded instead of the whole list so a run replays on another OS too);
+            sandbox and vnc: the options of SandboxEnv and VncEnv.
+
+    Returns:
+        The environment.
+
+    Raises:
+        ConfigError: an unknown kind or option, or a bad value (size, seed, task id).
+        EnvError: the environment could not start (no display, missing packages, unreachable server).
+    """
     if kind == "mock":
         from guiagent.envs.mock import MockDesktop
 

@@ -85,6 +85,11 @@ class ConfirmHook(Hooks):
         self.ask = ask
 
     def before_action(self, context: ActionContext) -> Decision | None:
+        """Ask ``ask`` about the action and turn its answer into a Decision.
+
+        Raises:
+            ValueError: ``ask`` returned a string that is not a Decision value.
+        """
         return Decision(self.ask(context))
 
 

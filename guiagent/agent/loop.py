@@ -47,10 +47,12 @@ from guiagent.models.profiles import Profile
 class Agent:
     """Runs one model on one environment.
 
-    env      anything implementing guiagent.envs.base.Env (the agent does not reset it: the caller does)
-    model    anything implementing guiagent.models.base.Model
-    profile  the model family's Profile (prompt, history policy, sampling, image budget, grammar)
-    hooks    Hooks instances, asked in order (see guiagent.agent.hooks)
+    Args:
+        env: anything implementing guiagent.envs.base.Env (the agent does not reset it: the caller does).
+        model: anything implementing guiagent.models.base.Model.
+        profile: the model family's Profile (prompt, history policy, sampling, image budget, grammar).
+        config: how the loop behaves (step limit, timeouts, settling, dry run); default ``AgentConfig()``.
+        hooks: Hooks instances, asked in order (see guiagent.agent.hooks).
     """
 
     def __init__(self, env: Env, model: Model, profile: Profile, config: AgentConfig | None = None,
@@ -74,7 +76,13 @@ class Agent:
                 check; returns a mapping with at least ``success`` (bool), recorded as meta.json's ``evaluation``.
 
         Returns:
-            The RunResult. Raises only on KeyboardInterrupt, a bug (both recorded first) or TrajectoryError.
+            The RunResult: outcome, reason, steps, answer, evaluation and run folder. Model errors, refused
+            actions and unparsable answers end up in it rather than being raised.
+
+        Raises:
+            KeyboardInterrupt: the user interrupted the run (recorded in the run folder first).
+            TrajectoryError: the run folder could not be created or written.
+            Exception: a bug in the loop, an env or a hook (recorded in the run folder first).
         """
         display, cfg = self.env.display, self.config
         run_meta: dict[str, Any] = {

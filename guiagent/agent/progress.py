@@ -33,22 +33,26 @@ class RichProgress(Hooks):
             self._status = None
 
     def on_observation(self, step: int, observation) -> None:
+        """Start the "waiting for the model" spinner (only on a terminal)."""
         total = f"/{self.max_steps}" if self.max_steps else ""
         if self.console.is_terminal:
             self._status = self.console.status(f"step {step + 1}{total}: waiting for the model...")
             self._status.start()
 
     def on_response(self, step: int, response: str, error: str | None) -> None:
+        """Stop the spinner; print a one-line warning when the answer did not parse and is asked again."""
         self._stop_spinner()
         if error:
             self.console.print(f"[yellow]  step {step + 1}: answer did not parse ({escape(error[:160])}); "
                                f"asking again[/]")
 
     def before_action(self, context: ActionContext) -> Decision | None:
+        """Stop the spinner so a confirmation prompt is not drawn over; never vetoes (returns None)."""
         self._stop_spinner()
         return None
 
     def on_step_end(self, record: StepRecord) -> None:
+        """Print the finished step: number, model time, thought (shortened), each action with its status, errors."""
         self._stop_spinner()
         model_s = record.latency.get("model", 0.0)
         self.console.print(f"[bold]step {record.index + 1}[/]  [dim]{model_s:.1f} s[/]")
@@ -64,6 +68,7 @@ class RichProgress(Hooks):
             self.console.print(f"  [red]{escape(err)}[/]")
 
     def on_run_end(self, result) -> None:
+        """Stop the spinner if one is still running."""
         self._stop_spinner()
 
 
@@ -98,6 +103,11 @@ class TerminalUser(Hooks):
         self.console = console or Console(stderr=True, highlight=False)
 
     def on_call_user(self, step: int, question: str | None) -> str | None:
+        """Show the model's question and read the user's answer, one line, from ``stream_in``.
+
+        Returns:
+            The answer with surrounding whitespace removed, or None for an empty line (which ends the run).
+        """
         self.console.print("[bold magenta]The model asks for you[/]" + (f": {escape(question)}" if question else ""))
         self.console.print("  your answer (empty to stop the run): ", end="")
         line = self.stream_in.readline()

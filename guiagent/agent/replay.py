@@ -42,6 +42,17 @@ class ReplayModel:
 
     @classmethod
     def from_run(cls, path: str | os.PathLike | Run) -> ReplayModel:
+        """A ReplayModel answering with every response recorded in a run, retried attempts included, in order.
+
+        Args:
+            path: the run folder, or an already loaded Run.
+
+        Returns:
+            The model, named ``replay:<run path>``.
+
+        Raises:
+            TrajectoryError: the folder is not a readable run.
+        """
         run = path if isinstance(path, Run) else load_run(path)
         responses: list[str] = []
         for step in run.steps:
@@ -52,6 +63,18 @@ class ReplayModel:
         return cls(responses, name=f"replay:{run.path}", source=str(run.path))
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
+        """Return the next recorded response (the messages are only recorded in ``calls``, not looked at).
+
+        Args:
+            messages: the conversation the agent would send.
+            sampling: the sampling settings it would use.
+
+        Returns:
+            The next response, with zero latency.
+
+        Raises:
+            ModelError: every recorded response was used already (the live run takes more steps than the recording).
+        """
         with self._lock:
             if self.position >= len(self.responses):
                 where = f" of {self.source}" if self.source else ""
@@ -77,9 +100,11 @@ class ScreenDiff:
 
     @property
     def fraction(self) -> float:
+        """Share of pixels that differ, 0.0 to 1.0 (1.0 when the screenshots have no pixels to compare)."""
         return self.differing_pixels / self.total_pixels if self.total_pixels else 1.0
 
     def describe(self) -> str:
+        """The difference in words: the size change, or how many pixels differ and inside which box."""
         if self.size_recorded != self.size_now:
             return f"screenshot size {self.size_now[0]}x{self.size_now[1]} instead of " \
                    f"{self.size_recorded[0]}x{self.size_recorded[1]}"
@@ -105,6 +130,7 @@ def compare_screens(recorded: Image.Image, now: Image.Image) -> ScreenDiff:
 
 @dataclass
 class ReplayReport:
+    """What replaying a recorded run on an environment found: steps replayed, first differing screenshot, refusals."""
     run: Path
     steps_replayed: int = 0
     checked: bool = False
@@ -118,9 +144,11 @@ class ReplayReport:
 
     @property
     def ok(self) -> bool:
+        """True when some action was replayed, the env refused none and no checked screenshot differed."""
         return self.first_difference is None and not self.errors and self.actions_executed > 0
 
     def summary(self) -> str:
+        """One line for the user: the first difference or refusal, or that the replay reproduced the run."""
         if self.first_difference is not None:
             return f"step {self.first_difference + 1} differs from the recording: {self.difference}"
         if self.errors:

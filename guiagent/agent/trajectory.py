@@ -88,6 +88,7 @@ class StepRecord:
     frame: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The record as the JSON object written to one line of ``trajectory.jsonl`` (latencies rounded to 1 µs)."""
         out = asdict(self)
         out["screenshot_size"] = list(self.screenshot_size)
         out["latency"] = {k: round(v, 6) for k, v in self.latency.items()}
@@ -95,6 +96,17 @@ class StepRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StepRecord:
+        """Rebuild a record from one ``trajectory.jsonl`` line; keys this version does not know are ignored.
+
+        Args:
+            data: the decoded JSON object.
+
+        Returns:
+            The record.
+
+        Raises:
+            TypeError: a field this record requires is missing, or an attempt has unknown keys.
+        """
         data = dict(data)
         data["screenshot_size"] = tuple(data.get("screenshot_size") or (0, 0))
         data["attempts"] = [Attempt(**a) for a in data.get("attempts") or []]
@@ -143,6 +155,7 @@ def _json_bytes(data: Any, indent: int | None = None) -> bytes:
 
 
 def screenshot_name(index: int) -> str:
+    """The file name of step ``index``'s screenshot inside a run folder (``step_007.png``)."""
     return f"step_{index:03d}.png"
 
 
@@ -316,6 +329,7 @@ class Run:
 
     @property
     def finished(self) -> bool:
+        """True once the run ended and its ``meta.json`` was finalised (False for a run cut off by a crash)."""
         return bool(self.meta.get("finished"))
 
     @property
@@ -327,10 +341,12 @@ class Run:
 
     @property
     def reason(self) -> str | None:
+        """Why the run ended, in words, taking the task check into account (see ``judge``); None if not recorded."""
         return judge(self.meta.get("outcome") or "unknown", self.meta.get("reason"), self.meta.get("evaluation"))[1]
 
     @property
     def instruction(self) -> str:
+        """The task instruction the agent was given (empty when the meta has none)."""
         return self.meta.get("instruction") or ""
 
     def screenshot_path(self, step: StepRecord) -> Path:
@@ -366,7 +382,15 @@ class Run:
 def load_run(path: str | os.PathLike) -> Run:
     """Read a run folder, tolerating what a crash leaves behind (see ``Run.problems``).
 
-    Raises TrajectoryError when the folder is not a run at all (no readable meta.json) or has a newer format.
+    Args:
+        path: the run folder (it holds meta.json).
+
+    Returns:
+        The run: its meta, its steps and the problems found in them.
+
+    Raises:
+        TrajectoryError: the folder is not a run at all (no readable meta.json), has a newer format, or its
+            trajectory.jsonl cannot be read.
     """
     path = Path(path)
     meta_path = path / META_FILE

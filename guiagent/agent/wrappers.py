@@ -31,10 +31,12 @@ class EnvWrapper:
 
     @property
     def name(self) -> str:
+        """The wrapped env's name."""
         return self.env.name
 
     @property
     def display(self) -> Display:
+        """The wrapped env's display (screenshot size, scale and offset)."""
         return self.env.display
 
     @property
@@ -43,15 +45,19 @@ class EnvWrapper:
         return self.env.unwrapped if isinstance(self.env, EnvWrapper) else self.env
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Observation:
+        """Reset the wrapped env and return its first observation."""
         return self.env.reset(seed=seed, options=options)
 
     def observe(self) -> Observation:
+        """The wrapped env's current observation."""
         return self.env.observe()
 
     def execute(self, action: Action) -> None:
+        """Execute ``action`` on the wrapped env."""
         self.env.execute(action)
 
     def close(self) -> None:
+        """Close the wrapped env."""
         self.env.close()
 
     def __getattr__(self, name: str) -> Any:  # task, state(), check() ... of the wrapped env
@@ -65,6 +71,11 @@ class DryRunWrapper(EnvWrapper):
     records the refusals a real run would; other envs accept everything."""
 
     def execute(self, action: Action) -> None:
+        """Validate ``action`` without performing it.
+
+        Raises:
+            ActionError: the wrapped env's ``check`` refuses the action (as ``execute`` would).
+        """
         if isinstance(self.env, SupportsCheck):
             self.env.check(action)
 
@@ -87,10 +98,15 @@ class SettleWrapper(EnvWrapper):
         self.settle_s = 0.0
 
     def execute(self, action: Action) -> None:
+        """Execute ``action`` on the wrapped env and remember that the next observation must wait to settle."""
         self.env.execute(action)
         self.moved = True
 
     def observe(self) -> Observation:
+        """The observation after the screen settled, if an action ran since the last one; otherwise a plain capture.
+
+        Sets ``settle_s`` to the seconds spent waiting. Settling never waits past ``time_left()``.
+        """
         self.settle_s = 0.0
         if not self.moved:
             return self.env.observe()

@@ -12,6 +12,7 @@ COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screen
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``guiagent`` argument parser with every sub-command of ``COMMANDS`` registered, in --help order."""
     parser = argparse.ArgumentParser(
         prog="guiagent",
         description="Multimodal GUI agents: run a model on a desktop, record, replay and inspect trajectories.",
@@ -25,6 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen sub-command.
+
+    Args:
+        argv: the arguments after the program name; None reads ``sys.argv``.
+
+    Returns:
+        The exit status: the sub-command's, or 2 (after printing the help) when no sub-command was given.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -22,6 +22,11 @@ from guiagent.errors import ConfigError
 
 
 def fraction(text: str) -> float:
+    """Argparse type for ``--confidence``: a number strictly between 0 and 1.
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, or not inside (0, 1).
+    """
     try:
         value = float(text)
     except ValueError:
@@ -32,6 +37,11 @@ def fraction(text: str) -> float:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``compare`` sub-command (paired comparison of two eval results) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     from guiagent.cli.argtypes import positive_int
 
     p = subparsers.add_parser(
@@ -51,6 +61,11 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent compare``: print the per-task and overall comparison of two results folders (or JSON).
+
+    Returns:
+        0, or 2 when a results folder cannot be read.
+    """
     from guiagent.agent.evaluation import compare
 
     try:
@@ -71,6 +86,13 @@ def _signed(value: float) -> str:
 
 
 def print_comparison(console: Console, result: Any, *, show_all: bool = False) -> None:
+    """Print a comparison as a table of tasks, the overall delta with its bootstrap interval and a verdict.
+
+    Args:
+        console: where to print.
+        result: what ``guiagent.agent.evaluation.compare`` returned.
+        show_all: list every task, not only those whose success rate differs.
+    """
     rows = [t for t in result.tasks if show_all or t.delta != 0]
     table = Table(title=f"per task: A = {result.a}, B = {result.b}", title_justify="left")
     for name in ("task", "A", "B", "B - A"):

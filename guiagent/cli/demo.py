@@ -24,6 +24,11 @@ DEMO_TASK = "note-to-email"
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``demo`` sub-command (a mock task solved by the scripted model) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     p = subparsers.add_parser(
         "demo", help="solve a mock desktop task with the scripted model; write the run and its HTML report",
         description="Run one mock desktop task end to end with the built-in scripted model (it writes real model "
@@ -38,6 +43,11 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent demo``: solve one mock task with the scripted model, record the run and write its HTML report.
+
+    Returns:
+        0 when the task was solved, 1 when the run ended otherwise, 2 for an unknown task or family.
+    """
     from guiagent.agent.viewer import write_report
     from guiagent.agent.spec import load_model
 

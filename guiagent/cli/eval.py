@@ -36,6 +36,11 @@ exit status: 0 done, 1 the run could not go on, 2 usage error, 130 interrupted (
 
 
 def comma_list(text: str) -> list[str]:
+    """Argparse type for ``--tasks``: comma-separated ids, blanks dropped.
+
+    Raises:
+        argparse.ArgumentTypeError: no id at all.
+    """
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
         raise argparse.ArgumentTypeError("expected one or more ids separated by commas")
@@ -43,6 +48,11 @@ def comma_list(text: str) -> list[str]:
 
 
 def positive_float(text: str) -> float:
+    """Argparse type: a number of seconds greater than zero.
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, negative or zero.
+    """
     value = seconds(text)
     if value == 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
@@ -50,6 +60,11 @@ def positive_float(text: str) -> float:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``eval`` sub-command (evaluate a model on a task suite) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     from guiagent.agent.evaluation import suite_names
     from guiagent.agent.evaluation.runner import DEFAULT_EPISODE_TIMEOUT_S
     from guiagent.cli.model_args import add_model_arguments
@@ -103,10 +118,16 @@ def suite_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def selection(args: argparse.Namespace) -> dict[str, str]:
+    """The ``--app`` / ``--difficulty`` filters that were given, as the ``where`` mapping of ``evaluate``."""
     return {k: v for k, v in {"app": args.app, "difficulty": args.difficulty}.items() if v}
 
 
 def eval_model(args: argparse.Namespace) -> Any:
+    """The picklable model description that every eval worker loads its own model from.
+
+    Raises:
+        ConfigError: no ``--model`` was given.
+    """
     from guiagent.agent.evaluation import EvalModel
     from guiagent.cli.model_args import backend_options_from_args, overrides_from_args
 
@@ -117,6 +138,12 @@ def eval_model(args: argparse.Namespace) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent eval``: evaluate the model on the selected tasks and print the summary (or JSON).
+
+    Returns:
+        0 when the evaluation completed, 1 when it stopped early (rerunning resumes it), 2 for bad
+        configuration, 130 on Ctrl-C.
+    """
     from guiagent.agent.evaluation import evaluate, get_suite
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -169,11 +196,18 @@ class RichEvalProgress:
         self.task = None
 
     def start(self, total: int, done: Sequence[Any]) -> None:
+        """Show the bar; episodes already done (when resuming) count as progress and in the success rate.
+
+        Args:
+            total: episodes in the whole selection.
+            done: results of the episodes already finished.
+        """
         self.done, self.ok = len(done), sum(r.success for r in done)
         self.task = self.bar.add_task("eval", total=total, completed=self.done, rate=self._rate())
         self.bar.start()
 
     def episode_done(self, result: Any) -> None:
+        """Advance the bar by one episode and update the running success rate."""
         self.done += 1
         self.ok += int(result.success)
         self.bar.update(self.task, advance=1, rate=self._rate())
@@ -184,6 +218,7 @@ class RichEvalProgress:
         return f"success {self.ok}/{self.done} ({self.ok / self.done:.0%})"
 
     def stop(self) -> None:
+        """Stop drawing the bar (the last state stays on screen)."""
         self.bar.stop()
 
 

@@ -11,6 +11,11 @@ from guiagent.errors import ConfigError
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``export`` sub-command (recorded runs as fine-tuning data) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     p = subparsers.add_parser(
         "export", help="turn recorded runs into fine-tuning data (chat-format JSON lines)",
         description="Write one chat example per step of each run: the messages the agent sent at that step "
@@ -31,6 +36,11 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent export``: write the runs as chat-format JSON lines and report what was left out or converted.
+
+    Returns:
+        0, or 2 when a run folder cannot be read or the family is unknown.
+    """
     from guiagent.agent.export import export_sft
 
     try:

@@ -54,6 +54,11 @@ def family(name: str) -> Profile:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``parse`` sub-command (model text to actions in screen pixels) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     p = subparsers.add_parser(
         "parse",
         help="parse model output into actions (JSON, screen pixels)",
@@ -86,6 +91,18 @@ def parse_to_json(profile: Profile, screen: tuple[int, int], text: str) -> list[
 
 def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,
         stderr: TextIO | None = None) -> int:
+    """Run ``guiagent parse``: parse one response (or JSON lines of them) and print the actions as JSON.
+
+    Args:
+        args: the parsed command line.
+        stdin: where to read the text when it is not an argument (default ``sys.stdin``).
+        stdout: where the JSON goes (default ``sys.stdout``).
+        stderr: where errors go (default ``sys.stderr``).
+
+    Returns:
+        0 when the text parsed (with --jsonl: every line), 1 when it did not (the error names what was wrong), 2
+        for bad arguments such as a screen size the family's image budget cannot handle.
+    """
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:
         args.family.frame(args.screen)

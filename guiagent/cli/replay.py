@@ -31,6 +31,11 @@ def fraction(text: str) -> float:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``replay`` sub-command (re-execute a recorded run's actions) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     p = subparsers.add_parser(
         "replay", help="execute a recorded run's actions again, optionally checking every screenshot",
         description="Re-execute the actions a run executed (in screenshot pixels, as recorded) against a fresh "
@@ -52,6 +57,14 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent replay``: re-execute a run's actions on a fresh env and say whether the replay matched.
+
+    Replaying onto the real desktop asks first unless ``--yes``.
+
+    Returns:
+        0 when the replay reproduced the run (or a dry run listed actions), 1 when it differed, was refused or
+        declined, or there was nothing to replay, 2 for an unreadable run or bad options.
+    """
     from guiagent.agent.progress import describe_action
     from guiagent.agent.replay import check_replayable, planned_actions, replay_actions, target_warnings
     from guiagent.actions.jsonform import action_to_json

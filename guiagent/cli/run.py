@@ -37,6 +37,7 @@ exit status: 0 success, 1 failure, 2 usage error, 130 interrupted
 
 
 def add_env_options(p: argparse.ArgumentParser) -> None:
+    """Add the environment flags (``--env``, ``--task``, ``--size``, real-desktop and VNC options) to ``p``."""
     from guiagent.cli.parse import screen_size
 
     g = p.add_argument_group("environment")
@@ -125,6 +126,11 @@ def error_console() -> Console:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``run`` sub-command (run a model on a task, recording the run) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     p = subparsers.add_parser(
         "run", help="run a model on a task, with live progress, recording a run folder",
         description="Run the agent loop: screenshot -> model -> parse -> map coordinates -> execute, until the "
@@ -159,6 +165,12 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent run``: build the environment from the flags (and ``--config``), then run the agent on it.
+
+    Returns:
+        0 when the run succeeded, 1 when it ended otherwise or the env or model could not start, 2 for bad
+        flags or configuration, 130 on Ctrl-C.
+    """
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
     if args.confirm and not sys.stdin.isatty():
         error_console().print("[red]--confirm needs an interactive terminal to ask on[/]", style=None)
@@ -238,6 +250,13 @@ def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[
 
 
 def print_result(console: Console, result: RunResult, report: Path | None = None) -> None:
+    """Print how a run ended (outcome, reason, answer, task check), and the run folder and report paths on stdout.
+
+    Args:
+        console: where the human-readable lines go.
+        result: the finished run.
+        report: the HTML report written for it, if any.
+    """
     style = "green" if result.success else "red"
     console.print(f"[bold {style}]{result.outcome}[/] after {len(result.steps)} steps: {escape(result.reason)}")
     if result.answer:

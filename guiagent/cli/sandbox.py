@@ -53,6 +53,7 @@ def _seconds(text: str) -> float:
 
 
 def add_remote_options(p: argparse.ArgumentParser) -> None:
+    """Add the ``--env sandbox`` and ``--env vnc:HOST:PORT`` flags to ``p``."""
     g = p.add_argument_group("sandbox and VNC (--env sandbox, --env vnc:HOST:PORT)")
     g.add_argument("--sandbox-app", action="append", metavar="CMD", default=[],
                    help="start this program in the sandbox before the run, e.g. \"xterm -u8\" (repeatable; split "
@@ -114,6 +115,11 @@ def remote_env_options(args: argparse.Namespace, desktop: dict[str, Any]) -> dic
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``sandbox`` sub-command (disposable virtual desktops: ``shell``) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     from guiagent.cli.parse import screen_size
 
     p = subparsers.add_parser("sandbox", help="start a disposable virtual desktop to look at (Linux)",
@@ -136,6 +142,13 @@ def register(subparsers: Any) -> None:
 
 
 def shell_main(args: argparse.Namespace) -> int:
+    """Run ``guiagent sandbox shell``: start a sandbox, print how to watch it and keep it until Ctrl-C or ``--for``.
+
+    Everything the sandbox started is stopped, and its temporary HOME deleted, on the way out.
+
+    Returns:
+        0 after a normal end, 1 when the sandbox did not start or its supervisor died, 2 for bad options.
+    """
     from guiagent.envs.sandbox import Sandbox, SandboxConfig
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -27,6 +27,11 @@ def _scale(text: str) -> float:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``screenshot`` sub-command (a mock task's first screen as a PNG) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     from guiagent.cli.parse import screen_size
 
     p = subparsers.add_parser(
@@ -45,6 +50,11 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent screenshot``: render the mock desktop as the task starts and write it as a PNG.
+
+    Returns:
+        0, or 2 for an unknown task, a bad size or an unwritable output path.
+    """
     from guiagent.agent.factory import get_mock_task
     from guiagent.envs.mock import MockDesktop
 

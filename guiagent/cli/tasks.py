@@ -24,6 +24,11 @@ WIDE = 110
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``tasks`` sub-command (list the mock desktop's tasks) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     from guiagent.envs.mock.tasks import APPS, DIFFICULTIES, TAGS
 
     p = subparsers.add_parser(
@@ -40,6 +45,11 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent tasks``: list the (filtered) tasks as a table, or as JSON with ``--json``.
+
+    Returns:
+        0, or 2 when the task files of ``--tasks-dir`` are invalid.
+    """
     from guiagent.envs.mock.tasks import load_suite
 
     try:

@@ -10,6 +10,11 @@ from guiagent.agent.trajectory import TrajectoryError
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``view`` sub-command (a run as a self-contained HTML report) to the ``guiagent`` parser.
+
+    Args:
+        subparsers: the object ``ArgumentParser.add_subparsers`` returned.
+    """
     p = subparsers.add_parser(
         "view", help="write a run folder as one self-contained HTML report",
         description="Render a recorded run as one HTML file with the screenshots embedded: instruction and "
@@ -22,6 +27,11 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent view``: write the run's HTML report and print its path.
+
+    Returns:
+        0, or 2 when the run folder cannot be read.
+    """
     from guiagent.agent.viewer import write_report
 
     try:

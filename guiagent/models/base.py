@@ -16,6 +16,7 @@ from guiagent._imaging.prepared import PreparedScreenshot
 
 @dataclass(frozen=True)
 class TextPart:
+    """A piece of text in a message."""
     text: str
 
 
@@ -36,6 +37,7 @@ Role = Literal["system", "user", "assistant"]
 
 @dataclass(frozen=True)
 class Message:
+    """One turn of the conversation sent to a model: its role and its text and image parts, in order."""
     role: Role
     content: tuple[Part, ...]
 
@@ -47,6 +49,7 @@ class Message:
 
 @dataclass(frozen=True)
 class Sampling:
+    """How a backend samples the answer; the profile gives the defaults, retries raise the temperature."""
     temperature: float = 0.0
     top_p: float = 0.9
     max_tokens: int = 1000
@@ -56,6 +59,7 @@ class Sampling:
 
 @dataclass(frozen=True)
 class ModelResponse:
+    """A model's answer: the text, and token counts and latency (seconds) where the backend knows them."""
     text: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -64,6 +68,7 @@ class ModelResponse:
 
 @runtime_checkable
 class Model(Protocol):
+    """What the agent loop needs from a model backend: a name and ``complete``."""
     #: what trajectories record as the model's name
     name: str
 

@@ -46,6 +46,18 @@ class ImageBudget:
         raise ConfigError(f"unknown image budget kind {self.kind!r}")
 
     def frame(self, convention: Convention, screenshot_size: Size) -> ModelFrame:
+        """The coordinate frame the model answers in for a screenshot of ``screenshot_size``.
+
+        For Kimi-VL without ``coords_on_padded`` the padding is left out of the frame, so relative coordinates map
+        to the resized content only.
+
+        Args:
+            convention: how the model writes coordinates (absolute pixels, relative 0-1000, ...).
+            screenshot_size: the screenshot in physical pixels (W, H).
+
+        Returns:
+            The frame that maps the model's coordinates back to the screenshot.
+        """
         image, content = self.sizes(screenshot_size)
         if self.kind == "kimi" and not self.coords_on_padded:
             # Coordinates are relative to the unpadded content: the padding is invisible to the mapping.

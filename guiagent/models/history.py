@@ -159,4 +159,5 @@ def _image(profile: Profile, screenshot: Screenshot | None, ref: str | None) -> 
 
 
 def count_images(messages: Sequence[Message]) -> int:
+    """The number of image parts in ``messages`` (servers limit images per prompt)."""
     return sum(isinstance(p, ImagePart) for m in messages for p in m.content)

@@ -36,6 +36,10 @@ ImageFormat = Literal["png", "jpeg"]
 
 
 def api_key_from_env() -> str:
+    """The API key from ``GUIAGENT_API_KEY``, else ``OPENAI_API_KEY``, else ``"EMPTY"``.
+
+    ``"EMPTY"`` is what a local vLLM server without ``--api-key`` accepts.
+    """
     for name in API_KEY_ENV_VARS:
         value = os.environ.get(name)
         if value:
@@ -72,6 +76,15 @@ class RetryPolicy:
     backoff_max: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry ``attempt`` (0-based): exponential backoff, or the server's Retry-After if shorter.
+
+        Args:
+            attempt: how many retries were made before this one.
+            retry_after: the server's Retry-After in seconds, if it sent one (negative values are ignored).
+
+        Returns:
+            The wait, at most ``backoff_max``.
+        """
         delay = min(self.backoff_max, self.backoff_base * (2 ** attempt))
         if retry_after is not None and 0 <= retry_after < delay:
             delay = retry_after
@@ -124,6 +137,19 @@ class OpenAIModel:
     # ------------------------------------------------------------------ Model protocol
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
+        """Send one chat-completion request to the server, retrying transient failures per the retry policy.
+
+        Args:
+            messages: the conversation, images already prepared to the profile's budget.
+            sampling: temperature, top_p, max_tokens, stop, seed.
+
+        Returns:
+            The answer text with the server's token counts (when reported) and the latency including retries.
+
+        Raises:
+            ModelError: the server could not be reached, refused the request (with advice such as the
+                ``--limit-mm-per-prompt`` hint or the API-key variable), was too slow, or answered without a message.
+        """
         payload = self.request_payload(messages, sampling)
         n_images = count_images(messages)
         start = time.perf_counter()

@@ -66,6 +66,10 @@ class HistoryPolicy:
 
 @dataclass(frozen=True)
 class Profile:
+    """Everything that makes a model family: grammar, coordinate convention, image budget, prompts, history, sampling.
+
+    Adding a family means adding one Profile; the loop, parsers and backends read everything family-specific here.
+    """
     name: str
     #: name of the output grammar in guiagent.actions.families
     grammar: str

@@ -21,6 +21,7 @@ TASKS_DIR_INI = "guiagent_tasks_dir"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--guiagent-tasks-dir`` and the ``guiagent_tasks_dir`` ini setting (pytest hook)."""
     group = parser.getgroup("guiagent", "guiagent test kit")
     group.addoption("--guiagent-tasks-dir", metavar="DIR", default=None,
                     help="folder of your own mock desktop task files (*.json) that the guiagent fixtures take "
@@ -31,6 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``mock_desktop`` marker so ``--strict-markers`` accepts it (pytest hook)."""
     config.addinivalue_line(
         "markers", "mock_desktop(task=None, width=1280, height=800, scale=1.0, initial_state=None, tasks_dir=None): "
                    "how the guiagent `mock_desktop` fixture builds its desktop")

@@ -59,10 +59,12 @@ class AgentRun:
 
     @property
     def reason(self) -> str:
+        """Why the run ended, in words."""
         return self.result.reason
 
     @property
     def answer(self) -> str | None:
+        """The answer the model gave with ``finished(content=...)``, if any."""
         return self.result.answer
 
     @property
@@ -72,6 +74,7 @@ class AgentRun:
 
     @property
     def steps(self) -> list:
+        """The run's step records, in order."""
         return self.result.steps
 
     @property

@@ -36,6 +36,7 @@ ROLES = {"system", "user", "assistant"}
 
 @dataclass
 class Reply:
+    """One scripted answer of the stub: model text, an HTTP error, a hang or a dropped connection."""
     kind: str  # "text" | "error" | "hang" | "drop"
     text: str = ""
     status: int = 200
@@ -48,6 +49,7 @@ class Reply:
 
 @dataclass
 class RecordedRequest:
+    """One request the stub received, as it came over the wire (JSON body decoded, images decoded)."""
     method: str
     path: str
     headers: dict[str, str]
@@ -57,14 +59,27 @@ class RecordedRequest:
 
     @property
     def images(self) -> int:
+        """The number of images in the request."""
         return len(self.decoded_images)
 
     @property
     def roles(self) -> list[str]:
+        """The roles of the request's messages, in order."""
         return [m["role"] for m in (self.body or {}).get("messages", [])]
 
 
 class StubOpenAI:
+    """A local OpenAI-compatible HTTP server answering from a script (see the module docstring).
+
+    Use it as a context manager, or call ``start`` and ``stop``.
+
+    Args:
+        models: the model ids ``GET /v1/models`` lists.
+        default_text: the answer once the script is used up (None: HTTP 500).
+        max_images: refuse requests with more images than this, with vLLM's ``--limit-mm-per-prompt`` message.
+        api_key: when set, requests without ``Authorization: Bearer <api_key>`` get HTTP 401.
+        decode_images: decode every image (False checks only the data-URL prefix, for benchmarks).
+    """
     def __init__(self, models: tuple[str, ...] = ("stub-model",), *, default_text: str | None = None,
                  max_images: int | None = None, api_key: str | None = None, decode_images: bool = True):
         self.models = tuple(models)
@@ -86,11 +101,31 @@ class StubOpenAI:
     # ------------------------------------------------------------------ scripting
 
     def reply(self, text: str, *, prompt_tokens: int = 100, completion_tokens: int = 20) -> "StubOpenAI":
+        """Queue a successful answer.
+
+        Args:
+            text: the assistant message's content.
+            prompt_tokens: the usage the stub reports for the prompt.
+            completion_tokens: the usage the stub reports for the answer.
+
+        Returns:
+            The stub, so calls chain.
+        """
         self.script.append(Reply("text", text=text, prompt_tokens=prompt_tokens,
                                  completion_tokens=completion_tokens))
         return self
 
     def error(self, status: int, message: str = "stub error", headers: dict[str, str] | None = None) -> "StubOpenAI":
+        """Queue an HTTP error answer in the OpenAI error format.
+
+        Args:
+            status: the HTTP status, e.g. 429 or 500.
+            message: the error message.
+            headers: extra response headers, e.g. ``{"Retry-After": "1"}``.
+
+        Returns:
+            The stub, so calls chain.
+        """
         self.script.append(Reply("error", status=status, message=message, headers=dict(headers or {})))
         return self
 
@@ -108,6 +143,11 @@ class StubOpenAI:
 
     @property
     def url(self) -> str:
+        """The base URL clients use (``http://127.0.0.1:PORT/v1``).
+
+        Raises:
+            AssertionError: the stub was not started.
+        """
         assert self._server is not None, "start the stub first"
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
@@ -117,6 +157,7 @@ class StubOpenAI:
         return f"openai:{self.url}"
 
     def start(self) -> "StubOpenAI":
+        """Start serving on a free port of 127.0.0.1, in a daemon thread; returns the stub."""
         stub = self
 
         class Handler(_Handler):
@@ -130,6 +171,7 @@ class StubOpenAI:
         return self
 
     def stop(self) -> None:
+        """Stop serving and free the port; hanging replies are released. Safe to call twice."""
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()

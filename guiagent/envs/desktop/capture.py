@@ -42,6 +42,7 @@ class Monitor:
     name: str | None = None
 
     def as_mss(self) -> dict[str, int]:
+        """The rectangle in the dict form ``mss.grab`` takes."""
         return {"left": self.left, "top": self.top, "width": self.width, "height": self.height}
 
 
@@ -57,6 +58,7 @@ class Capture(Protocol):
         ...
 
     def close(self) -> None:
+        """Release the capture backend (its display connection). Safe to call twice."""
         ...
 
 
@@ -76,6 +78,7 @@ class MssCapture:
             raise EnvError(f"cannot open the screen for capture{f' on {x_display}' if x_display else ''}: {e}") from e
 
     def monitors(self) -> list[Monitor]:
+        """mss's monitors: index 0 the whole virtual screen, then each monitor in mss order."""
         out = []
         for i, m in enumerate(self._sct.monitors):
             out.append(Monitor(i, int(m["left"]), int(m["top"]), int(m["width"]), int(m["height"]),
@@ -83,6 +86,11 @@ class MssCapture:
         return out
 
     def grab(self, monitor: Monitor) -> Image.Image:
+        """An RGB screenshot of ``monitor`` in physical pixels.
+
+        Raises:
+            EnvError: mss could not capture (no display, or a monitor that went away).
+        """
         try:
             shot = self._sct.grab(monitor.as_mss())
         except Exception as e:
@@ -90,6 +98,7 @@ class MssCapture:
         return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
 
     def close(self) -> None:
+        """Close the mss handle. Safe to call twice."""
         sct, self._sct = getattr(self, "_sct", None), None
         if sct is not None:
             sct.close()

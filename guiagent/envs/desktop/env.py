@@ -139,6 +139,7 @@ class DesktopEnv:
 
     @property
     def monitor(self) -> Monitor:
+        """The monitor chosen by the last ``reset`` (whose rectangle actions are confined to)."""
         return self._monitor
 
     @property
@@ -157,6 +158,13 @@ class DesktopEnv:
         return self.observe()
 
     def observe(self) -> Observation:
+        """Capture the monitor; ``info`` carries its index, offset, scale, sizes and the OS.
+
+        The display (scale and size) is re-derived from every capture, so a resolution change is picked up.
+
+        Raises:
+            EnvError: the env is closed, or the capture failed.
+        """
         self._check_open()
         image = self._capture.grab(self._monitor)
         self._display = display_for(self._monitor, image.size, self.scale_override)
@@ -174,9 +182,19 @@ class DesktopEnv:
         return action
 
     def execute(self, action: Action) -> None:
+        """Perform ``action`` with the real mouse and keyboard, after every check of ``check``.
+
+        Raises:
+            ActionError: the action is refused (a point off the monitor, an action or key the desktop cannot
+                carry out); nothing was sent.
+            DeniedAction: it presses a deny-listed key combination.
+            FailSafeTriggered: pyautogui's fail-safe fired (the pointer was moved into a screen corner).
+            EnvError: the env is closed.
+        """
         self.executor.run(self.check(action))
 
     def close(self) -> None:
+        """Release every held key and button, then close the typers and the capture. Safe to call twice."""
         if self._closed:
             return
         self._closed = True

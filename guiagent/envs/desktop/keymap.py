@@ -42,6 +42,11 @@ def current_os() -> OsName:
 
 
 def check_os(os_name: str) -> OsName:
+    """``os_name`` if it is one of ``OS_NAMES`` (linux, macos, windows).
+
+    Raises:
+        ActionError: any other name.
+    """
     if os_name not in OS_NAMES:
         raise ActionError(f"unknown OS {os_name!r}; expected one of {list(OS_NAMES)}")
     return os_name  # type: ignore[return-value]

@@ -19,6 +19,7 @@ XVFB_HINT = ("or start a virtual screen: apt install xvfb && Xvfb :99 -screen 0 
 
 
 def is_wayland(environ: Mapping[str, str]) -> bool:
+    """True when ``environ`` describes a Wayland session (pyautogui and mss need X11 there)."""
     return bool(environ.get("WAYLAND_DISPLAY")) or environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
 
 
@@ -41,6 +42,7 @@ def x_display_name(environ: Mapping[str, str], x_display: str | None, allow_xway
 
 
 def xauthority_path(environ: Mapping[str, str]) -> str:
+    """The Xauthority file python-xlib will read: ``$XAUTHORITY``, else ``~/.Xauthority``."""
     path = environ.get("XAUTHORITY")
     if path:
         return path
@@ -49,6 +51,11 @@ def xauthority_path(environ: Mapping[str, str]) -> str:
 
 
 def check_xauthority(environ: Mapping[str, str]) -> str:
+    """The Xauthority file's path, if it exists.
+
+    Raises:
+        EnvError: the file is missing; the message says how to create it or where the session's cookie lives.
+    """
     path = xauthority_path(environ)
     if not os.path.isfile(path):
         how = "XAUTHORITY points at" if environ.get("XAUTHORITY") else "XAUTHORITY is unset and the default is"
@@ -84,14 +91,21 @@ class Tools:
 
     @classmethod
     def find(cls) -> Tools:
+        """The clipboard programs on ``PATH``."""
         return cls(shutil.which("xclip"), shutil.which("xsel"))
 
     @property
     def clipboard(self) -> str | None:
+        """The path of the clipboard program to use (xclip preferred), or None when neither exists."""
         return self.xclip or self.xsel
 
 
 def need_clipboard_tool(tools: Tools) -> str:
+    """The path of the clipboard program that clipboard typing will use.
+
+    Raises:
+        EnvError: neither xclip nor xsel is installed (the message says what to install).
+    """
     if not tools.clipboard:
         raise EnvError("typing non-ASCII text through the clipboard needs xclip or xsel: apt install xclip "
                        "(or use the default, unicode_method='keysym', which needs no extra program)")

@@ -99,6 +99,15 @@ class DenyList:
         return None
 
     def check(self, keys_down: Iterable[str], what: str) -> None:
+        """Refuse a key combination that matches an entry.
+
+        Args:
+            keys_down: the canonical names of the keys that would be held together.
+            what: the action in words, for the message.
+
+        Raises:
+            DeniedAction: the keys match an entry (the message names it and how to allow it).
+        """
         keys_down = list(keys_down)
         hit = self.match(keys_down)
         if hit is not None:

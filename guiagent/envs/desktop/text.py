@@ -89,6 +89,7 @@ def split_pressed_controls(text: str) -> list[str]:
 
 
 def normalise_newlines(text: str) -> str:
+    """``text`` with Windows (CRLF) and old Mac (CR) line ends turned into Unix ones (LF)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -107,6 +108,7 @@ def split_runs(text: str, can_press: Callable[[str], bool] = lambda ch: True) ->
 
 @dataclass(frozen=True)
 class PasteRoute:
+    """How to paste into the focused window: the shortcut's keys and the X selection it pastes."""
     keys: tuple[str, ...]      # canonical key names of the paste shortcut
     selection: str             # "clipboard", or "primary" (X11 terminals that paste the PRIMARY selection)
 
@@ -161,11 +163,17 @@ def x11_focused_window_class(x_display: str) -> tuple[str, ...]:
 
 
 class Clipboard(Protocol):
+    """A text selection that can be read and replaced (the clipboard, or X's PRIMARY selection)."""
     def read(self) -> str | None:
         """Current text, or None when the selection is empty or not text."""
         ...
 
     def write(self, text: str) -> None:
+        """Make ``text`` the selection's content.
+
+        Raises:
+            EnvError: the selection could not be set.
+        """
         ...
 
 
@@ -185,6 +193,7 @@ class XClipboard:
         return [self.tool, "-selection", self.selection, "-o" if direction == "out" else "-i"]
 
     def read(self) -> str | None:
+        """The selection's text through xclip/xsel, or None when it is empty, not text or the tool hangs."""
         argv = self._argv("out")
         if not self._xsel:
             argv += ["-t", "UTF8_STRING"]
@@ -197,6 +206,11 @@ class XClipboard:
         return done.stdout.decode("utf-8", errors="replace")
 
     def write(self, text: str) -> None:
+        """Own the selection with ``text`` through xclip/xsel.
+
+        Raises:
+            EnvError: the tool failed or took longer than 5 s.
+        """
         # xclip/xsel fork a child that keeps serving the selection: it must inherit no pipe we wait on, so
         # its stderr goes to a file.
         with tempfile.TemporaryFile() as err:
@@ -222,12 +236,18 @@ class PyperclipClipboard:
         self._p = pyperclip
 
     def read(self) -> str | None:
+        """The clipboard's text, or None when pyperclip cannot read it."""
         try:
             return self._p.paste()
         except Exception:  # noqa: BLE001 (pyperclip raises its own and OS errors; unreadable means "nothing")
             return None
 
     def write(self, text: str) -> None:
+        """Set the clipboard's text.
+
+        Raises:
+            EnvError: pyperclip could not set it.
+        """
         try:
             self._p.copy(text)
         except Exception as e:
@@ -243,6 +263,11 @@ class ClipboardTyper:
         self.restore_delay = restore_delay
 
     def type(self, text: str) -> None:
+        """Paste ``text`` into the focused window, then put back the selection's previous text.
+
+        Raises:
+            EnvError: the selection could not be set.
+        """
         route = self._route()
         clip = self._clipboard_for(route.selection)
         old = clip.read()
@@ -283,6 +308,7 @@ class X11LayoutCheck:
         self._gui = gui
 
     def typable(self) -> frozenset[str]:
+        """The characters pyautogui types correctly on the live keymap (see the class docstring)."""
         info = self._conn.display.info
         lo, hi = info.min_keycode, info.max_keycode
         keymap = self._conn.get_keyboard_mapping(lo, hi - lo + 1)
@@ -299,6 +325,7 @@ class X11LayoutCheck:
         return frozenset(ok)
 
     def close(self) -> None:
+        """Close the X connection. Safe to call twice."""
         conn, self._conn = getattr(self, "_conn", None), None
         if conn is not None:
             conn.close()
@@ -329,9 +356,15 @@ class XKeysymTyper:
 
     @property
     def capacity(self) -> int:
+        """How many distinct characters can be bound at once (the number of spare keycodes)."""
         return len(self._spare)
 
     def type(self, text: str) -> None:
+        """Type ``text`` by binding its characters to spare keycodes and pressing them through XTEST.
+
+        Texts with more distinct characters than ``capacity`` are typed in batches, with ``settle`` seconds
+        between rebinding batches.
+        """
         from Xlib import X
         from Xlib.ext import xtest
 
@@ -378,6 +411,7 @@ class XKeysymTyper:
         time.sleep(self.bind_settle)
 
     def close(self) -> None:
+        """Wait ``settle``, unbind the spare keycodes and close the X connection. Safe to call twice."""
         conn, self._conn = getattr(self, "_conn", None), None
         if conn is None:
             return

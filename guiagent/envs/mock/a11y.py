@@ -26,6 +26,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class A11yNode:
+    """One node of the mock desktop's accessibility tree.
+
+    Attributes:
+        role: the widget's role ("button", "text_field", "window"...).
+        name: its accessible name.
+        value: its value (field text, selected option, slider position...), or None.
+        bounds: ``(x, y, w, h)`` in SCREEN points, clipped to what is visible.
+        states: e.g. focused, checked, selected, disabled.
+        children: the nodes inside it, front to back.
+        extra: role-specific details (caret and selection of a text field...).
+    """
     role: str
     name: str
     value: str | None
@@ -36,10 +47,12 @@ class A11yNode:
 
     @property
     def center(self) -> tuple[float, float]:
+        """The centre of ``bounds``: where a click on this node lands."""
         x, y, w, h = self.bounds
         return x + w / 2, y + h / 2
 
     def walk(self) -> Iterator["A11yNode"]:
+        """This node and every node below it, depth first."""
         yield self
         for c in self.children:
             yield from c.walk()
@@ -76,6 +89,7 @@ class A11yNode:
         return hits[0]
 
     def to_dict(self) -> dict[str, Any]:
+        """The subtree as plain JSON-able data (states sorted)."""
         d: dict[str, Any] = {"role": self.role, "name": self.name, "value": self.value,
                              "bounds": list(self.bounds), "states": sorted(self.states)}
         if self.extra:
@@ -130,6 +144,14 @@ def _node(w: Widget, d: "DesktopCore", screen: Rect) -> list[A11yNode]:
 
 
 def build_tree(d: "DesktopCore") -> A11yNode:
+    """The desktop's accessibility tree: a "screen" root over popups, windows (front to back), taskbar and desktop.
+
+    Args:
+        d: the desktop.
+
+    Returns:
+        The root node; its ``extra`` holds the HiDPI scale.
+    """
     screen = Rect(0, 0, d.width, d.height)
     children: list[A11yNode] = []
     for p in reversed(d.popups):

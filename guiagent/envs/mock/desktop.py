@@ -107,9 +107,24 @@ class MockDesktop:
     # ================================================================== Env protocol
     @property
     def display(self) -> Display:
+        """The screen: ``width*scale`` x ``height*scale`` pixels at ``scale``, no offset."""
         return self._display
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Observation:
+        """Rebuild the desktop from scratch (file system, apps, windows) and return the first observation.
+
+        Args:
+            seed: the new seed (None keeps the current one).
+            options: ``task`` and/or ``initial_state`` to replace the ones given at construction.
+
+        Returns:
+            The first observation of the rebuilt desktop.
+
+        Raises:
+            EnvError: the desktop is closed, or the initial state has an unknown key or setting.
+            FsError: the initial state's files clash or have invalid names.
+            ValueError: the initial state's mail names an unknown folder.
+        """
         options = dict(options or {})
         if seed is not None:
             self.seed = seed
@@ -126,6 +141,13 @@ class MockDesktop:
         return self.observe()
 
     def observe(self) -> Observation:
+        """Repaint what changed and return the screenshot, with the simulated clock as its time.
+
+        ``info`` holds the scale and the size in points.
+
+        Raises:
+            EnvError: the desktop is closed, or a previous action broke it (MockDesktopFailed; reset it).
+        """
         self._check_open()
         self.compositor.flush(self._paint)
         return Observation(self.compositor.snapshot(), self.input.clock,
@@ -142,6 +164,16 @@ class MockDesktop:
         return action
 
     def execute(self, action: T.Action) -> None:
+        """Perform ``action`` on the desktop, advancing the simulated clock by ``step_seconds``.
+
+        Args:
+            action: any guiagent action, its points in SCREENSHOT pixels or SCREEN points.
+
+        Raises:
+            ActionError: a point is in the wrong space.
+            EnvError: the action is refused by ``check`` (nothing changed).
+            MockDesktopFailed: a bug inside the desktop; its state may be half-changed and it must be reset.
+        """
         action = self.check(action)   # validates every point and size before anything changes
         handler = _HANDLERS[type(action)]
         self.input.tick(self.step_seconds)
@@ -156,6 +188,7 @@ class MockDesktop:
         self._after_action()
 
     def close(self) -> None:
+        """Mark the desktop closed; later calls raise EnvError. Safe to call twice."""
         self._closed = True
 
     # ================================================================== public inspection API
@@ -189,9 +222,19 @@ class MockDesktop:
 
     # ================================================================== apps
     def app(self, app_id: str) -> App:
+        """The app object for ``app_id`` (any name ``resolve_app`` accepts).
+
+        Raises:
+            EnvError: an unknown app.
+        """
         return self.apps[self.resolve_app(app_id)]
 
     def resolve_app(self, name: str) -> str:
+        """The app id a user-facing name refers to ("Text Editor", "text-editor", "editor" all give "editor").
+
+        Raises:
+            EnvError: no app has that name (the message lists the apps).
+        """
         key = name.strip().lower().replace("_", " ").replace("-", " ")
         for app in self.apps.values():
             names = {app.app_id, app.title.lower(), *app.aliases}
@@ -201,9 +244,22 @@ class MockDesktop:
                        + ", ".join(f"{a.app_id} ({a.title})" for a in self.apps.values()))
 
     def launch(self, app_id: str, **options: Any) -> Window:
+        """Open a window of an app (or bring its existing one forward, as the app decides).
+
+        Args:
+            app_id: any name ``resolve_app`` accepts.
+            options: passed to the app's ``open`` (e.g. ``path=`` for files and editor, ``tab=`` for settings).
+
+        Returns:
+            The app's window.
+
+        Raises:
+            EnvError: an unknown app.
+        """
         return self.apps[self.resolve_app(app_id)].open(**options)
 
     def open_target(self, target: tuple[str, str]) -> None:
+        """Open what a desktop icon points to: ``("app", id)``, ``("trash", _)`` or ``("path", path)``."""
         kind, value = target
         if kind == "app":
             self.launch(value)
@@ -216,6 +272,7 @@ class MockDesktop:
                 self.launch("editor", path=value)
 
     def app_status(self) -> dict[str, tuple[bool, bool]]:
+        """For the taskbar: ``app_id -> (running, owns the active window)`` (a dialog counts for its parent)."""
         active = self.wm.active
         owner = getattr(active.app, "app_id", None) if active is not None else None
         if active is not None and active.modal_for is not None:
@@ -223,6 +280,11 @@ class MockDesktop:
         return {a.app_id: (a.running, a.app_id == owner) for a in self.apps.values()}
 
     def taskbar_activate(self, app_id: str) -> None:
+        """Do what a click on the app's taskbar button does.
+
+        Open the app when it is not running, raise its top window, or minimize its windows when that window is
+        already the active one.
+        """
         app = self.apps[app_id]
         if not app.windows:
             app.open()
@@ -245,10 +307,12 @@ class MockDesktop:
         return [self.shell, *self.wm.visible_windows(), self.taskbar, *self.popups]
 
     def focus_widget(self) -> Widget | None:
+        """The widget with the keyboard focus in the active window, or None."""
         active = self.wm.active
         return active.focus_widget if active is not None else None
 
     def open_popup(self, popup: Popup) -> None:
+        """Show ``popup`` above every window, moved as needed to lie fully on screen."""
         popup.desktop_ref = self
         # keep it on screen
         x = max(0, min(popup.x, self.width - popup.w))
@@ -258,6 +322,7 @@ class MockDesktop:
         popup.invalidate()
 
     def close_popups(self, top_only: bool = False) -> None:
+        """Close the open popups (``top_only``: just the topmost), telling each popup's owner."""
         while self.popups:
             p = self.popups.pop()
             self.compositor.invalidate(p.rect)
@@ -268,6 +333,17 @@ class MockDesktop:
                 break
 
     def open_context_menu(self, entries: list[MenuEntry], x: float, y: float, owner: Widget | None = None) -> Menu:
+        """Close any popup and open a context menu at screen point (x, y).
+
+        Args:
+            entries: the menu's entries.
+            x: the pointer's x in screen points (the menu opens just right of it).
+            y: the pointer's y in screen points (the menu opens just below it).
+            owner: told when the menu closes, if given.
+
+        Returns:
+            The open menu.
+        """
         self.close_popups()
         menu = Menu("Context menu", entries, int(x) + 2, int(y) + 2, owner=owner)
         self.open_popup(menu)
@@ -278,6 +354,7 @@ class MockDesktop:
         self.input.start_drag(source, payload, label)
 
     def widget_removed(self, w: Widget) -> None:
+        """``w`` left the screen (removed or hidden): drop hover, capture, drag and focus references to it."""
         self.input.forget(w)
         for win in self.wm.windows:
             if within(win.focus_widget, w):
@@ -286,6 +363,7 @@ class MockDesktop:
     widget_hidden = widget_removed
 
     def desktop_menu_entries(self) -> list[MenuEntry]:
+        """The entries of the desktop background's context menu (new folder/file, Files, Display Settings)."""
         return [
             MenuEntry("New Folder", lambda: self.apps["files"].new_folder_in(f"{HOME}/Desktop")),
             MenuEntry("New Text File", lambda: self.apps["files"].new_file_in(f"{HOME}/Desktop")),
@@ -295,9 +373,11 @@ class MockDesktop:
         ]
 
     def shell_drop_ok(self, target: tuple[str, str], payload: Any) -> bool:
+        """Whether ``payload`` (a dragged file) may be dropped on ``target``: the desktop, the trash or a folder icon."""
         return self.apps["files"].shell_drop_ok(target, payload)
 
     def shell_drop(self, target: tuple[str, str], payload: Any) -> None:
+        """Drop ``payload`` (a dragged file) on ``target``: move it to the desktop, the trash or a folder."""
         self.apps["files"].shell_drop(target, payload)
 
     def global_key(self, ev: KeyEvent) -> None:
@@ -312,13 +392,16 @@ class MockDesktop:
 
     @property
     def palette(self) -> theme.Palette:
+        """The colours in use: dark when the ``dark_mode`` setting is on, else light."""
         return theme.DARK if self.settings.get("dark_mode") else theme.LIGHT
 
     def settings_changed(self, key: str) -> None:
+        """A setting changed; switching ``dark_mode`` repaints the whole screen."""
         if key == "dark_mode":
             self.compositor.invalidate_all()
 
     def clock_text(self) -> str:
+        """The taskbar clock from the simulated clock: ``"HH:MM|Day DD Mon YYYY"`` (time over date)."""
         minute = int(self.input.clock // 60)
         if getattr(self, "_clock_cache", (None, ""))[0] != minute:
             now = EPOCH + _dt.timedelta(minutes=minute)

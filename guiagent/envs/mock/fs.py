@@ -19,6 +19,7 @@ class FsError(Exception):
 
 
 def norm(path: str) -> str:
+    """The absolute, normalised form of ``path``; relative paths are taken from the home folder."""
     if not path.startswith("/"):
         path = posixpath.join(HOME, path)
     p = posixpath.normpath(path)
@@ -26,6 +27,11 @@ def norm(path: str) -> str:
 
 
 def check_name(name: str) -> str:
+    """``name`` without surrounding whitespace, if it is a valid file or folder name.
+
+    Raises:
+        FsError: an empty name, "." or "..", or a name containing "/".
+    """
     name = name.strip()
     if not name or name in (".", "..") or "/" in name:
         raise FsError(f"{name!r} is not a valid name: use a non-empty name without '/'")
@@ -34,6 +40,16 @@ def check_name(name: str) -> str:
 
 @dataclass
 class TrashEntry:
+    """A deleted file or folder in the trash, with everything needed to restore it.
+
+    Attributes:
+        id: the entry's id (unique within the file system).
+        name: the deleted item's name.
+        original_path: where it was, and where a restore puts it back.
+        is_dir: True for a folder.
+        files: relative path -> content of the folder's files ("" -> the content for a file).
+        dirs: the folder's sub-folders, relative.
+    """
     id: int
     name: str
     original_path: str
@@ -43,6 +59,7 @@ class TrashEntry:
 
 
 class FileSystem:
+    """The mock desktop's in-memory file system with a trash; starts with the standard home folders."""
     def __init__(self) -> None:
         self.files: dict[str, str] = {}
         self.dirs: set[str] = {"/"}
@@ -54,16 +71,24 @@ class FileSystem:
 
     # ------------------------------------------------------------------ queries
     def exists(self, path: str) -> bool:
+        """True when ``path`` is a file or a folder."""
         p = norm(path)
         return p in self.files or p in self.dirs
 
     def is_dir(self, path: str) -> bool:
+        """True when ``path`` is a folder."""
         return norm(path) in self.dirs
 
     def is_file(self, path: str) -> bool:
+        """True when ``path`` is a file."""
         return norm(path) in self.files
 
     def read(self, path: str) -> str:
+        """The text of the file at ``path``.
+
+        Raises:
+            FsError: no such file.
+        """
         p = norm(path)
         if p not in self.files:
             raise FsError(f"no such file: {p}")
@@ -82,6 +107,7 @@ class FileSystem:
                 + [(n, False) for n in sorted(files, key=str.lower)])
 
     def unique_name(self, folder: str, name: str) -> str:
+        """``name``, or ``stem (2).ext``, ``stem (3).ext``... whichever is free in ``folder``."""
         folder = norm(folder)
         if not self.exists(posixpath.join(folder, name)):
             return name
@@ -105,6 +131,18 @@ class FileSystem:
             self.mkdir(parent, parents=True)
 
     def mkdir(self, path: str, parents: bool = False) -> str:
+        """Create the folder at ``path`` (an existing folder is fine).
+
+        Args:
+            path: the folder to create.
+            parents: also create missing parent folders.
+
+        Returns:
+            The normalised path.
+
+        Raises:
+            FsError: a file has that name, or the parent is missing and ``parents`` is False.
+        """
         p = norm(path)
         if p in self.files:
             raise FsError(f"a file named {posixpath.basename(p)!r} already exists")
@@ -115,6 +153,19 @@ class FileSystem:
         return p
 
     def write(self, path: str, content: str, *, parents: bool = False) -> str:
+        """Create or overwrite the file at ``path``.
+
+        Args:
+            path: the file's path.
+            content: its text.
+            parents: also create missing parent folders.
+
+        Returns:
+            The normalised path.
+
+        Raises:
+            FsError: ``path`` is a folder, the parent is missing (without ``parents``), or the name is invalid.
+        """
         p = norm(path)
         if p in self.dirs:
             raise FsError(f"{p} is a folder")
@@ -157,13 +208,37 @@ class FileSystem:
         return t
 
     def move_into(self, src: str, folder: str) -> str:
+        """Move ``src`` into ``folder``, keeping its name.
+
+        Returns:
+            The new path.
+
+        Raises:
+            FsError: as ``move``.
+        """
         return self.move(src, posixpath.join(norm(folder), posixpath.basename(norm(src))))
 
     def rename(self, path: str, new_name: str) -> str:
+        """Give the file or folder at ``path`` a new name in the same folder.
+
+        Returns:
+            The new path.
+
+        Raises:
+            FsError: an invalid name, or as ``move``.
+        """
         p = norm(path)
         return self.move(p, posixpath.join(posixpath.dirname(p), check_name(new_name)))
 
     def copy(self, src: str, dst: str) -> str:
+        """Copy the file ``src`` to ``dst``.
+
+        Returns:
+            The new file's path.
+
+        Raises:
+            FsError: ``src`` is not a file, ``dst`` exists, or its folder is missing.
+        """
         s, t = norm(src), norm(dst)
         if s not in self.files:
             raise FsError(f"only files can be copied: {s}")
@@ -195,12 +270,25 @@ class FileSystem:
         return entry
 
     def trash_entry(self, entry_id: int) -> TrashEntry:
+        """The trash entry with id ``entry_id``.
+
+        Raises:
+            FsError: no such entry.
+        """
         for e in self.trash:
             if e.id == entry_id:
                 return e
         raise FsError(f"no trash entry {entry_id}")
 
     def restore(self, entry_id: int) -> str:
+        """Put a trash entry back where it was (recreating its folder; a clashing name gets a " (2)" suffix).
+
+        Returns:
+            The restored path.
+
+        Raises:
+            FsError: no such entry.
+        """
         e = self.trash_entry(entry_id)
         folder = posixpath.dirname(e.original_path)
         self.mkdir(folder, parents=True)
@@ -218,16 +306,23 @@ class FileSystem:
         return target
 
     def purge(self, entry_id: int) -> None:
+        """Delete one trash entry for good.
+
+        Raises:
+            FsError: no such entry.
+        """
         self.trash.remove(self.trash_entry(entry_id))
         self._changed()
 
     def empty_trash(self) -> None:
+        """Delete every trash entry for good."""
         if self.trash:
             self.trash.clear()
             self._changed()
 
     # ------------------------------------------------------------------ plain data
     def state(self) -> dict:
+        """Files, folders and trash as JSON-able data (the ``files``, ``dirs`` and ``trash`` keys of ``state()``)."""
         return {
             "files": dict(sorted(self.files.items())),
             "dirs": sorted(self.dirs),
@@ -238,6 +333,17 @@ class FileSystem:
 
     def load(self, files: dict[str, str] | None = None, dirs: list[str] | None = None,
              trash: list[dict] | None = None) -> None:
+        """Fill the file system from an initial state.
+
+        Args:
+            files: path -> content; missing folders are created.
+            dirs: folders to create.
+            trash: items to create and then delete (``path``, ``content`` or ``is_dir`` with ``files``).
+
+        Raises:
+            FsError: a path clashes or a name is invalid.
+            KeyError: a trash item without ``path``.
+        """
         for d in dirs or ():
             self.mkdir(d, parents=True)
         for path, content in (files or {}).items():

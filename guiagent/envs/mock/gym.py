@@ -126,6 +126,19 @@ class MockTaskEnv(gymnasium.Env):
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode: pick the task and rebuild the desktop in its initial state.
+
+        Args:
+            seed: seeds the task sampling (when no task is fixed) and the desktop.
+            options: ``{"task": id or Task}`` to play that task this episode.
+
+        Returns:
+            ``(observation, info)``: the screenshot array and instruction; info names the task, its step limit,
+            the family and the instruction.
+
+        Raises:
+            ConfigError: an unknown option or task id.
+        """
         super().reset(seed=seed)
         options = dict(options or {})
         if "task" in options:
@@ -144,6 +157,21 @@ class MockTaskEnv(gymnasium.Env):
                              "instruction": self.task.instruction}
 
     def step(self, action: Any):
+        """Execute one action (model text in the family's format, a Step, or a typed action) and check the task.
+
+        Text that does not parse, or an action the desktop refuses, is reported in ``info`` (``parse_error``,
+        ``env_error``) instead of raising, as a model's mistake is part of the episode.
+
+        Args:
+            action: the action in any form the env accepts.
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``: reward 1.0 once the task's check passes;
+            terminated on success or a terminal action (finished, call_user); truncated at the task's step limit.
+
+        Raises:
+            EnvError: the episode is over (call ``reset``).
+        """
         if self.done:
             raise EnvError("the episode is over; call reset() before step()")
         self.steps += 1
@@ -177,11 +205,13 @@ class MockTaskEnv(gymnasium.Env):
         return self._obs(), reward, terminated, truncated, info
 
     def render(self):
+        """The current screenshot as an RGB uint8 array with ``render_mode="rgb_array"``; else None."""
         if self.render_mode == "rgb_array":
             return np.asarray(self.desktop.observe().screenshot, dtype=np.uint8)
         return None
 
     def close(self) -> None:
+        """Close the desktop."""
         self.desktop.close()
 
     # ------------------------------------------------------------------ helpers
@@ -215,6 +245,7 @@ class MockTaskEnv(gymnasium.Env):
 # ====================================================================== registration
 
 def env_id(task_id: str | None = None) -> str:
+    """The gymnasium id of one task (``guiagent/Mock-<task>-v0``), or of the sampled suite without ``task_id``."""
     return f"{ENV_PREFIX}-{task_id}-v0" if task_id else f"{ENV_PREFIX}-v0"
 
 

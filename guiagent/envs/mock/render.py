@@ -47,9 +47,11 @@ class Painter:
 
     # ------------------------------------------------------------------ coordinates
     def X(self, x: float) -> int:
+        """The pixel column in ``image`` of local x (translated, scaled, rounded)."""
         return _px(self.ox + x, self.s) - self.origin[0]
 
     def Y(self, y: float) -> int:
+        """The pixel row in ``image`` of local y (translated, scaled, rounded)."""
         return _px(self.oy + y, self.s) - self.origin[1]
 
     def box(self, x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
@@ -57,16 +59,30 @@ class Painter:
         return self.X(x), self.Y(y), self.X(x + w) - 1, self.Y(y + h) - 1
 
     def lw(self, width: float) -> int:
+        """A line width in points as whole pixels, at least 1."""
         return max(1, _px(width, self.s))
 
     # ------------------------------------------------------------------ primitives
     def fill(self, x: float, y: float, w: float, h: float, color: Color) -> None:
+        """Fill the local rectangle (x, y, w, h) with ``color`` (nothing when it rounds to no pixels)."""
         x0, y0, x1, y1 = self.X(x), self.Y(y), self.X(x + w), self.Y(y + h)
         if x1 > x0 and y1 > y0:
             self.image.paste(color, (x0, y0, x1, y1))
 
     def rect(self, x: float, y: float, w: float, h: float, fill: Color | None = None,
              outline: Color | None = None, width: float = 1, radius: float = 0) -> None:
+        """Draw a rectangle, optionally with rounded corners.
+
+        Args:
+            x: left edge, local points.
+            y: top edge, local points.
+            w: width in points.
+            h: height in points.
+            fill: the inside colour, or None for none.
+            outline: the border colour, or None for none.
+            width: the border width in points.
+            radius: the corner radius in points (0: square corners).
+        """
         b = self.box(x, y, w, h)
         if b[2] < b[0] or b[3] < b[1]:
             return
@@ -77,23 +93,29 @@ class Painter:
             self.draw.rectangle(b, fill=fill, outline=outline, width=self.lw(width))
 
     def line(self, x0: float, y0: float, x1: float, y1: float, color: Color, width: float = 1) -> None:
+        """Draw a straight line from (x0, y0) to (x1, y1), ``width`` points wide."""
         self.draw.line((self.X(x0), self.Y(y0), self.X(x1), self.Y(y1)), fill=color, width=self.lw(width))
 
     def hline(self, x: float, y: float, w: float, color: Color, width: float = 1) -> None:
+        """Draw a horizontal line ``w`` points long whose top edge is at y."""
         self.fill(x, y, w, width, color)
 
     def vline(self, x: float, y: float, h: float, color: Color, width: float = 1) -> None:
+        """Draw a vertical line ``h`` points long whose left edge is at x."""
         self.fill(x, y, width, h, color)
 
     def ellipse(self, x: float, y: float, w: float, h: float, fill: Color | None = None,
                 outline: Color | None = None, width: float = 1) -> None:
+        """Draw the ellipse inscribed in the local rectangle (x, y, w, h), filled and/or outlined."""
         self.draw.ellipse(self.box(x, y, w, h), fill=fill, outline=outline, width=self.lw(width))
 
     def polygon(self, pts: Iterable[tuple[float, float]], fill: Color | None = None,
                 outline: Color | None = None) -> None:
+        """Draw a closed polygon through local points ``pts``, filled and/or outlined."""
         self.draw.polygon([(self.X(x), self.Y(y)) for x, y in pts], fill=fill, outline=outline)
 
     def polyline(self, pts: Iterable[tuple[float, float]], color: Color, width: float = 1) -> None:
+        """Draw connected line segments through local points ``pts`` (round joints, e.g. tick marks)."""
         self.draw.line([(self.X(x), self.Y(y)) for x, y in pts], fill=color, width=self.lw(width), joint="curve")
 
     def text(self, x: float, y: float, s: str, style: TextStyle = TextStyle(), color: Color = (0, 0, 0)) -> None:
@@ -166,6 +188,7 @@ class Painter:
         return p
 
     def commit(self) -> None:
+        """Paste what this sub-painter drew back into its parent painter's image."""
         parent: Painter = self._parent  # type: ignore[attr-defined]
         parent.image.paste(self.image, (self.origin[0] - parent.origin[0], self.origin[1] - parent.origin[1]))
 
@@ -187,6 +210,11 @@ class Compositor:
         self.recycled = 0
 
     def invalidate(self, r: Rect) -> None:
+        """Add the screen rectangle ``r`` (points) to the damage to repaint at the next ``flush``.
+
+        The part off screen is dropped; a rectangle already covered adds nothing, one that covers an earlier one
+        replaces it.
+        """
         r = r.intersection(self.screen)
         if r.empty:
             return
@@ -200,6 +228,7 @@ class Compositor:
         dmg.append(r)
 
     def invalidate_all(self) -> None:
+        """Damage the whole screen (a theme change, a reset)."""
         self.damage = [self.screen]
 
     def _merged(self) -> list[Rect]:

@@ -73,6 +73,11 @@ class ScriptedModel:
 
     # ------------------------------------------------------------------ Model protocol
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
+        """Answer with the next step of the task's solution, written in the family's format (the messages are not read).
+
+        A plan that cannot continue on the current screen, or a missing plan (no task with a solution), is answered
+        with ``call_user`` naming the problem, so the run ends cleanly instead of raising.
+        """
         decision = self.decide()
         return ModelResponse(self.render(decision))
 
@@ -84,6 +89,11 @@ class ScriptedModel:
 
     @property
     def plan(self) -> tuple[PlanStep, ...]:
+        """The plan followed: the one given at construction, else the env's task solution.
+
+        Raises:
+            SolverStuck: the env has no task, or its task has no solution.
+        """
         if self._plan_override is not None:
             return self._plan_override
         task = getattr(self.env, "task", None)

@@ -50,9 +50,11 @@ class DesktopIcon(Widget):
 
     @property
     def shell(self) -> "Shell":
+        """The Shell (desktop background) this icon lies on."""
         return self.parent  # type: ignore[return-value]
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Select the icon; a left double click opens its target."""
         self.shell.select(self)
         if ev.button == "left" and ev.clicks == 2:
             d = self.desktop
@@ -61,6 +63,7 @@ class DesktopIcon(Widget):
         return ev.button == "left"
 
     def on_context_menu(self, ev: MouseEvent) -> bool:
+        """Select the icon and offer a context menu with "Open"."""
         from guiagent.envs.mock.widgets.menus import MenuEntry
 
         d = self.desktop
@@ -71,15 +74,18 @@ class DesktopIcon(Widget):
         return True
 
     def accepts_drop(self, payload: Any) -> bool:
+        """Whether a dragged file may be dropped on this icon (trash and folder icons only)."""
         d = self.desktop
         return d is not None and self.target[0] in ("trash", "path") and d.shell_drop_ok(self.target, payload)
 
     def on_drop(self, payload: Any) -> None:
+        """Move the dropped file into this icon's folder, or into the trash."""
         d = self.desktop
         if d is not None:
             d.shell_drop(self.target, payload)
 
     def paint(self, p: Painter) -> None:
+        """Draw the icon with its shadowed, elided label, highlighted when selected, hovered or a drop target."""
         sel = self.shell.selected is self
         d = self.desktop
         if d is not None and d.input.drop_target is self:
@@ -95,6 +101,7 @@ class DesktopIcon(Widget):
         p.text(x, 52, label, style, (255, 255, 255))
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "selected" for the selected icon."""
         s = super().a11y_states()
         if self.shell.selected is self:
             s.add("selected")
@@ -113,6 +120,12 @@ class Shell(Widget):
         self.selected: DesktopIcon | None = None
 
     def set_icons(self, icons: list[tuple[str, str, tuple[str, str]]]) -> None:
+        """Lay the icons out in columns, top to bottom; keeps the selection when its target is still there.
+
+        Args:
+            icons: ``(label, icon name, target)`` triples; a target is ``("app", id)``, ``("trash", _)`` or
+                ``("path", path)``. Unchanged icons are not rebuilt.
+        """
         old = {(c.name, c.target) for c in self.children}
         new = {(label, target) for label, _, target in icons}
         if old == new and len(self.children) == len(icons):
@@ -129,6 +142,7 @@ class Shell(Widget):
                 self.selected = ic
 
     def select(self, icon: DesktopIcon | None) -> None:
+        """Select ``icon`` (None clears the selection), repainting both icons."""
         if icon is not self.selected:
             old, self.selected = self.selected, icon
             for ic in (old, icon):
@@ -136,10 +150,12 @@ class Shell(Widget):
                     ic.invalidate()
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A press on the background clears the icon selection."""
         self.select(None)
         return ev.button == "left"
 
     def on_context_menu(self, ev: MouseEvent) -> bool:
+        """Open the desktop's context menu (new folder, new file, ...)."""
         d = self.desktop_ref
         if d is None:
             return False
@@ -147,6 +163,7 @@ class Shell(Widget):
         return True
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Enter opens the selected icon's target."""
         d = self.desktop_ref
         if ev.combo == "enter" and self.selected is not None and d is not None:
             d.open_target(self.selected.target)
@@ -154,21 +171,32 @@ class Shell(Widget):
         return False
 
     def accepts_drop(self, payload: Any) -> bool:
+        """Whether a dragged file may be dropped on the desktop (moved to ~/Desktop)."""
         d = self.desktop_ref
         return d is not None and d.shell_drop_ok(("desktop", ""), payload)
 
     def on_drop(self, payload: Any) -> None:
+        """Move the dropped file to ~/Desktop."""
         d = self.desktop_ref
         if d is not None:
             d.shell_drop(("desktop", ""), payload)
 
     def paint(self, p: Painter) -> None:
+        """Draw the wallpaper gradient in the current palette."""
         pal = self.palette
         p.backdrop(wallpaper(self.desktop_ref.compositor.size_px, pal.wallpaper_top,
                              pal.wallpaper_bottom))
 
 
 class TaskbarButton(Pressable):
+    """A pinned app's taskbar button: launches the app, switches to it, or minimizes it when it is active.
+
+    Args:
+        app_id: the app it stands for.
+        label: the app's title (shown when the button is wide enough, and the accessible name).
+        icon: the app's icon name.
+        rect: ``(x, y, w, h)`` relative to the taskbar.
+    """
     def __init__(self, app_id: str, label: str, icon: str, rect):
         super().__init__(label, rect)
         self.app_id = app_id
@@ -176,13 +204,16 @@ class TaskbarButton(Pressable):
 
     @property
     def bar(self) -> "Taskbar":
+        """The Taskbar this button belongs to."""
         return self.parent  # type: ignore[return-value]
 
     def activate(self) -> None:
+        """Launch, raise or minimize the app (see ``MockDesktop.taskbar_activate``)."""
         if self.desktop is not None:
             self.desktop.taskbar_activate(self.app_id)
 
     def paint(self, p: Painter) -> None:
+        """Draw the icon (and label), the active/hover highlight and the running indicator."""
         pal = self.palette
         running, active = self.bar.status.get(self.app_id, (False, False))
         if active:
@@ -199,6 +230,7 @@ class TaskbarButton(Pressable):
                    fill=(120, 170, 255), radius=1.5)
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "running" and "active" for the app's status."""
         s = super().a11y_states()
         running, active = self.bar.status.get(self.app_id, (False, False))
         if running:
@@ -225,6 +257,7 @@ class Taskbar(Widget):
         self.clock_text = ""
 
     def refresh(self) -> None:
+        """Repaint the buttons whose app status changed and the clock when its text changed."""
         d = self.desktop_ref
         if d is None:
             return
@@ -241,6 +274,7 @@ class Taskbar(Widget):
             self.invalidate(Rect(self.w - 130, 0, 130, self.h))
 
     def paint(self, p: Painter) -> None:
+        """Fill the bar and draw the clock (time over date) at the right."""
         pal = self.palette
         p.fill(0, 0, self.w, self.h, pal.taskbar)
         p.hline(0, 0, self.w, (60, 64, 74))
@@ -250,4 +284,5 @@ class Taskbar(Widget):
             p.text_in(self.w - 124, 22, 112, 16, date_s, SMALL, (180, 184, 194), align="right")
 
     def a11y_value(self) -> str | None:
+        """The clock's time and date, or None before the first refresh."""
         return self.clock_text.replace("|", " ") or None

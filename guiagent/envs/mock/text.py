@@ -35,11 +35,13 @@ _CJK_RANGES = (
 
 
 class TextStyle(NamedTuple):
+    """A font: ``kind`` is "sans", "bold" or "mono"; ``size`` in logical points."""
     kind: str = "sans"   # "sans", "bold" or "mono"
     size: int = 13       # logical points
 
 
 def is_cjk(ch: str) -> bool:
+    """True for a Hangul, kana, CJK ideograph or full-width character (drawn with the bundled CJK font)."""
     o = ord(ch)
     if o < 0x1100:
         return False

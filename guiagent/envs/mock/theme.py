@@ -12,6 +12,7 @@ RGB = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class Palette:
+    """The colours every widget paints with; ``LIGHT`` and ``DARK`` are the two themes."""
     wallpaper_top: RGB = (38, 84, 124)
     wallpaper_bottom: RGB = (86, 140, 170)
     window_bg: RGB = (246, 246, 247)

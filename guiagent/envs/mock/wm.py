@@ -22,15 +22,23 @@ TITLE_STYLE = TextStyle("bold", theme.TITLE_FONT_SIZE)
 
 
 class TitleButton(Pressable):
+    """A title-bar button of a window.
+
+    Args:
+        kind: "close", "min" (minimize) or "max" (maximize/restore).
+        rect: ``(x, y, w, h)`` relative to the window.
+    """
     def __init__(self, kind: str, rect):
         super().__init__({"close": "Close", "min": "Minimize", "max": "Maximize"}[kind], rect)
         self.kind = kind
 
     @property
     def win(self) -> "Window":
+        """The window this button belongs to."""
         return self.parent  # type: ignore[return-value]
 
     def activate(self) -> None:
+        """Close (asking the app first), minimize, or maximize/restore the window."""
         wm = self.win.wm
         if wm is None:
             return
@@ -42,11 +50,13 @@ class TitleButton(Pressable):
             wm.toggle_maximize(self.win)
 
     def a11y_name(self) -> str:
+        """The name "Restore" for the maximize button of a maximized window; otherwise the button's name."""
         if self.kind == "max" and self.win.maximized:
             return "Restore"
         return self.name
 
     def paint(self, p: Painter) -> None:
+        """Draw the button's glyph (x, dash, square or restore squares), highlighted on hover."""
         pal = self.palette
         w, h = self.w, self.h
         col = pal.text if self.win.active else pal.title_text_inactive
@@ -108,9 +118,11 @@ class Window(Widget):
     # ------------------------------------------------------------------ state
     @property
     def active(self) -> bool:
+        """True when this is the window manager's active (topmost non-minimized) window."""
         return self.wm is not None and self.wm.active is self
 
     def set_title(self, title: str) -> None:
+        """Change the title (also the accessible name), repainting the title bar and the taskbar."""
         if title != self.title:
             self.title = self.name = title
             self.invalidate(Rect(0, 0, self.w, theme.TITLE_H))
@@ -118,6 +130,7 @@ class Window(Widget):
                 self.wm.changed()
 
     def resized(self) -> None:
+        """Lay out the content area and title buttons for the new size, then call ``on_layout``."""
         self.content.set_rect(1, theme.TITLE_H, self.w - 2, self.h - theme.TITLE_H - 1)
         for i, b in enumerate(self.buttons):
             b.set_rect(self.w - 1 - 44 * (i + 1), 1, 44, theme.TITLE_H - 1)
@@ -125,6 +138,7 @@ class Window(Widget):
             self.on_layout(self)
 
     def set_focus(self, widget: Widget | None) -> None:
+        """Give the keyboard focus within this window to ``widget`` (None: no widget), telling both widgets."""
         if widget is self.focus_widget:
             return
         old, self.focus_widget = self.focus_widget, widget
@@ -134,9 +148,11 @@ class Window(Widget):
             widget.on_focus(True)
 
     def focus_chain(self) -> list[Widget]:
+        """The widgets tab moves through: focusable, enabled and shown, in tree order."""
         return [w for w in self.content.walk() if w.focusable and w.enabled and w.is_shown()]
 
     def focus_next(self, backwards: bool = False) -> None:
+        """Move the focus to the next (``backwards``: previous) widget of the chain, scrolling it into view."""
         chain = self.focus_chain()
         if not chain:
             return
@@ -152,6 +168,10 @@ class Window(Widget):
 
     # ------------------------------------------------------------------ events
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Start moving the window on a left press on its title bar (a double click maximizes/restores it).
+
+        Left presses on the content that no widget handled are taken too, so they do not reach the desktop below.
+        """
         lx, ly = self.local(ev)
         if ly < theme.TITLE_H and ev.button == "left":
             if ev.clicks == 2 and self.resizable and self.wm is not None:
@@ -163,15 +183,18 @@ class Window(Widget):
         return ev.button == "left"
 
     def on_mouse_drag(self, ev: MouseEvent) -> None:
+        """Move the window with the pointer while its title bar is held."""
         if self._drag is None or self.wm is None:
             return
         x0, y0, wx, wy = self._drag
         self.wm.move(self, int(round(wx + ev.x - x0)), int(round(wy + ev.y - y0)))
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """End moving the window."""
         self._drag = None
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Tab/shift+tab move the focus; then the app's shortcuts; Escape closes a modal dialog."""
         if ev.combo in ("tab", "shift+tab"):
             self.focus_next(backwards=ev.combo == "shift+tab")
             return True
@@ -183,12 +206,14 @@ class Window(Widget):
         return False
 
     def on_text(self, text: str) -> bool:
+        """Text no widget took goes to the app's ``on_text``, if it has one."""
         if self.app is not None and hasattr(self.app, "on_text"):
             return bool(self.app.on_text(self, text))
         return False
 
     # ------------------------------------------------------------------ painting
     def paint(self, p: Painter) -> None:
+        """Draw the frame and the title bar (icon and title), coloured by whether the window is active."""
         pal = self.palette
         w, h = self.w, self.h
         active = self.active
@@ -200,15 +225,18 @@ class Window(Widget):
                   pal.text if active else pal.title_text_inactive)
 
     def paint_over(self, p: Painter) -> None:
+        """Draw the frame again over the content."""
         # the frame is drawn again on top so content never covers it
         pal = self.palette
         p.rect(0, 0, self.w, self.h, outline=pal.accent if self.active else pal.border)
 
     # ------------------------------------------------------------------ a11y
     def a11y_name(self) -> str:
+        """The window's title."""
         return self.title
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus active, minimized, maximized and modal."""
         s = super().a11y_states()
         if self.active:
             s.add("active")
@@ -235,6 +263,11 @@ class _Content(Widget):
 
 
 class WindowManager:
+    """The stacking order of the desktop's windows and every operation on it (activate, move, minimize, close...).
+
+    Args:
+        desktop: the desktop core the windows are shown on (work area, popups, taskbar).
+    """
     def __init__(self, desktop: "DesktopCore"):
         self.desktop = desktop
         self.windows: list[Window] = []   # bottom to top
@@ -244,15 +277,18 @@ class WindowManager:
     # ------------------------------------------------------------------ queries
     @property
     def active(self) -> Window | None:
+        """The topmost window that is not minimized, or None; it gets keyboard input."""
         for w in reversed(self.windows):
             if not w.minimized:
                 return w
         return None
 
     def visible_windows(self) -> list[Window]:
+        """The windows that are not minimized, bottom to top."""
         return [w for w in self.windows if not w.minimized]
 
     def work_area(self) -> Rect:
+        """The screen minus the taskbar: where windows are placed and maximized."""
         d = self.desktop
         return Rect(0, 0, d.width, d.height - theme.TASKBAR_H)
 
@@ -262,6 +298,13 @@ class WindowManager:
 
     # ------------------------------------------------------------------ operations
     def place(self, w: int, h: int, parent: Window | None = None) -> tuple[int, int]:
+        """Where to open a new ``w`` x ``h`` window, always inside the work area.
+
+        A dialog is centred over ``parent``; other windows take the next cascade position.
+
+        Returns:
+            The window's top-left corner ``(x, y)``.
+        """
         area = self.work_area()
         if parent is not None:
             x = parent.x + (parent.w - w) // 2
@@ -279,6 +322,18 @@ class WindowManager:
         return x, y
 
     def add(self, win: Window, *, activate: bool = True) -> Window:
+        """Show ``win`` with a new id, fitted into the work area.
+
+        Unless a widget already has the focus, its first widget that takes focus on click (a text input, list or
+        slider) gets it.
+
+        Args:
+            win: the window.
+            activate: put it on top (the active window); False puts it at the bottom of the stack.
+
+        Returns:
+            ``win``.
+        """
         win.wm = self
         win.wid = self._next_id
         self._next_id += 1
@@ -334,6 +389,7 @@ class WindowManager:
         self.changed()
 
     def modal_child(self, win: Window) -> Window | None:
+        """The modal dialog opened directly over ``win``, or None."""
         for w in self.windows:
             if w.modal_for is win:
                 return w
@@ -350,12 +406,14 @@ class WindowManager:
         return None
 
     def move(self, win: Window, x: int, y: int) -> None:
+        """Move ``win`` to (x, y), keeping its title bar reachable (at least 80 points stay on screen)."""
         area = self.work_area()
         x = max(-win.w + 80, min(area.right - 80, x))
         y = max(0, min(area.bottom - theme.TITLE_H, y))
         win.set_rect(x, y, win.w, win.h)
 
     def minimize(self, win: Window) -> None:
+        """Minimize ``win`` with its dialogs (not a window that cannot be minimized)."""
         if win.minimized or not win.minimizable:
             return
         before = self.active
@@ -371,6 +429,7 @@ class WindowManager:
         self.changed()
 
     def toggle_maximize(self, win: Window) -> None:
+        """Maximize ``win`` to the work area, or restore its previous rectangle (resizable windows only)."""
         if not win.resizable:
             return
         if win.maximized:
@@ -398,6 +457,7 @@ class WindowManager:
         self.close(win)
 
     def close(self, win: Window) -> None:
+        """Close ``win`` and its dialogs at once (no veto), tell its app, and re-activate a dialog's parent."""
         if win not in self.windows:
             return
         for w in list(self.windows):
@@ -423,6 +483,7 @@ class WindowManager:
             self.activate(self.windows[0] if not self.windows[0].modal_for else self.windows[0].modal_for)
 
     def show_desktop(self) -> None:
+        """Minimize every window that can be minimized."""
         for w in list(self.windows):
             if w.minimizable:
                 self.minimize(w)

@@ -47,6 +47,7 @@ class App:
         return win
 
     def create_window(self, **options: Any) -> Window:
+        """Build a new window of the app (not yet shown); ``options`` are app specific. Subclasses implement it."""
         raise NotImplementedError
 
     def after_open(self, win: Window, **options: Any) -> None:
@@ -56,13 +57,16 @@ class App:
         """Hook when an already open single-instance app is launched again with options."""
 
     def window_closed(self, win: Window) -> None:
+        """The window manager closed ``win``: forget it (the app stops running with its last window)."""
         if win in self.windows:
             self.windows.remove(win)
 
     def can_close(self, win: Window) -> bool:
+        """Whether ``win`` may close now; apps veto to ask first (e.g. about unsaved changes). True by default."""
         return True
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        """A shortcut in one of the app's windows that no widget handled; return True when handled."""
         return False
 
     def sync(self) -> None:
@@ -70,6 +74,7 @@ class App:
 
     @property
     def running(self) -> bool:
+        """True while the app has a window open."""
         return bool(self.windows)
 
     def state(self) -> dict:

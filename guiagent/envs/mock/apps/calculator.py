@@ -20,6 +20,7 @@ OPS = ("+", "−", "×", "÷")
 
 
 def fmt(v: Decimal) -> str:
+    """A number as the display shows it: whole numbers without decimals, long ones in at most 10 significant digits."""
     if v == v.to_integral_value() and abs(v) < Decimal("1e15"):
         return str(v.quantize(Decimal(1)))
     s = format(v.normalize(), "f")
@@ -29,6 +30,10 @@ def fmt(v: Decimal) -> str:
 
 
 class CalculatorApp(App):
+    """The Calculator: immediate execution (``2 + 3 × 4`` is 20, as on a pocket calculator), exact decimal arithmetic.
+
+    It has one shared logic state; the display shows ``entry``, the line above it the expression being built.
+    """
     app_id = "calculator"
     title = "Calculator"
     icon = "calculator"
@@ -48,6 +53,12 @@ class CalculatorApp(App):
 
     # ------------------------------------------------------------------ logic
     def press(self, key: str) -> None:
+        """Press one calculator key, as clicking its button does.
+
+        Args:
+            key: a digit, ".", "C", "⌫", "±", "%", an operator ("+", "−", "×", "÷") or "=". After a division by
+                zero only "C" clears the error; any other key starts over first.
+        """
         if self.error and key != "C":
             self._reset_logic()
         if key.isdigit():
@@ -121,6 +132,7 @@ class CalculatorApp(App):
 
     # ------------------------------------------------------------------ UI
     def create_window(self, **options: Any) -> Window:
+        """The calculator window: expression line, display and the 5x4 key grid (logic reset)."""
         self._reset_logic()
         w, h = 320, 470
         x, y = self.wm.place(w, h)
@@ -145,6 +157,7 @@ class CalculatorApp(App):
         return win
 
     def on_text(self, win: Window, text: str) -> bool:
+        """Typed digits and operators (``*``, ``x``, ``/``, ``-``, ``+``, ``=``, ``%``, ``.``, ``,``) press keys."""
         for ch in text:
             key = ch if ch.isdigit() else KEYS.get(ch.lower())
             if key is not None:
@@ -152,6 +165,7 @@ class CalculatorApp(App):
         return True
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        """Enter is "=", backspace "⌫", Escape/Delete "C"; ctrl+c copies the display, ctrl+v types the clipboard."""
         mapping = {"enter": "=", "backspace": "⌫", "esc": "C", "delete": "C"}
         if ev.combo in mapping:
             self.press(mapping[ev.combo])
@@ -165,4 +179,5 @@ class CalculatorApp(App):
         return False
 
     def state(self) -> dict:
+        """The display, the expression line and whether it shows an error."""
         return {"display": self.entry, "expression": self.expression, "error": self.error}

@@ -45,13 +45,16 @@ class EditorWindow(Window):
 
     @property
     def modified(self) -> bool:
+        """True when the text differs from what was last loaded or saved."""
         return self.area.text != self.saved_text
 
     @property
     def doc_name(self) -> str:
+        """The file's name, or "Untitled" for a document never saved."""
         return posixpath.basename(self.path) if self.path else "Untitled"
 
     def layout(self) -> None:
+        """Lay out the menu bar, toolbar, text area and status line for the window's size."""
         c = self.content
         top = theme.MENU_BAR_H + TOOLBAR_H
         self.menubar.set_rect(0, 0, c.w, theme.MENU_BAR_H)
@@ -60,6 +63,7 @@ class EditorWindow(Window):
         self.status.set_rect(10, c.h - STATUS_H, c.w - 20, STATUS_H)
 
     def update_title(self) -> None:
+        """Refresh the title ("*" when modified) and the status line (caret line and column, path)."""
         self.set_title(f"{'*' if self.modified else ''}{self.doc_name} — Text Editor")
         line, col = self.area.line_col(self.area.caret)
         where = self.path or "not saved"
@@ -67,6 +71,7 @@ class EditorWindow(Window):
 
 
 class EditorApp(App):
+    """The Text Editor: one window per document, with open/save dialogs and an unsaved-changes prompt."""
     app_id = "editor"
     title = "Text Editor"
     icon = "editor"
@@ -75,6 +80,16 @@ class EditorApp(App):
 
     # ------------------------------------------------------------------ opening
     def open(self, **options: Any) -> Window:
+        """Open a document window, or bring an existing one forward.
+
+        Args:
+            options: ``path=`` opens that file (raising its window if it is already open; a missing file starts
+                empty and is saved there); ``new=True`` forces a new untitled window; ``text=`` sets the initial text.
+                Without options, the topmost editor window is raised if there is one.
+
+        Returns:
+            The document's window.
+        """
         path = options.get("path")
         if path is None and self.windows and not options.get("new"):
             top = max(self.windows, key=lambda w: self.wm.windows.index(w))
@@ -103,9 +118,18 @@ class EditorApp(App):
         return win
 
     def new_document(self) -> None:
+        """Open a new, untitled document window."""
         self.open(new=True)
 
     def load(self, win: EditorWindow, path: str) -> str | None:
+        """Open ``path`` chosen in the Open dialog.
+
+        It opens in ``win`` when that is an untouched untitled document, else in a new window (or the one already
+        showing it).
+
+        Returns:
+            None: the dialog may close.
+        """
         for other in self.windows:
             if other is not win and getattr(other, "path", None) == path:
                 self.wm.activate(other)
@@ -120,11 +144,18 @@ class EditorApp(App):
         return None
 
     def open_dialog(self, win: EditorWindow) -> None:
+        """Show the Open dialog for ``win``, starting in the document's folder (or ~/Documents)."""
         folder = posixpath.dirname(win.path) if win.path else f"{HOME}/Documents"
         file_dialog(self.d, win, "open", lambda p: self.load(win, p), folder=folder)
 
     # ------------------------------------------------------------------ saving
     def save(self, win: EditorWindow, then=None) -> None:
+        """Save ``win``'s text to its file (Save As for an untitled document); a failure is shown in a message box.
+
+        Args:
+            win: the document window.
+            then: called after a successful save (closing after "Save" in the unsaved-changes prompt).
+        """
         if win.path is None:
             self.save_as(win, then)
             return
@@ -139,6 +170,12 @@ class EditorApp(App):
             then()
 
     def save_as(self, win: EditorWindow, then=None) -> None:
+        """Show the Save dialog; saving there makes the chosen file the document's path.
+
+        Args:
+            win: the document window.
+            then: called after a successful save.
+        """
         folder = posixpath.dirname(win.path) if win.path else f"{HOME}/Documents"
         name = win.doc_name if win.path else "Untitled.txt"
 
@@ -156,6 +193,7 @@ class EditorApp(App):
         file_dialog(self.d, win, "save", done, folder=folder, name=name)
 
     def rename(self, win: EditorWindow) -> None:
+        """Ask for a new name and rename the document's file (Save As when it has no file yet)."""
         if win.path is None or not self.fs.is_file(win.path):
             self.save_as(win)
             return
@@ -171,6 +209,7 @@ class EditorApp(App):
         prompt(self.d, win, "Rename", "New name:", win.doc_name, ok, ok_label="Rename")
 
     def can_close(self, win: Window) -> bool:
+        """Allow closing an unmodified document; otherwise ask Save / Don't Save / Cancel and veto for now."""
         if not isinstance(win, EditorWindow) or not win.modified:
             return True
 
@@ -186,6 +225,7 @@ class EditorApp(App):
 
     # ------------------------------------------------------------------ menus and keys
     def file_menu(self, win: EditorWindow):
+        """The File menu's entries for ``win`` (a builder, called each time the menu opens)."""
         return lambda: [
             MenuEntry("New", self.new_document, "Ctrl+N"),
             MenuEntry("Open…", lambda: self.open_dialog(win), "Ctrl+O"),
@@ -197,6 +237,7 @@ class EditorApp(App):
         ]
 
     def edit_menu(self, win: EditorWindow):
+        """The Edit menu's entries for ``win``, enabled by the current undo, selection and clipboard state."""
         def key(combo: str):
             return lambda: win.area.on_key(KeyEvent.from_combo(combo))
         return lambda: [
@@ -210,6 +251,7 @@ class EditorApp(App):
         ]
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        """The editor's shortcuts: ctrl+s, ctrl+shift+s, ctrl+n, ctrl+o, ctrl+w and F2 (rename)."""
         if not isinstance(win, EditorWindow):
             return False
         actions = {"ctrl+s": lambda: self.save(win), "ctrl+shift+s": lambda: self.save_as(win),
@@ -222,11 +264,13 @@ class EditorApp(App):
         return True
 
     def sync(self) -> None:
+        """Refresh every window's title and status line (caret moves, files renamed elsewhere)."""
         for w in self.windows:
             if isinstance(w, EditorWindow):
                 w.update_title()  # caret position in the status bar; a file renamed elsewhere
 
     def state(self) -> dict:
+        """Every open document: window id, path, text, modified flag, caret and selection."""
         docs = []
         for w in self.windows:
             if isinstance(w, EditorWindow):

@@ -35,6 +35,13 @@ def _size(n: int) -> str:
 
 
 class FilesWindow(Window):
+    """The Files window: toolbar (back, up, location field, action buttons), places sidebar, listing, status line.
+
+    Args:
+        app: the FilesApp it belongs to.
+        rect: ``(x, y, w, h)`` in screen points.
+        path: the folder shown first (or ``trash://``).
+    """
     def __init__(self, app: "FilesApp", rect, path: str):
         super().__init__("Files", rect, app, icon="files", on_layout=lambda w: w.layout())
         self.path = path
@@ -72,6 +79,7 @@ class FilesWindow(Window):
         self.layout()
 
     def layout(self) -> None:
+        """Lay out the toolbar (buttons right-aligned), sidebar, listing and status line for the window's size."""
         c = self.content
         self.toolbar.set_rect(0, 0, c.w, TOOLBAR_H)
         x = c.w - 8
@@ -91,6 +99,7 @@ class FilesWindow(Window):
 
 
 class FilesApp(App):
+    """The Files file manager: browse folders and the trash, create, rename, delete, restore, drag and drop."""
     app_id = "files"
     title = "Files"
     icon = "files"
@@ -102,6 +111,7 @@ class FilesApp(App):
 
     # ------------------------------------------------------------------ lifecycle
     def create_window(self, **options: Any) -> Window:
+        """The Files window, opened at ``path=`` if that is a folder or the trash, else at home."""
         area = self.wm.work_area()
         w, h = min(860, area.w - 40), min(540, area.h - 40)
         x, y = self.wm.place(w, h)
@@ -112,19 +122,29 @@ class FilesApp(App):
         return path if path == TRASH or self.fs.is_dir(path) else HOME
 
     def after_open(self, win: Window, **options: Any) -> None:
+        """List the folder and focus the listing."""
         self.refresh(win)  # type: ignore[arg-type]
         win.set_focus(win.listing)  # type: ignore[attr-defined]
 
     def apply_options(self, win: Window, **options: Any) -> None:
+        """Navigate to ``path=`` when launched again with one."""
         if options.get("path"):
             self.navigate(win, self._start_path(options))  # type: ignore[arg-type]
 
     @property
     def win(self) -> FilesWindow | None:
+        """The app's window (Files is single-instance), or None when it is not open."""
         return self.windows[0] if self.windows else None  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ navigation
     def navigate(self, win: FilesWindow, path: str, remember: bool = True) -> None:
+        """Show ``path`` (a folder or ``trash://``) in ``win``; a missing folder gets a warning box instead.
+
+        Args:
+            win: the Files window.
+            path: the folder to show.
+            remember: push the current folder on the back history.
+        """
         if path == win.path:
             return
         if path != TRASH and not self.fs.is_dir(path):
@@ -138,6 +158,7 @@ class FilesApp(App):
         self.refresh(win)
 
     def back(self, win: FilesWindow) -> None:
+        """Go back to the last folder in the history that still exists."""
         while win.history:
             p = win.history.pop()
             if p == TRASH or self.fs.is_dir(p):
@@ -145,12 +166,14 @@ class FilesApp(App):
                 return
 
     def up(self, win: FilesWindow) -> None:
+        """Go to the parent folder (home from the trash; nothing at "/")."""
         if win.path == TRASH:
             self.navigate(win, HOME)
         elif win.path != "/":
             self.navigate(win, posixpath.dirname(win.path))
 
     def go_typed(self, win: FilesWindow) -> None:
+        """Navigate to the location field's text (relative paths from the current folder; "trash" for the trash)."""
         raw = win.location.text.strip()
         target = TRASH if raw.lower() in ("trash", TRASH) else posixpath.normpath(
             raw if raw.startswith("/") else posixpath.join(win.path if win.path != TRASH else HOME, raw))
@@ -158,6 +181,7 @@ class FilesApp(App):
         win.set_focus(win.listing)
 
     def activate(self, win: FilesWindow, item: ListItem) -> None:
+        """Open a listed item: a folder is entered, a file opens in the Text Editor (nothing in the trash)."""
         if win.path == TRASH:
             return
         if item.extra.get("is_dir"):
@@ -167,6 +191,11 @@ class FilesApp(App):
 
     # ------------------------------------------------------------------ view
     def refresh(self, win: FilesWindow) -> None:
+        """Re-list ``win``'s folder (or the trash) from the file system.
+
+        A folder that no longer exists falls back to its nearest existing parent; the title, sidebar, toolbar
+        buttons and status line are brought up to date.
+        """
         fs = self.fs
         if win.path != TRASH and not fs.is_dir(win.path):
             p = win.path
@@ -212,6 +241,7 @@ class FilesApp(App):
         self._version = fs.version
 
     def selection_changed(self, win: FilesWindow) -> None:
+        """Update the status line and enable the toolbar buttons that need a selection (or a non-empty trash)."""
         sel = win.listing.selected_item
         n = len(win.listing.rows)
         text = f"{n} item{'s' if n != 1 else ''}"
@@ -223,6 +253,7 @@ class FilesApp(App):
         win.tool_buttons["Empty Trash"].set_enabled(bool(self.fs.trash))
 
     def sync(self) -> None:
+        """Re-list the window when the file system changed since the last listing."""
         if self.fs.version != self._version:
             for w in self.windows:
                 self.refresh(w)  # type: ignore[arg-type]
@@ -237,15 +268,28 @@ class FilesApp(App):
             return False
 
     def new_folder(self, win: FilesWindow) -> None:
+        """Ask for a name and create a folder in the current folder (not in the trash)."""
         if win.path != TRASH:
             self.new_folder_in(win.path, win)
 
     def new_folder_in(self, folder: str, win: Window | None = None) -> None:
+        """Ask for a name ("New Folder", made unique) and create that folder in ``folder``.
+
+        Args:
+            folder: where to create it.
+            win: the window the prompt is modal for (None: the desktop).
+        """
         default = self.fs.unique_name(folder, "New Folder")
         prompt(self.d, win, "New Folder", "Folder name:", default, self._creator(folder, self.fs.mkdir),
                ok_label="Create", select_stem=False)
 
     def new_file_in(self, folder: str, win: Window | None = None) -> None:
+        """Ask for a name ("New File.txt", made unique) and create that empty file in ``folder``.
+
+        Args:
+            folder: where to create it.
+            win: the window the prompt is modal for (None: the desktop).
+        """
         default = self.fs.unique_name(folder, "New File.txt")
         prompt(self.d, win, "New Text File", "File name:", default,
                self._creator(folder, lambda path: self.fs.write(path, "")), ok_label="Create")
@@ -267,6 +311,7 @@ class FilesApp(App):
         return ok
 
     def rename_selected(self, win: FilesWindow) -> None:
+        """Ask for a new name for the selected item and rename it (errors are shown in the prompt)."""
         item = win.listing.selected_item
         if item is None or win.path == TRASH:
             return
@@ -285,6 +330,7 @@ class FilesApp(App):
                select_stem=not item.extra.get("is_dir"))
 
     def delete_selected(self, win: FilesWindow) -> None:
+        """Move the selected item to the trash; in the trash, delete it for good."""
         item = win.listing.selected_item
         if item is None:
             return
@@ -294,11 +340,13 @@ class FilesApp(App):
             self._run(win, lambda: self.fs.delete(item.data))
 
     def restore_selected(self, win: FilesWindow) -> None:
+        """Restore the selected trash entry to its original folder."""
         item = win.listing.selected_item
         if item is not None and win.path == TRASH:
             self._run(win, lambda: self.fs.restore(item.data))
 
     def empty_trash(self, win: FilesWindow) -> None:
+        """Ask for confirmation, then delete every trash entry for good."""
         if not self.fs.trash:
             return
         message_box(self.d, win, "Empty Trash", f"Permanently delete all {len(self.fs.trash)} items in the "
@@ -306,6 +354,7 @@ class FilesApp(App):
                     icon="warning")
 
     def context_menu(self, win: FilesWindow, item: ListItem | None, ev: MouseEvent) -> None:
+        """Open the right-click menu for ``item`` (None: the empty area), different in the trash."""
         if win.path == TRASH:
             entries = ([MenuEntry("Restore", lambda: self.restore_selected(win)),
                         MenuEntry("Delete Permanently", lambda: self.delete_selected(win))] if item is not None
@@ -322,6 +371,11 @@ class FilesApp(App):
         self.d.open_context_menu(entries, ev.x, ev.y)
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        """The Files shortcuts, except while typing in the location field.
+
+        Delete, F2 (rename), Backspace/alt+up (up), alt+left (back), ctrl+shift+n (new folder), F5 (refresh),
+        ctrl+l (edit the location).
+        """
         if not isinstance(win, FilesWindow):
             return False
         if win.focus_widget is win.location:
@@ -346,6 +400,11 @@ class FilesApp(App):
         return None
 
     def can_drop_into(self, folder: str, payload: Any) -> bool:
+        """Whether a dragged Files item may be dropped into ``folder``.
+
+        The trash always takes it; a folder does unless it is where the item already is, the item itself, or
+        inside it.
+        """
         src = self._dragged_path(payload)
         if src is None:
             return False
@@ -355,6 +414,7 @@ class FilesApp(App):
                 and not folder.startswith(src + "/"))
 
     def drop_into(self, win: FilesWindow | None, folder: str, payload: Any) -> None:
+        """Move the dragged item into ``folder`` (to the trash for ``trash://``); errors go to a warning box."""
         src = self._dragged_path(payload)
         if src is None:
             return
@@ -364,6 +424,7 @@ class FilesApp(App):
             self._run(win, lambda: self.fs.move_into(src, folder))
 
     def shell_drop_ok(self, target: tuple[str, str], payload: Any) -> bool:
+        """Whether a dragged Files item may be dropped on a desktop target (desktop, trash or folder icon)."""
         kind, value = target
         if kind == "desktop":
             return self.can_drop_into(f"{HOME}/Desktop", payload)
@@ -372,12 +433,14 @@ class FilesApp(App):
         return self.can_drop_into(value, payload)
 
     def shell_drop(self, target: tuple[str, str], payload: Any) -> None:
+        """Move a dragged Files item to the desktop target: ~/Desktop, the trash or the icon's folder."""
         kind, value = target
         folder = {"desktop": f"{HOME}/Desktop", "trash": TRASH}.get(kind, value)
         self.drop_into(self.win, folder, payload)
 
     # ------------------------------------------------------------------ state
     def state(self) -> dict:
+        """The shown folder, the selected item's name and the listed names (empty when not open)."""
         win = self.win
         if win is None:
             return {}

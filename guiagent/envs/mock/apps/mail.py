@@ -28,6 +28,7 @@ LIST_H = 210
 
 
 def split_addresses(text: str) -> list[str]:
+    """The addresses in a To/Cc field's text, split at commas or semicolons, blanks dropped."""
     return [a.strip() for a in re.split(r"[,;]", text) if a.strip()]
 
 
@@ -41,6 +42,11 @@ class MailStore:
 
     @classmethod
     def from_data(cls, data: dict) -> "MailStore":
+        """A store filled from an initial state's ``mail`` mapping (folder -> list of message dicts).
+
+        Raises:
+            ValueError: a folder other than inbox, sent or drafts.
+        """
         s = cls()
         for folder, msgs in data.items():
             if folder not in s.folders:
@@ -50,6 +56,13 @@ class MailStore:
         return s
 
     def add(self, folder: str, m: dict) -> dict:
+        """Append a message to ``folder`` with a new id; missing fields get defaults.
+
+        Inbox messages start unread unless ``read`` is given; messages in other folders start read.
+
+        Returns:
+            The stored message.
+        """
         msg = {"id": self._next, "from": m.get("from", ME), "to": m.get("to", ""), "cc": m.get("cc", ""),
                "subject": m.get("subject", ""), "body": m.get("body", ""), "date": m.get("date", ""),
                "read": bool(m.get("read", folder != "inbox"))}
@@ -59,20 +72,29 @@ class MailStore:
         return msg
 
     def remove(self, folder: str, msg_id: int) -> None:
+        """Delete message ``msg_id`` from ``folder`` (nothing happens if it is not there)."""
         self.folders[folder] = [m for m in self.folders[folder] if m["id"] != msg_id]
         self.version += 1
 
     def get(self, folder: str, msg_id: int) -> dict | None:
+        """The message ``msg_id`` in ``folder``, or None."""
         for m in self.folders[folder]:
             if m["id"] == msg_id:
                 return m
         return None
 
     def state(self) -> dict:
+        """A deep copy of every folder's messages, for ``state()``."""
         return copy.deepcopy(self.folders)
 
 
 class MailWindow(Window):
+    """The main Mail window: Compose button and folder list, search field, message list and reading pane.
+
+    Args:
+        app: the MailApp it belongs to.
+        rect: ``(x, y, w, h)`` in screen points.
+    """
     def __init__(self, app: "MailApp", rect):
         super().__init__("Inbox — Mail", rect, app, icon="mail", on_layout=lambda w: w.layout())
         self.folder = "inbox"
@@ -97,6 +119,7 @@ class MailWindow(Window):
         self.layout()
 
     def layout(self) -> None:
+        """Lay out the sidebar, search field, message list and reading pane for the window's size."""
         c = self.content
         right_x = SIDEBAR_W
         rw = c.w - SIDEBAR_W
@@ -115,6 +138,17 @@ class MailWindow(Window):
 
 
 class ComposeWindow(Window):
+    """A message being written: Send and Discard buttons, To, Cc and Subject fields, and the body.
+
+    Args:
+        app: the MailApp it belongs to.
+        rect: ``(x, y, w, h)`` in screen points.
+        to: the initial To text.
+        cc: the initial Cc text.
+        subject: the initial subject.
+        body: the initial body.
+        draft_id: the draft this window edits (deleted from Drafts when the message is sent or re-saved).
+    """
     def __init__(self, app: "MailApp", rect, to: str = "", cc: str = "", subject: str = "", body: str = "",
                  draft_id: int | None = None):
         super().__init__("New Message", rect, app, icon="compose", on_layout=lambda w: w.layout())
@@ -133,21 +167,25 @@ class ComposeWindow(Window):
         self.update_title()
 
     def layout(self) -> None:
+        """Stretch the fields and the body to the window's size."""
         c = self.content
         for f in self.fields.values():
             f.set_rect(84, f.y, c.w - 96, theme.FIELD_H)
         self.body.set_rect(12, 170, c.w - 24, c.h - 182)
 
     def update_title(self) -> None:
+        """Title the window after the subject ("New Message" while it is empty)."""
         s = self.fields["Subject"].text.strip()
         self.set_title(f"{s} — Compose" if s else "New Message")
 
     def values(self) -> dict:
+        """The message as typed: to and cc (stripped), subject and body."""
         return {"to": self.fields["To"].text.strip(), "cc": self.fields["Cc"].text.strip(),
                 "subject": self.fields["Subject"].text, "body": self.body.text}
 
 
 class MailApp(App):
+    """The Mail client: one main window and any number of compose windows over the desktop's MailStore."""
     app_id = "mail"
     title = "Mail"
     icon = "mail"
@@ -159,6 +197,7 @@ class MailApp(App):
 
     @property
     def main(self) -> MailWindow | None:
+        """The main Mail window, or None when it is not open."""
         for w in self.windows:
             if isinstance(w, MailWindow):
                 return w
@@ -166,6 +205,15 @@ class MailApp(App):
 
     # ------------------------------------------------------------------ lifecycle
     def open(self, **options: Any) -> Window:
+        """Open (or raise) the main window, or a compose window.
+
+        Args:
+            options: ``compose=True`` or ``compose={to, cc, subject, body}`` opens a compose window instead;
+                ``folder=`` shows that folder; ``search=`` fills the search field.
+
+        Returns:
+            The window shown.
+        """
         if options.get("compose") is not None and options.get("compose") is not False:
             spec = options["compose"] if isinstance(options["compose"], dict) else {}
             return self.compose(**spec)
@@ -189,6 +237,11 @@ class MailApp(App):
 
     def compose(self, to: str = "", cc: str = "", subject: str = "", body: str = "",
                 draft_id: int | None = None) -> Window:
+        """Open a compose window, focused on To (on the body when ``to`` is given).
+
+        Returns:
+            The compose window.
+        """
         area = self.wm.work_area()
         w, h = min(640, area.w - 40), min(500, area.h - 30)
         x, y = self.wm.place(w, h)
@@ -200,6 +253,7 @@ class MailApp(App):
 
     # ------------------------------------------------------------------ reading
     def show_folder(self, win: MailWindow, folder: str) -> None:
+        """Show ``folder`` (inbox, sent or drafts) in the message list, clearing the selection."""
         if folder not in self.mail.folders:
             return
         win.folder = folder
@@ -212,6 +266,7 @@ class MailApp(App):
         return not q or any(q in str(m[k]).lower() for k in ("from", "to", "cc", "subject", "body"))
 
     def refresh(self, win: MailWindow) -> None:
+        """Re-list the current folder filtered by the search text, update the folder counts, title and reading pane."""
         store = self.mail
         q = win.search.text
         msgs = [m for m in reversed(store.folders[win.folder]) if self._matches(m, q)]
@@ -239,6 +294,7 @@ class MailApp(App):
         self._version = store.version
 
     def show_message(self, win: MailWindow) -> None:
+        """Show the selected message in the reading pane, marking it read; clear the pane without one."""
         m = self.selected(win)
         for b in (win.reply_btn, win.forward_btn, win.delete_btn):
             b.set_visible(m is not None)
@@ -260,10 +316,12 @@ class MailApp(App):
             win.body.set_text(m["body"])
 
     def selected(self, win: MailWindow) -> dict | None:
+        """The selected message of ``win``'s folder, or None."""
         item = win.messages.selected_item
         return self.mail.get(win.folder, item.data) if item is not None else None
 
     def reply(self, win: MailWindow) -> None:
+        """Compose a reply to the selected message: "Re:" subject and the quoted body."""
         m = self.selected(win)
         if m is None:
             return
@@ -273,6 +331,7 @@ class MailApp(App):
         self.compose(to=to, subject=subj, body=f"\n\nOn {m['date']}, {m['from']} wrote:\n{quoted}")
 
     def forward(self, win: MailWindow) -> None:
+        """Compose a forward of the selected message: "Fwd:" subject and the original below a marker."""
         m = self.selected(win)
         if m is None:
             return
@@ -280,6 +339,7 @@ class MailApp(App):
                      f"From: {m['from']}\nSubject: {m['subject']}\n\n{m['body']}")
 
     def delete(self, win: MailWindow) -> None:
+        """Delete the selected message from its folder."""
         m = self.selected(win)
         if m is not None:
             self.mail.remove(win.folder, m["id"])
@@ -287,6 +347,14 @@ class MailApp(App):
 
     # ------------------------------------------------------------------ sending
     def send(self, win: ComposeWindow, confirmed: bool = False) -> None:
+        """Send the compose window's message to the Sent folder and close the window, after validation.
+
+        A missing or invalid address is reported in a message box; an empty subject asks first.
+
+        Args:
+            win: the compose window.
+            confirmed: the user already agreed to send without a subject.
+        """
         v = win.values()
         rcpts = split_addresses(v["to"])
         if not rcpts:
@@ -309,9 +377,11 @@ class MailApp(App):
         self.wm.close(win)
 
     def discard(self, win: ComposeWindow) -> None:
+        """Close the compose window without saving anything."""
         self.wm.close(win)
 
     def can_close(self, win: Window) -> bool:
+        """Allow closing an empty compose window; otherwise ask Save Draft / Discard / Cancel and veto for now."""
         if not isinstance(win, ComposeWindow):
             return True
         v = win.values()
@@ -332,6 +402,11 @@ class MailApp(App):
         return False
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        """The Mail shortcuts; returns True when one was used.
+
+        In a compose window ctrl+enter or alt+s sends; in the main window ctrl+n composes, ctrl+f/ctrl+e search,
+        ctrl+r replies and Delete (in the message list) deletes.
+        """
         if isinstance(win, ComposeWindow) and ev.combo in ("ctrl+enter", "alt+s"):
             self.send(win)
             return True
@@ -352,11 +427,13 @@ class MailApp(App):
         return False
 
     def sync(self) -> None:
+        """Refresh the main window when the mail store changed since it was last shown."""
         main = self.main
         if main is not None and self.mail.version != self._version:
             self.refresh(main)
 
     def state(self) -> dict:
+        """Open compose windows' contents; with the main window open, its folder, search, selection and listing."""
         main = self.main
         out: dict[str, Any] = {"compose": [{"window_id": w.wid, **w.values()} for w in self.windows
                                            if isinstance(w, ComposeWindow)]}

@@ -45,16 +45,19 @@ LAYOUT: tuple[tuple[str, tuple[tuple[str, str, str, Any], ...]], ...] = (
 
 
 def default_settings() -> dict[str, Any]:
+    """A fresh copy of the settings every desktop starts with (before its initial state is applied)."""
     return dict(DEFAULTS)
 
 
 class SettingsApp(App):
+    """System settings in four tabs (Network, Display, Sound, System); controls write the desktop's settings."""
     app_id = "settings"
     title = "Settings"
     icon = "settings"
     aliases = ("system settings", "preferences", "control panel", "system preferences")
 
     def create_window(self, **options: Any) -> Window:
+        """The settings window: one tab page per section, one control per setting."""
         w, h = 640, 500
         x, y = self.wm.place(w, h)
         win = Window("Settings", (x, y, w, h), self, icon="settings", resizable=False)
@@ -98,9 +101,11 @@ class SettingsApp(App):
         raise ValueError(kind)
 
     def after_open(self, win: Window, **options: Any) -> None:
+        """Open on the tab given as ``tab=`` (e.g. "Display"), if any."""
         self.apply_options(win, **options)
 
     def apply_options(self, win: Window, **options: Any) -> None:
+        """Switch to the tab given as ``tab=`` when launched again."""
         tab = options.get("tab")
         if tab:
             win.tabs.select(tab)  # type: ignore[attr-defined]
@@ -119,11 +124,13 @@ class SettingsApp(App):
                     ctl.select(v, notify=False)
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        """Ctrl+tab and ctrl+shift+tab switch tabs from anywhere in the window."""
         if ev.combo in ("ctrl+tab", "ctrl+shift+tab"):
             return win.tabs.on_key(ev)  # type: ignore[attr-defined]
         return False
 
     def state(self) -> dict:
+        """The selected tab, while the window is open."""
         return {"tab": self.windows[0].tabs.selected} if self.windows else {}  # type: ignore[attr-defined]
 
 

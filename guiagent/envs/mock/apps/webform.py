@@ -68,6 +68,7 @@ PAGE_W = 640
 
 
 def normalize_url(url: str) -> str:
+    """A typed address made comparable: ``https://`` added if no scheme, trailing "/" dropped (but the portal's)."""
     u = url.strip()
     if not re.match(r"^[a-z]+://", u):
         u = "https://" + u
@@ -77,6 +78,13 @@ def normalize_url(url: str) -> str:
 
 
 class Link(Widget):
+    """An underlined text link on a page.
+
+    Args:
+        text: the link text, also its accessible name.
+        on_click: called on a left click.
+        rect: ``(x, y, w, h)`` relative to the page.
+    """
     role = "link"
     hover_effect = True
 
@@ -85,17 +93,25 @@ class Link(Widget):
         self.on_click = on_click
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left press follows the link."""
         if ev.button == "left":
             self.on_click()
         return True
 
     def paint(self, p) -> None:
+        """Draw the link text underlined, darker on hover."""
         col = (20, 90, 200) if not self.hovered else (10, 60, 160)
         p.text_in(0, 0, self.w, self.h, self.name, TextStyle("sans", 14), col)
         p.hline(0, self.h - 5, min(self.w, textmod.measure(self.name, TextStyle("sans", 14))), col)
 
 
 class BrowserWindow(Window):
+    """The Web Form browser window: back and reload buttons, the address field and the scrolling page.
+
+    Args:
+        app: the WebFormApp it belongs to.
+        rect: ``(x, y, w, h)`` in screen points.
+    """
     def __init__(self, app: "WebFormApp", rect):
         super().__init__("Web Form", rect, app, icon="webform", on_layout=lambda w: w.layout())
         c = self.content
@@ -110,16 +126,19 @@ class BrowserWindow(Window):
         self.layout()
 
     def layout(self) -> None:
+        """Stretch the address field and the page to the window's size."""
         c = self.content
         self.address.set_rect(82, 8, c.w - 92, theme.FIELD_H)
         self.page.set_rect(0, 44, c.w, c.h - 44)
 
     def paint(self, p) -> None:
+        """Draw the window and the line between the toolbar and the page."""
         super().paint(p)
         p.hline(1, theme.TITLE_H + 43, self.w - 2, self.palette.border_light)
 
 
 class WebFormApp(App):
+    """The Web Form offline browser (single window): a portal page, two validated forms and an offline error page."""
     app_id = "webform"
     title = "Web Form"
     icon = "webform"
@@ -135,10 +154,12 @@ class WebFormApp(App):
 
     @property
     def win(self) -> BrowserWindow | None:
+        """The browser window, or None when it is not open."""
         return self.windows[0] if self.windows else None  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ lifecycle / navigation
     def create_window(self, **options: Any) -> Window:
+        """A new browser window with an empty back history."""
         area = self.wm.work_area()
         w, h = min(820, area.w - 40), min(620, area.h - 20)
         x, y = self.wm.place(w, h)
@@ -146,16 +167,24 @@ class WebFormApp(App):
         return BrowserWindow(self, (x, y, w, h))
 
     def after_open(self, win: Window, **options: Any) -> None:
+        """Load ``url=`` (default: the portal), with ``values=`` pre-filled into the form's fields."""
         self.prefill = dict(options.get("values") or {})
         self.load(normalize_url(options.get("url") or HOME_URL), remember=False)
 
     def apply_options(self, win: Window, **options: Any) -> None:
+        """When launched again: take new ``values=`` to pre-fill and load ``url=``, if given."""
         if options.get("values"):
             self.prefill = dict(options["values"])
         if options.get("url"):
             self.load(normalize_url(options["url"]))
 
     def load(self, url: str, remember: bool = True) -> None:
+        """Show the page at ``url`` (already normalised), clearing errors and any confirmation.
+
+        Args:
+            url: the page's address.
+            remember: push the current page on the back history.
+        """
         win = self.win
         if win is None:
             return
@@ -167,23 +196,28 @@ class WebFormApp(App):
         self.render()
 
     def go_typed(self) -> None:
+        """Load the address field's text and move the focus to the page."""
         win = self.win
         if win is not None:
             self.load(normalize_url(win.address.text))
             win.set_focus(win.page)
 
     def can_go_back(self) -> bool:
+        """True when there is a page to go back to."""
         return bool(self.history)
 
     def go_back(self) -> None:
+        """Load the previous page of the history, if any."""
         if self.history:
             self.load(self.history.pop(), remember=False)
 
     def reload(self) -> None:
+        """Load the current page again; a form shows its pre-filled values again, not what was typed since."""
         self.load(self.url, remember=False)
 
     # ------------------------------------------------------------------ pages
     def render(self) -> None:
+        """Rebuild the page's widgets for the current URL: confirmation, portal, form or offline page."""
         win = self.win
         assert win is not None
         page = win.page
@@ -290,6 +324,7 @@ class WebFormApp(App):
 
     # ------------------------------------------------------------------ form logic
     def values(self) -> dict[str, Any]:
+        """The current form's values by field key: text, selected option, checkbox state or checked options."""
         win = self.win
         if win is None:
             return {}
@@ -306,6 +341,16 @@ class WebFormApp(App):
         return out
 
     def validate(self, form_id: str, values: dict[str, Any]) -> dict[str, str]:
+        """Check a form's values against its fields.
+
+        Args:
+            form_id: the form ("register" or "contact").
+            values: the values, as ``values()`` returns them.
+
+        Returns:
+            Field key -> error message, for each required field left empty and each malformed email or phone
+            number; empty when the form is valid.
+        """
         errors: dict[str, str] = {}
         for key, label, kind, required, _ in FORMS[form_id]["fields"]:
             v = values.get(key)
@@ -321,6 +366,11 @@ class WebFormApp(App):
         return errors
 
     def submit(self, form_id: str) -> None:
+        """Validate and submit the form ``form_id``.
+
+        A valid form is recorded in ``form_submissions`` with a confirmation number and the confirmation page is
+        shown; otherwise the page is shown again with the errors (values kept).
+        """
         values = self.values()
         self.prefill = values
         self.errors = self.validate(form_id, values)
@@ -336,11 +386,17 @@ class WebFormApp(App):
         self.render()
 
     def reset_form(self, form_id: str) -> None:
+        """Clear the form's values and errors."""
         self.prefill = {}
         self.errors = {}
         self.render()
 
     def on_key(self, win: Window, ev: KeyEvent) -> bool:
+        """The browser shortcuts; returns True when one was used.
+
+        alt+left (back), F5/ctrl+r (reload), ctrl+l/alt+d (address field); Enter in a form's single-line field
+        submits the form.
+        """
         if ev.combo in ("alt+left", "browserback"):
             self.go_back()
             return True
@@ -360,5 +416,6 @@ class WebFormApp(App):
         return False
 
     def state(self) -> dict:
+        """The URL, the form's current values and errors, and whether the page shows a confirmation."""
         return {"url": self.url, "fields": self.values(), "errors": dict(self.errors),
                 "submitted": self.submitted is not None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def cjk_chars() -> set[str]:
+    """The characters kept in the CJK font subset: GB2312 hanzi, JIS level-1 kanji, KS X 1001 hangul, kana, etc."""
     chars: set[str] = set()
 
     def span(a: int, b: int) -> None:

@@ -77,6 +77,7 @@ class Query:
 
     # ------------------------------------------------------------------ matching
     def matches(self, node: Any) -> bool:
+        """True when accessibility node ``node`` has every role, name, value and state this query asks for."""
         if self.role is not None and node.role != self.role:
             return False
         if self.name is not None and node.name != self.name:
@@ -159,6 +160,18 @@ class PlanStep:
 # ====================================================================== compiling
 
 def compile_query(spec: Any, where: str) -> Query:
+    """Check and compile a solution step's target mapping from a task file.
+
+    Args:
+        spec: the mapping (keys in ``QUERY_KEYS``).
+        where: where it sits in the task file, for the error message.
+
+    Returns:
+        The query.
+
+    Raises:
+        ConfigError: not a mapping, an unknown key, or a value of the wrong type.
+    """
     if isinstance(spec, str):
         raise ConfigError(f"{where}: a target is a mapping such as {{\"role\": \"button\", \"name\": {spec!r}}}, "
                           f"not a bare string")
@@ -211,6 +224,18 @@ def _keys(value: Any, where: str) -> tuple[str, ...]:
 
 
 def compile_step(spec: Any, where: str) -> PlanStep:
+    """Check and compile one solution step from a task file: exactly one action key, plus the common keys.
+
+    Args:
+        spec: the step's mapping, e.g. ``{"click": {"role": "button", "name": "Save"}}``.
+        where: where it sits in the task file, for the error message.
+
+    Returns:
+        The compiled step.
+
+    Raises:
+        ConfigError: the step is malformed (the message suggests the action key meant, if close).
+    """
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{where}: a solution step is a mapping such as {{\"click\": {{...}}}}, got {spec!r}")
     kinds = [k for k in spec if k not in COMMON_KEYS]
@@ -291,6 +316,18 @@ def compile_step(spec: Any, where: str) -> PlanStep:
 
 
 def compile_plan(spec: Any, where: str = "solution") -> tuple[PlanStep, ...]:
+    """Check and compile a task's whole solution.
+
+    Args:
+        spec: the list of step mappings.
+        where: where it sits in the task file, for error messages.
+
+    Returns:
+        The compiled steps.
+
+    Raises:
+        ConfigError: not a non-empty list, a malformed step, or a last step that is not ``finished``.
+    """
     if not isinstance(spec, list) or not spec:
         raise ConfigError(f"{where}: must be a non-empty list of steps")
     steps = tuple(compile_step(s, f"{where}[{i}]") for i, s in enumerate(spec))

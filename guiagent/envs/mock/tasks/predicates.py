@@ -530,6 +530,7 @@ COMBINATORS = ("all", "any", "not")
 
 
 def predicate_names() -> list[str]:
+    """Every name a task's ``check`` may use: the predicates (sorted), then all, any and not."""
     return sorted(PREDICATES) + list(COMBINATORS)
 
 

@@ -59,6 +59,10 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Task:
+    """One mock desktop task: instruction, initial state, success check, step limit and reference solution.
+
+    Loaded from a JSON task file (the built-in suite or a user's folder); ``source`` is that file.
+    """
     id: str
     app: str
     difficulty: str
@@ -73,6 +77,11 @@ class Task:
     source: str = ""
 
     def check_state(self, state: Mapping[str, Any]) -> CheckResult:
+        """Evaluate the task's checks on a ``MockDesktop.state()`` snapshot.
+
+        Returns:
+            Success when every check holds, with one reason per check (failures first).
+        """
         results = [p(state) for p in self.checks]
         ok = all(r for r, _ in results)
         failed = [f"failed: {why}" for r, why in results if not r]

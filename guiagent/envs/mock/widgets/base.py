@@ -55,6 +55,17 @@ class KeyEvent:
 
 
 class Widget:
+    """A node of the mock desktop's widget tree.
+
+    It is a rectangle relative to its parent that is painted, hit-tested and exposed to the accessibility tree.
+
+    Subclasses set the class attributes (``role``, ``focusable``, ``clip_children``, ``hover_effect``, ``opaque``)
+    and override the paint, event and accessibility hooks they need.
+
+    Args:
+        name: the accessible name (also what ``find(name=...)`` matches).
+        rect: ``(x, y, w, h)`` in points, relative to the parent's origin.
+    """
     role = "group"
     focusable = False
     clip_children = False
@@ -77,12 +88,14 @@ class Widget:
 
     # ------------------------------------------------------------------ tree
     def add(self, child: "W") -> "W":
+        """Append ``child`` (painted above its earlier siblings) and damage its area; returns ``child``."""
         child.parent = self
         self.children.append(child)
         child.invalidate()
         return child
 
     def remove(self, child: "Widget") -> None:
+        """Detach ``child`` if it is one, damaging its area and telling the desktop (focus, capture, hover)."""
         if child in self.children:
             child.invalidate()
             d = self.desktop
@@ -92,11 +105,13 @@ class Widget:
             child.parent = None
 
     def clear(self) -> None:
+        """Remove every child."""
         for c in list(self.children):
             self.remove(c)
 
     @property
     def top(self) -> "Widget":
+        """The root of this widget's tree (a window, popup, taskbar or the desktop shell)."""
         w = self
         while w.parent is not None:
             w = w.parent
@@ -104,6 +119,7 @@ class Widget:
 
     @property
     def desktop(self) -> "WidgetHost | None":
+        """The desktop the tree is shown on, or None while it is detached."""
         return self.top.desktop_ref
 
     @property
@@ -112,11 +128,13 @@ class Widget:
         return self.top
 
     def walk(self) -> Iterator["Widget"]:
+        """This widget and its whole subtree, depth first, parents before children."""
         yield self
         for c in self.children:
             yield from c.walk()
 
     def is_shown(self) -> bool:
+        """True when this widget and every ancestor are visible (it may still be scrolled out of view)."""
         w: Widget | None = self
         while w is not None:
             if not w.visible:
@@ -127,9 +145,11 @@ class Widget:
     # ------------------------------------------------------------------ geometry
     @property
     def rect(self) -> Rect:
+        """The rectangle relative to the parent's origin."""
         return Rect(self.x, self.y, self.w, self.h)
 
     def set_rect(self, x: int, y: int, w: int, h: int) -> None:
+        """Move/resize the widget, damaging the old and new areas and calling ``resized``; no-op if unchanged."""
         if (x, y, w, h) == (self.x, self.y, self.w, self.h):
             return
         self.invalidate()
@@ -151,6 +171,7 @@ class Widget:
         return x, y
 
     def screen_rect(self) -> Rect:
+        """The rectangle in screen points, not clipped by ancestors (see ``visible_rect``)."""
         x, y = self.origin()
         return Rect(int(x), int(y), self.w, self.h)
 
@@ -169,19 +190,27 @@ class Widget:
         return Rect(0, 0, self.w, self.h)
 
     def viewport_screen(self) -> Rect:
+        """``viewport`` in screen points."""
         ox, oy = self.origin()
         v = self.viewport()
         return Rect(int(ox) + v.x, int(oy) + v.y, v.w, v.h)
 
     def local(self, ev: MouseEvent) -> tuple[float, float]:
+        """The event's position relative to this widget's top-left corner."""
         ox, oy = self.origin()
         return ev.x - ox, ev.y - oy
 
     def contains_screen(self, sx: float, sy: float) -> bool:
+        """True when screen point (sx, sy) is inside the visible (clipped) rectangle."""
         return self.visible_rect().contains(sx, sy)
 
     # ------------------------------------------------------------------ repaint
     def invalidate(self, local: Rect | None = None) -> None:
+        """Schedule a repaint of the widget, or of part of it.
+
+        Args:
+            local: the part to repaint, relative to the widget; None repaints its whole visible rectangle.
+        """
         d = self.desktop
         if d is None or not self.visible:
             return
@@ -195,6 +224,7 @@ class Widget:
         d.compositor.invalidate(r)
 
     def set_visible(self, visible: bool) -> None:
+        """Show or hide the widget; hiding damages its area and takes focus and the mouse capture away from it."""
         if visible == self.visible:
             return
         if not visible:
@@ -208,6 +238,7 @@ class Widget:
             self.invalidate()
 
     def set_enabled(self, enabled: bool) -> None:
+        """Enable or disable the widget (shown as the "disabled" a11y state), repainting it when that changes."""
         if enabled != self.enabled:
             self.enabled = enabled
             self.invalidate()
@@ -220,26 +251,31 @@ class Widget:
 
     @property
     def palette(self) -> theme.Palette:
+        """The colours to paint with: the desktop's current palette, or the light one while detached."""
         d = self.desktop
         return d.palette if d is not None else theme.LIGHT
 
     # ------------------------------------------------------------------ focus
     @property
     def focused(self) -> bool:
+        """True when this widget has the keyboard focus of the active window."""
         d = self.desktop
         return d is not None and d.focus_widget() is self
 
     def focus(self) -> None:
+        """Ask the window this widget lives in to give it the keyboard focus."""
         win = self.top
         if hasattr(win, "set_focus"):
             win.set_focus(self)
 
     def on_focus(self, gained: bool) -> None:
+        """Hook: the widget gained (``gained``) or lost the focus; focusable widgets repaint their focus ring."""
         if self.focusable:
             self.invalidate()
 
     # ------------------------------------------------------------------ events (return True when handled)
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Hook: a button went down on the widget; return True when handled (False bubbles to the parent)."""
         return False
 
     def on_mouse_drag(self, ev: MouseEvent) -> None:
@@ -249,15 +285,19 @@ class Widget:
         """Button released while this widget holds the mouse capture."""
 
     def on_wheel(self, ev: MouseEvent) -> bool:
+        """Hook: the wheel turned over the widget; return True when it scrolled (False bubbles up)."""
         return False
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Hook: a non-text key was pressed while the widget had focus; return True when handled."""
         return False
 
     def on_text(self, text: str) -> bool:
+        """Hook: text was typed while the widget had focus; return True when it took the text."""
         return False
 
     def on_hover(self, inside: bool) -> None:
+        """Hook: the pointer entered (``inside``) or left the widget; hover-styled widgets repaint."""
         if self.hover_effect:
             self.invalidate()
 
@@ -266,6 +306,7 @@ class Widget:
         return False
 
     def accepts_drop(self, payload: Any) -> bool:
+        """Hook: whether a drag carrying ``payload`` may be dropped here (the drop target highlights)."""
         return False
 
     def on_drop(self, payload: Any) -> None:
@@ -273,12 +314,15 @@ class Widget:
 
     # ------------------------------------------------------------------ accessibility
     def a11y_name(self) -> str:
+        """The accessible name (default: ``name``)."""
         return self.name
 
     def a11y_value(self) -> str | None:
+        """The accessible value (text of a field, state of a slider...), or None when the role has none."""
         return None
 
     def a11y_states(self) -> set[str]:
+        """The accessibility states: disabled, focusable, focused; subclasses add their own (checked...)."""
         s: set[str] = set()
         if not self.enabled:
             s.add("disabled")
@@ -289,6 +333,7 @@ class Widget:
         return s
 
     def a11y_children(self) -> list["Widget"]:
+        """The children the accessibility tree shows (the visible ones by default)."""
         return [c for c in self.children if c.visible]
 
 
@@ -301,9 +346,11 @@ class Pressable(Widget):
     hover_effect = True
 
     def activate(self) -> None:
+        """Hook: the button was clicked (pressed and released over it). Subclasses must override it."""
         raise NotImplementedError
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Arm the button on a left press (disabled buttons swallow it without arming)."""
         if ev.button != "left" or not self.enabled:
             return ev.button == "left"
         self.pressed = True
@@ -311,6 +358,7 @@ class Pressable(Widget):
         return True
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """Disarm the button, and ``activate`` it if the release is over it."""
         was = self.pressed
         self.pressed = False
         self.invalidate()

@@ -31,6 +31,7 @@ class Label(Widget):
         self.wrap = wrap
 
     def set_text(self, text: str) -> None:
+        """Change the text (and the accessible name, unless it was set apart from the text), repainting it."""
         if text != self.text:
             if self.name == self.text:  # the name follows the text unless it was set apart ("Display")
                 self.name = text
@@ -43,6 +44,7 @@ class Label(Widget):
                 "white": (255, 255, 255)}.get(self.color or "", pal.text)
 
     def paint(self, p: Painter) -> None:
+        """Draw the text in its rectangle: one aligned line, or word-wrapped paragraphs with ``wrap``."""
         if not self.wrap:
             p.text_in(0, 0, self.w, self.h, self.text, self.style, self._color(), self.align)
             return
@@ -71,28 +73,33 @@ class Button(Pressable):
         self.font_size = theme.FONT_SIZE
 
     def activate(self) -> None:
+        """Call ``on_click`` (nothing when disabled or without a handler)."""
         if self.enabled and self.on_click is not None:
             self.on_click()
 
     def on_mouse_drag(self, ev: MouseEvent) -> None:
+        """Track whether the held button is still under the pointer (released outside, it does not fire)."""
         inside = self.contains_screen(ev.x, ev.y)
         if inside != self.hovered:
             self.hovered = inside
             self.invalidate()
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Enter or space clicks the focused button."""
         if ev.combo in ("enter", "space"):
             self.activate()
             return True
         return False
 
     def on_text(self, text: str) -> bool:
+        """A typed space clicks the focused button (as space does on real toolkits)."""
         if text == " ":
             self.activate()
             return True
         return False
 
     def paint(self, p: Painter) -> None:
+        """Draw the button in its kind's style (normal, primary, flat), hover/pressed/disabled state and focus ring."""
         pal = self.palette
         w, h = self.w, self.h
         if self.kind == "primary":
@@ -132,6 +139,7 @@ class Button(Pressable):
             p.text_in(0, 0, w, h, self.label, style, fg, align="center", pad=6)
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "pressed" while the left button is held on it."""
         s = super().a11y_states()
         if self.pressed:
             s.add("pressed")
@@ -139,6 +147,14 @@ class Button(Pressable):
 
 
 class Checkbox(Widget):
+    """A check box with its label on the right; a click, space or a typed space toggles it.
+
+    Args:
+        label: the label, also the accessible name.
+        checked: the initial state.
+        on_change: called with the new state after every change made through ``set_checked``.
+        rect: ``(x, y, w, h)`` relative to the parent.
+    """
     role = "checkbox"
     focusable = True
     hover_effect = True
@@ -150,6 +166,12 @@ class Checkbox(Widget):
         self.on_change = on_change
 
     def set_checked(self, checked: bool, notify: bool = True) -> None:
+        """Set the state, repainting and (with ``notify``) calling ``on_change`` when it changes.
+
+        Args:
+            checked: the new state.
+            notify: False to change it silently (when loading a saved state).
+        """
         if checked != self.checked:
             self.checked = checked
             self.invalidate()
@@ -157,23 +179,27 @@ class Checkbox(Widget):
                 self.on_change(checked)
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left click toggles the box (a disabled box swallows it)."""
         if ev.button == "left" and self.enabled:
             self.set_checked(not self.checked)
         return ev.button == "left"
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Space toggles the focused box."""
         if ev.combo == "space":
             self.set_checked(not self.checked)
             return True
         return False
 
     def on_text(self, text: str) -> bool:
+        """A typed space toggles the focused box."""
         if text == " ":
             self.set_checked(not self.checked)
             return True
         return False
 
     def paint(self, p: Painter) -> None:
+        """Draw the box (filled with a tick when checked), its focus ring and its label."""
         pal = self.palette
         by = (self.h - 16) / 2
         bx = 3  # room for the focus ring inside the widget's rectangle
@@ -189,9 +215,11 @@ class Checkbox(Widget):
                   pal.text if self.enabled else pal.text_disabled)
 
     def a11y_value(self) -> str | None:
+        """Either "checked" or "unchecked"."""
         return "checked" if self.checked else "unchecked"
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "checked" when checked."""
         s = super().a11y_states()
         if self.checked:
             s.add("checked")
@@ -204,6 +232,7 @@ class Switch(Checkbox):
     role = "switch"
 
     def paint(self, p: Painter) -> None:
+        """Draw the label on the left and the track with its knob (right when on) at the right edge."""
         pal = self.palette
         sw, sh = 40, 22
         sx, sy = self.w - sw, (self.h - sh) / 2
@@ -216,10 +245,12 @@ class Switch(Checkbox):
             p.rect(sx - 2, sy - 2, sw + 4, sh + 4, outline=pal.focus_ring, radius=sh / 2 + 2)
 
     def a11y_value(self) -> str | None:
+        """Either "on" or "off"."""
         return "on" if self.checked else "off"
 
 
 class RadioButton(Widget):
+    """One option of a RadioGroup (its parent); its name is the option."""
     role = "radio_button"
     hover_effect = True
 
@@ -228,19 +259,23 @@ class RadioButton(Widget):
 
     @property
     def group(self) -> "RadioGroup":
+        """The RadioGroup this option belongs to."""
         return self.parent  # type: ignore[return-value]
 
     @property
     def checked(self) -> bool:
+        """True when the group's selected option is this one."""
         return self.group.selected == self.name
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left click selects this option and focuses the group (unless either is disabled)."""
         if ev.button == "left" and self.enabled and self.group.enabled:
             self.group.select(self.name)
             self.group.focus()
         return ev.button == "left"
 
     def paint(self, p: Painter) -> None:
+        """Draw the circle (with a dot when selected), the focus ring while the group has focus, and the label."""
         pal = self.palette
         cy = (self.h - 16) / 2
         cx = 3  # room for the focus ring inside the widget's rectangle
@@ -253,6 +288,7 @@ class RadioButton(Widget):
         p.text_in(cx + 24, 0, self.w - cx - 24, self.h, self.name, REGULAR, pal.text)
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "checked" when selected."""
         s = super().a11y_states()
         if self.checked:
             s.add("checked")
@@ -260,6 +296,17 @@ class RadioButton(Widget):
 
 
 class RadioGroup(Widget):
+    """A set of mutually exclusive options, laid out as RadioButton children; the arrow keys move the selection.
+
+    Args:
+        name: the group's accessible name.
+        options: the options, in order (each becomes a RadioButton named after it).
+        selected: the option selected at first, or None.
+        rect: ``(x, y, w, h)`` relative to the parent.
+        on_change: called with the option after every change made through ``select``.
+        horizontal: lay the options out in a row of ``item_w``-wide cells instead of a column.
+        item_w: the width of each option in a row.
+    """
     role = "radio_group"
     focusable = True
 
@@ -276,6 +323,12 @@ class RadioGroup(Widget):
                 self.add(RadioButton(opt, (0, i * 26, self.w, 26)))
 
     def select(self, option: str, notify: bool = True) -> None:
+        """Select ``option``, repainting and (with ``notify``) calling ``on_change`` when the selection changes.
+
+        Args:
+            option: the option to select.
+            notify: False to change it silently.
+        """
         if option != self.selected:
             self.selected = option
             self.invalidate()
@@ -283,6 +336,7 @@ class RadioGroup(Widget):
                 self.on_change(option)
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """The arrow keys select the next (down/right) or previous (up/left) option, wrapping around."""
         if ev.combo in ("down", "right", "up", "left") and self.options:
             i = self.options.index(self.selected) if self.selected in self.options else -1
             i = (i + (1 if ev.combo in ("down", "right") else -1)) % len(self.options)
@@ -291,6 +345,7 @@ class RadioGroup(Widget):
         return False
 
     def a11y_value(self) -> str | None:
+        """The selected option, or None."""
         return self.selected
 
 
@@ -312,10 +367,12 @@ class Slider(Widget):
 
     @property
     def track(self) -> tuple[float, float]:
+        """The track's left and right ends, in local x (the value label, if shown, sits right of it)."""
         right = self.w - (48 if self.show_value else 10)
         return 10.0, float(right)
 
     def set_value(self, v: int) -> None:
+        """Set the value, snapped to ``step`` and clamped to [lo, hi]; repaints and calls ``on_change`` on change."""
         v = max(self.lo, min(self.hi, int(round(v / self.step) * self.step)))
         if v != self.value:
             self.value = v
@@ -324,15 +381,18 @@ class Slider(Widget):
                 self.on_change(v)
 
     def value_at(self, lx: float) -> int:
+        """The value at local x ``lx`` along the track (clamped to the track's ends)."""
         a, b = self.track
         frac = min(1.0, max(0.0, (lx - a) / (b - a)))
         return int(round(self.lo + frac * (self.hi - self.lo)))
 
     def thumb_x(self) -> float:
+        """The thumb's centre, in local x."""
         a, b = self.track
         return a + (self.value - self.lo) / (self.hi - self.lo) * (b - a)
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left press focuses the slider and jumps the value to the pointer; dragging follows."""
         if ev.button != "left" or not self.enabled:
             return ev.button == "left"
         self.focus()
@@ -342,14 +402,17 @@ class Slider(Widget):
         return True
 
     def on_mouse_drag(self, ev: MouseEvent) -> None:
+        """Move the value with the pointer while the button is held."""
         lx, _ = self.local(ev)
         self.set_value(self.value_at(lx))
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """End the drag."""
         self.pressed = False
         self.invalidate()
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Arrows move one step, page up/down a tenth of the range, home/end to the ends."""
         big = max(self.step, (self.hi - self.lo) // 10)
         moves = {"left": -self.step, "down": -self.step, "right": self.step, "up": self.step,
                  "pageup": big, "pagedown": -big}
@@ -364,6 +427,7 @@ class Slider(Widget):
         return True
 
     def paint(self, p: Painter) -> None:
+        """Draw the track (filled up to the thumb), the thumb and, with ``show_value``, the value."""
         pal = self.palette
         a, b = self.track
         cy = self.h / 2
@@ -378,6 +442,7 @@ class Slider(Widget):
             p.text_in(b + 10, 0, self.w - b - 10, self.h, str(self.value), REGULAR, pal.text)
 
     def a11y_value(self) -> str | None:
+        """The value as text."""
         return str(self.value)
 
 
@@ -394,6 +459,7 @@ class Panel(Widget):
         self.a11y_hidden = not name
 
     def paint(self, p: Painter) -> None:
+        """Fill the background and draw the border, as configured."""
         pal = self.palette
         if self.bg is not None:
             p.fill(0, 0, self.w, self.h, pal.surface if self.bg == "surface" else pal.window_bg)
@@ -402,6 +468,7 @@ class Panel(Widget):
 
 
 class ImageView(Widget):
+    """A named icon, shown as an image."""
     role = "image"
 
     def __init__(self, name: str, icon: str, rect=(0, 0, 0, 0)):
@@ -409,4 +476,5 @@ class ImageView(Widget):
         self.icon = icon
 
     def paint(self, p: Painter) -> None:
+        """Draw the icon, as large as the shorter side of the rectangle."""
         p.icon(0, 0, self.icon, min(self.w, self.h))

@@ -29,6 +29,7 @@ class ScrollView(Widget):
         self._thumb_drag: tuple[float, int] | None = None
 
     def viewport(self) -> Rect:
+        """The area inside the border and below the header (``header_h``) where children show."""
         b = 1 if self.border else 0
         return Rect(b, b + self.header_h, self.w - 2 * b, self.h - 2 * b - self.header_h)
 
@@ -41,11 +42,13 @@ class ScrollView(Widget):
         return w, h
 
     def max_scroll(self) -> tuple[int, int]:
+        """The largest scroll offsets (x, y) that keep content in view; (0, 0) when it all fits."""
         cw, ch = self.content_size()
         v = self.viewport()
         return max(0, cw - v.w), max(0, ch - v.h)
 
     def scroll_to(self, x: int | None = None, y: int | None = None) -> None:
+        """Scroll to (x, y), clamped to [0, max_scroll]; None keeps that axis. Repaints on change."""
         mx, my = self.max_scroll()
         nx = self.scroll_x if x is None else max(0, min(mx, int(x)))
         ny = self.scroll_y if y is None else max(0, min(my, int(y)))
@@ -54,6 +57,7 @@ class ScrollView(Widget):
             self.invalidate()
 
     def reveal(self, child: Widget) -> None:
+        """Scroll vertically just enough to bring ``child`` fully into view."""
         v = self.viewport()
         top = child.y - v.y
         if top < self.scroll_y:
@@ -62,6 +66,7 @@ class ScrollView(Widget):
             self.scroll_to(y=top + child.h - v.h)
 
     def on_wheel(self, ev: MouseEvent) -> bool:
+        """Scroll by the wheel's deltas; True only when the view moved (so an exhausted wheel bubbles up)."""
         before = (self.scroll_x, self.scroll_y)
         self.scroll_to(self.scroll_x + ev.dx, self.scroll_y + ev.dy)
         return (self.scroll_x, self.scroll_y) != before
@@ -76,6 +81,7 @@ class ScrollView(Widget):
         return ty, th
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left press on the scroll bar pages towards it or grabs the thumb; elsewhere it is not handled."""
         lx, ly = self.local(ev)
         v = self.viewport()
         thumb = self._thumb()
@@ -88,6 +94,7 @@ class ScrollView(Widget):
         return False
 
     def on_mouse_drag(self, ev: MouseEvent) -> None:
+        """Scroll with the grabbed thumb."""
         if self._thumb_drag is not None:
             _, ly = self.local(ev)
             y0, s0 = self._thumb_drag
@@ -99,14 +106,17 @@ class ScrollView(Widget):
                 self.scroll_to(y=s0 + (ly - y0) * (ch - v.h) / span)
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """Release the thumb."""
         self._thumb_drag = None
 
     def paint(self, p: Painter) -> None:
+        """Fill the background, as configured."""
         pal = self.palette
         if self.bg is not None:
             p.fill(0, 0, self.w, self.h, pal.surface if self.bg == "surface" else pal.window_bg)
 
     def paint_over(self, p: Painter) -> None:
+        """Draw the border and, when the content is taller than the view, the scroll bar thumb."""
         pal = self.palette
         if self.border:
             p.rect(0, 0, self.w, self.h, outline=pal.border_light)
@@ -117,6 +127,7 @@ class ScrollView(Widget):
             p.rect(v.x + v.w - SB + 2, ty + 2, SB - 4, th - 4, fill=pal.track, radius=3)
 
     def a11y_value(self) -> str | None:
+        """How far down the view is scrolled, as "NN%", or None when nothing can scroll."""
         mx, my = self.max_scroll()
         return f"{round(100 * self.scroll_y / my)}%" if my else None
 
@@ -134,6 +145,7 @@ class ListItem:
 
 
 class ListRow(Widget):
+    """A ListView's row for one ListItem: selection, activation, context menu, dragging and dropping on it."""
     role = "list_item"
     hover_effect = True
 
@@ -145,13 +157,19 @@ class ListRow(Widget):
 
     @property
     def lv(self) -> "ListView":
+        """The ListView this row belongs to."""
         return self.parent  # type: ignore[return-value]
 
     @property
     def selected(self) -> bool:
+        """True when this is the list's selected row."""
         return self.lv.selected is self
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Select the row and focus the list; a left double click activates it, a left press may begin a drag.
+
+        A right press is left unhandled so that ``on_context_menu`` runs.
+        """
         lv = self.lv
         lv.focus()
         lv.select_row(self)
@@ -165,12 +183,14 @@ class ListRow(Widget):
         return True
 
     def on_context_menu(self, ev: MouseEvent) -> bool:
+        """Ask the list's ``on_context`` for a menu for this row's item; False without one."""
         if self.lv.on_context is not None:
             self.lv.on_context(self.item, ev)
             return True
         return False
 
     def on_mouse_drag(self, ev: MouseEvent) -> None:
+        """Start dragging the row's item once the pointer moved more than 4 points (draggable lists only)."""
         if self._press is None or not self.lv.draggable:
             return
         if not self._dragging and (abs(ev.x - self._press[0]) + abs(ev.y - self._press[1])) > 4:
@@ -180,18 +200,22 @@ class ListRow(Widget):
                 d.start_drag(self, ("list_item", self.lv, self.item), self.item.label)
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """Forget the press (a drag in progress is finished by the desktop)."""
         self._press = None
         self._dragging = False
 
     def accepts_drop(self, payload: Any) -> bool:
+        """Whether the list's ``can_drop`` accepts ``payload`` on this row's item."""
         lv = self.lv
         return lv.can_drop is not None and bool(lv.can_drop(self.item, payload))
 
     def on_drop(self, payload: Any) -> None:
+        """Hand the dropped ``payload`` to the list's ``on_drop_item`` with this row's item."""
         if self.lv.on_drop_item is not None:
             self.lv.on_drop_item(self.item, payload)
 
     def paint(self, p: Painter) -> None:
+        """Draw the row's background (drop target, selected, hovered), icon, label and column cells."""
         pal = self.palette
         lv = self.lv
         d = self.desktop
@@ -216,9 +240,11 @@ class ListRow(Widget):
             cx += cw
 
     def a11y_value(self) -> str | None:
+        """The extra column cells joined by " | ", or None without any."""
         return " | ".join(self.item.columns) or None
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "selected" for the selected row."""
         s = super().a11y_states()
         if self.selected:
             s.add("selected")
@@ -256,6 +282,12 @@ class ListView(ScrollView):
         self.empty_text = ""
 
     def set_items(self, items: Sequence[ListItem], keep_selection: bool = True) -> None:
+        """Replace the rows with one per item.
+
+        Args:
+            items: the new rows, top to bottom.
+            keep_selection: re-select the row whose label matches the previously selected one, if any.
+        """
         key = self.selected.item.label if (self.selected is not None and keep_selection) else None
         for r in self.rows:
             self.remove(r)
@@ -273,19 +305,23 @@ class ListView(ScrollView):
 
     @property
     def items(self) -> list[ListItem]:
+        """The items of the rows, top to bottom."""
         return [r.item for r in self.rows]
 
     @property
     def selected_item(self) -> ListItem | None:
+        """The selected row's item, or None."""
         return self.selected.item if self.selected is not None else None
 
     def resized(self) -> None:
+        """Stretch the rows to the new width and re-clamp the scroll offset."""
         v = self.viewport()
         for i, r in enumerate(self.rows):
             r.x, r.y, r.w = v.x, v.y + i * self.row_h, v.w
         self.scroll_to(y=self.scroll_y)
 
     def select_row(self, row: ListRow | None) -> None:
+        """Select ``row`` (None clears the selection), scroll it into view and call ``on_select``."""
         if row is self.selected:
             return
         old, self.selected = self.selected, row
@@ -298,6 +334,7 @@ class ListView(ScrollView):
             self.on_select(row.item if row is not None else None)
 
     def select_label(self, label: str) -> bool:
+        """Select the first row labelled ``label``; False when there is none."""
         for r in self.rows:
             if r.item.label == label:
                 self.select_row(r)
@@ -305,6 +342,7 @@ class ListView(ScrollView):
         return False
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left press below the rows (not on the scroll bar) focuses the list and clears the selection."""
         if super().on_mouse_down(ev):
             return True
         self.focus()
@@ -314,6 +352,7 @@ class ListView(ScrollView):
         return False
 
     def on_context_menu(self, ev: MouseEvent) -> bool:
+        """A right click below the rows clears the selection and asks ``on_context`` with no item."""
         if self.on_context is not None:
             self.select_row(None)
             self.on_context(None, ev)
@@ -321,13 +360,16 @@ class ListView(ScrollView):
         return False
 
     def accepts_drop(self, payload: Any) -> bool:
+        """Whether ``can_drop_empty`` accepts ``payload`` dropped below the rows."""
         return self.can_drop_empty is not None and bool(self.can_drop_empty(payload))
 
     def on_drop(self, payload: Any) -> None:
+        """Hand ``payload`` dropped below the rows to ``on_drop_empty``."""
         if self.on_drop_empty is not None:
             self.on_drop_empty(payload)
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Up/down, page up/down, home/end move the selection; Enter activates the selected row."""
         if not self.rows:
             return False
         i = self.rows.index(self.selected) if self.selected in self.rows else -1
@@ -347,6 +389,7 @@ class ListView(ScrollView):
         return True
 
     def paint(self, p: Painter) -> None:
+        """Draw the background, the column headers and, for an empty list, ``empty_text``."""
         super().paint(p)
         pal = self.palette
         if self.columns:
@@ -361,24 +404,29 @@ class ListView(ScrollView):
             p.text_in(v.x, v.y + 10, v.w, 30, self.empty_text, REGULAR, pal.text_muted, align="center")
 
     def a11y_value(self) -> str | None:
+        """The selected row's label, or None."""
         return self.selected.item.label if self.selected is not None else None
 
 
 class TabButton(Widget):
+    """The button of one tab in a Tabs row; its name is the tab's title."""
     role = "tab"
     hover_effect = True
 
     @property
     def tabs(self) -> "Tabs":
+        """The Tabs this button belongs to."""
         return self.parent  # type: ignore[return-value]
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left click selects this tab and focuses the tab row."""
         if ev.button == "left":
             self.tabs.select(self.name)
             self.tabs.focus()
         return True
 
     def paint(self, p: Painter) -> None:
+        """Draw the tab: raised with an accent bar when selected, highlighted on hover, with its title."""
         pal = self.palette
         sel = self.tabs.selected == self.name
         if sel:
@@ -393,6 +441,7 @@ class TabButton(Widget):
             p.rect(3, 5, self.w - 6, self.h - 8, outline=pal.focus_ring, radius=3)
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "selected" for the selected tab."""
         s = super().a11y_states()
         if self.tabs.selected == self.name:
             s.add("selected")
@@ -400,10 +449,12 @@ class TabButton(Widget):
 
 
 class TabPage(Widget):
+    """The page shown under a tab; the caller adds the page's widgets to it."""
     role = "tab_panel"
     opaque = True
 
     def paint(self, p: Painter) -> None:
+        """Draw the page's background and border."""
         pal = self.palette
         p.rect(0, 0, self.w, self.h, fill=pal.surface, outline=pal.border_light)
 
@@ -434,6 +485,7 @@ class Tabs(Widget):
         self.children.sort(key=lambda c: isinstance(c, TabButton))
 
     def select(self, title: str) -> None:
+        """Show the page titled ``title`` (unknown titles are ignored) and call ``on_change``."""
         if title == self.selected or title not in self.pages:
             return
         if self.selected:
@@ -445,6 +497,7 @@ class Tabs(Widget):
             self.on_change(title)
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Left/right and ctrl+(shift+)tab move to the previous/next tab, wrapping around."""
         titles = [b.name for b in self.buttons]
         if ev.combo in ("left", "right", "ctrl+tab", "ctrl+shift+tab") and self.selected in titles:
             i = titles.index(self.selected) + (1 if ev.combo in ("right", "ctrl+tab") else -1)
@@ -453,4 +506,5 @@ class Tabs(Widget):
         return False
 
     def a11y_value(self) -> str | None:
+        """The selected tab's title."""
         return self.selected

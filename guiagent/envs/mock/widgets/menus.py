@@ -20,6 +20,15 @@ from guiagent.envs.mock.widgets.basic import REGULAR, SMALL
 
 @dataclass
 class MenuEntry:
+    """One line of a menu: a label with its action, or a separator (label "-").
+
+    Attributes:
+        label: the text shown and the item's accessible name.
+        action: called when the entry is chosen (after the menus close); None does nothing.
+        shortcut: the key combination shown at the right ("ctrl+c"), for display and accessibility only.
+        enabled: False greys the entry out; it cannot be chosen.
+        checked: True draws a tick; None (or False) draws none.
+    """
     label: str
     action: Callable[[], None] | None = None
     shortcut: str = ""
@@ -28,6 +37,7 @@ class MenuEntry:
 
     @property
     def separator(self) -> bool:
+        """True for the separator entry (label "-")."""
         return self.label == "-"
 
 
@@ -44,16 +54,19 @@ class Popup(Widget):
         self.owner = owner
 
     def paint(self, p: Painter) -> None:
+        """Draw the popup's frame with a drop shadow on the right and bottom edges."""
         pal = self.palette
         p.rect(0, 0, self.w, self.h, fill=pal.menu_bg, outline=pal.border)
         p.hline(1, self.h - 1, self.w - 1, pal.shadow)
         p.vline(self.w - 1, 1, self.h - 1, pal.shadow)
 
     def on_popup_key(self, ev: KeyEvent) -> bool:
+        """Hook: a key pressed while this popup is the topmost one; return True when handled."""
         return False
 
 
 class MenuItemWidget(Widget):
+    """The widget of one MenuEntry inside a Menu."""
     role = "menu_item"
     hover_effect = True
 
@@ -64,20 +77,25 @@ class MenuItemWidget(Widget):
 
     @property
     def menu(self) -> "Menu":
+        """The Menu this item belongs to."""
         return self.parent  # type: ignore[return-value]
 
     def on_hover(self, inside: bool) -> None:
+        """Highlight the item when the pointer enters it (enabled items only)."""
         if inside and self.enabled:
             self.menu.set_active(self.menu.items.index(self))
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Take the press (so the menu stays open); the item acts on release."""
         return True
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """Choose the item when the button is released over it."""
         if self.contains_screen(ev.x, ev.y):
             self.menu.activate(self)
 
     def paint(self, p: Painter) -> None:
+        """Draw the item: highlight, tick, label and shortcut; greyed out when disabled."""
         pal = self.palette
         active = self.menu.active is self and self.enabled
         if active:
@@ -91,9 +109,11 @@ class MenuItemWidget(Widget):
                       pal.accent_text if active else pal.text_muted, align="right")
 
     def a11y_value(self) -> str | None:
+        """The entry's shortcut, or None."""
         return self.entry.shortcut or None
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "selected" when highlighted and "checked" when ticked."""
         s = super().a11y_states()
         if self.menu.active is self:
             s.add("selected")
@@ -114,6 +134,15 @@ class _MenuSeparator(Widget):
 
 
 class Menu(Popup):
+    """A drop-down or context menu: a popup with one item per entry, sized to fit the longest label.
+
+    Args:
+        name: the menu's accessible name.
+        entries: the entries, top to bottom (separators included).
+        x: the left edge in screen points.
+        y: the top edge in screen points.
+        owner: the widget told (``on_popup_closed``) when the menu closes, e.g. its MenuTitle.
+    """
     def __init__(self, name: str, entries: Sequence[MenuEntry], x: int, y: int, owner: Widget | None = None):
         widths = [textmod.measure(e.label, REGULAR) + (textmod.measure(e.shortcut, SMALL) + 30 if e.shortcut else 0)
                   for e in entries]
@@ -133,6 +162,7 @@ class Menu(Popup):
         self.h = cy + 4
 
     def set_active(self, index: int | None) -> None:
+        """Highlight item ``index`` (None, or an index out of range, clears the highlight)."""
         new = self.items[index] if index is not None and 0 <= index < len(self.items) else None
         if new is not self.active:
             old, self.active = self.active, new
@@ -142,6 +172,7 @@ class Menu(Popup):
                 new.invalidate()
 
     def activate(self, item: MenuItemWidget) -> None:
+        """Close every popup, then run the item's action (disabled items do nothing)."""
         if not item.enabled:
             return
         d = self.desktop
@@ -151,6 +182,11 @@ class Menu(Popup):
             item.entry.action()
 
     def on_popup_key(self, ev: KeyEvent) -> bool:
+        """Keyboard navigation in the menu; returns True when the key was used.
+
+        Up/down move over the enabled items (wrapping), Enter/space choose, left/right open the neighbouring menu
+        of a menu bar.
+        """
         enabled = [i for i, it in enumerate(self.items) if it.enabled]
         if not enabled:
             return ev.combo in ("up", "down", "enter")
@@ -184,9 +220,11 @@ class MenuTitle(Widget):
 
     @property
     def bar(self) -> "MenuBar":
+        """The MenuBar this title belongs to."""
         return self.parent  # type: ignore[return-value]
 
     def open(self) -> None:
+        """Close any open popup and open this title's menu below it (entries are built fresh each time)."""
         d = self.desktop
         if d is None:
             return
@@ -197,10 +235,12 @@ class MenuTitle(Widget):
         self.invalidate()
 
     def on_popup_closed(self) -> None:
+        """The menu closed: forget it and repaint the title."""
         self.menu = None
         self.invalidate()
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left press opens the menu, or closes it when it is open."""
         if ev.button != "left":
             return True
         if self.menu is not None:
@@ -212,6 +252,7 @@ class MenuTitle(Widget):
         return True
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """Choose the item under the pointer when the press on the title was dragged into the menu."""
         # press on the title, drag into the menu, release on an item: activate it
         if self.menu is not None:
             for item in self.menu.items:
@@ -220,11 +261,13 @@ class MenuTitle(Widget):
                     return
 
     def on_hover(self, inside: bool) -> None:
+        """While another menu of the bar is open, moving onto this title opens its menu instead."""
         self.invalidate()
         if inside and self.menu is None and any(t.menu is not None for t in self.bar.titles):
             self.open()
 
     def paint(self, p: Painter) -> None:
+        """Draw the title, highlighted while its menu is open or hovered."""
         pal = self.palette
         if self.menu is not None:
             p.rect(0, 2, self.w, self.h - 4, fill=pal.accent, radius=3)
@@ -236,6 +279,7 @@ class MenuTitle(Widget):
         p.text_in(0, 0, self.w, self.h, self.name, REGULAR, fg, align="center")
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "expanded" while its menu is open."""
         s = super().a11y_states()
         if self.menu is not None:
             s.add("expanded")
@@ -243,6 +287,12 @@ class MenuTitle(Widget):
 
 
 class MenuBar(Widget):
+    """A window's menu bar: one MenuTitle per menu, left to right.
+
+    Args:
+        menus: ``(title, entries)`` pairs; ``entries()`` builds the menu's entries each time it opens.
+        rect: ``(x, y, w, h)`` relative to the window.
+    """
     role = "menu_bar"
     opaque = True
 
@@ -256,12 +306,14 @@ class MenuBar(Widget):
             x += w
 
     def open_adjacent(self, title: MenuTitle, delta: int) -> None:
+        """Open the menu ``delta`` titles away from ``title`` (wrapping) with its first item highlighted."""
         i = (self.titles.index(title) + delta) % len(self.titles)
         self.titles[i].open()
         if self.titles[i].menu is not None:
             self.titles[i].menu.set_active(0)
 
     def paint(self, p: Painter) -> None:
+        """Fill the bar and draw its bottom border."""
         pal = self.palette
         p.fill(0, 0, self.w, self.h, pal.window_bg)
         p.hline(0, self.h - 1, self.w, pal.border_light)
@@ -269,6 +321,7 @@ class MenuBar(Widget):
 
 # ---------------------------------------------------------------------------------------------- dropdown
 class OptionItem(Widget):
+    """One option in a dropdown's OptionList; its name is the option."""
     role = "list_item"
     hover_effect = True
 
@@ -277,20 +330,25 @@ class OptionItem(Widget):
 
     @property
     def popup(self) -> "OptionList":
+        """The OptionList this option belongs to."""
         return self.parent  # type: ignore[return-value]
 
     def on_hover(self, inside: bool) -> None:
+        """Highlight this option when the pointer enters it."""
         if inside:
             self.popup.set_highlight(self.name)
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Take the press (so the list stays open); the option is chosen on release."""
         return True
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """Choose this option when the button is released over it."""
         if self.contains_screen(ev.x, ev.y):
             self.popup.choose(self.name)
 
     def paint(self, p: Painter) -> None:
+        """Draw the option: highlighted, with a tick when it is the dropdown's selected one."""
         pal = self.palette
         hl = self.popup.highlight == self.name
         if hl:
@@ -301,6 +359,7 @@ class OptionItem(Widget):
         p.text_in(24, 0, self.w - 24, self.h, self.name, REGULAR, fg)
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "selected" for the dropdown's selected option."""
         s = super().a11y_states()
         if self.popup.dropdown.selected == self.name:
             s.add("selected")
@@ -308,6 +367,14 @@ class OptionItem(Widget):
 
 
 class OptionList(Popup):
+    """The popup list of a Dropdown's options: at most ``VISIBLE`` rows, scrolled to show the selected one.
+
+    Args:
+        dropdown: the dropdown the list belongs to (told when it closes).
+        x: the left edge in screen points.
+        y: the top edge in screen points.
+        w: the width (the dropdown's).
+    """
     role = "list"
     clip_children = True
     VISIBLE = 8
@@ -324,12 +391,15 @@ class OptionList(Popup):
             self.reveal(dropdown.options.index(dropdown.selected))
 
     def viewport(self) -> Rect:
+        """The area inside the one-point border."""
         return Rect(1, 1, self.w - 2, self.h - 2)
 
     def max_scroll(self) -> int:
+        """The largest vertical scroll offset; 0 when every option fits."""
         return max(0, len(self.dropdown.options) * theme.ROW_H + 4 - self.h)
 
     def reveal(self, i: int) -> None:
+        """Scroll just enough to show option ``i``."""
         top = 2 + i * theme.ROW_H
         if top < self.scroll_y:
             self.scroll_y = top - 2
@@ -339,17 +409,20 @@ class OptionList(Popup):
         self.invalidate()
 
     def set_highlight(self, label: str) -> None:
+        """Highlight the option ``label``."""
         if label != self.highlight:
             self.highlight = label
             self.invalidate()
 
     def choose(self, label: str) -> None:
+        """Close the popups and select ``label`` in the dropdown."""
         d = self.desktop
         if d is not None:
             d.close_popups()
         self.dropdown.select(label)
 
     def on_wheel(self, ev: MouseEvent) -> bool:
+        """Scroll the options; always handled, so the window below never scrolls."""
         new = max(0, min(self.max_scroll(), int(self.scroll_y + ev.dy)))
         if new != self.scroll_y:
             self.scroll_y = new
@@ -357,6 +430,7 @@ class OptionList(Popup):
         return True
 
     def paint_over(self, p: Painter) -> None:
+        """Draw the scroll bar thumb when not every option fits."""
         if self.max_scroll() > 0:
             total = len(self.dropdown.options) * theme.ROW_H + 4
             th = max(20, self.h * self.h / total)
@@ -364,6 +438,7 @@ class OptionList(Popup):
             p.rect(self.w - 8, ty + 1, 5, th - 2, fill=self.palette.track, radius=2)
 
     def on_popup_key(self, ev: KeyEvent) -> bool:
+        """Up/down move the highlight (stopping at the ends); Enter/space choose it."""
         opts = self.dropdown.options
         i = opts.index(self.highlight) if self.highlight in opts else -1
         if ev.combo in ("down", "up"):
@@ -395,6 +470,12 @@ class Dropdown(Widget):
         self.invalid = False
 
     def select(self, option: str, notify: bool = True) -> None:
+        """Select ``option``, repainting and (with ``notify``) calling ``on_change`` when the selection changes.
+
+        Args:
+            option: the option to select.
+            notify: False to change it silently.
+        """
         if option != self.selected:
             self.selected = option
             self.invalidate()
@@ -402,6 +483,7 @@ class Dropdown(Widget):
                 self.on_change(option)
 
     def open(self) -> None:
+        """Open the option list below the box (above it when it would reach the taskbar); not when disabled."""
         d = self.desktop
         if d is None or not self.enabled:
             return
@@ -416,10 +498,12 @@ class Dropdown(Widget):
         self.invalidate()
 
     def on_popup_closed(self) -> None:
+        """The list closed: forget it and repaint."""
         self.popup = None
         self.invalidate()
 
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """A left press focuses the box and opens the list, or closes it when open."""
         if ev.button != "left":
             return True
         self.focus()
@@ -432,6 +516,7 @@ class Dropdown(Widget):
         return True
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Enter, space, alt+down or F4 open the list; up/down select the previous/next option directly."""
         if ev.combo in ("enter", "space", "alt+down", "f4"):
             self.open()
             return True
@@ -443,6 +528,7 @@ class Dropdown(Widget):
         return False
 
     def on_text(self, text: str) -> bool:
+        """A typed space opens the list; another character selects the first option starting with it."""
         if text == " ":
             self.open()
             return True
@@ -454,6 +540,7 @@ class Dropdown(Widget):
         return False
 
     def paint(self, p: Painter) -> None:
+        """Draw the box with the selected option (or "Select…"), its arrow, and a red border when ``invalid``."""
         pal = self.palette
         fill = pal.button_hover if self.hovered and self.enabled else pal.surface
         border = pal.error if self.invalid else (pal.focus_ring if self.focused or self.popup else pal.button_border)
@@ -464,9 +551,11 @@ class Dropdown(Widget):
         p.polyline([(cx - 5, cy - 2), (cx, cy + 3), (cx + 5, cy - 2)], pal.text_muted, width=1.6)
 
     def a11y_value(self) -> str | None:
+        """The selected option, or None."""
         return self.selected
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus "expanded" or "collapsed", and "invalid" when flagged."""
         s = super().a11y_states()
         s.add("expanded" if self.popup is not None else "collapsed")
         if self.invalid:

@@ -26,6 +26,21 @@ def _is_word(ch: str) -> bool:
 
 
 class TextEdit(Widget):
+    """The editing core shared by TextField and TextArea: text, caret, selection, clipboard, undo and redo.
+
+    The subclasses decide the geometry (``caret_xy``, ``index_at``, ``ensure_caret_visible``) and painting.
+
+    Args:
+        name: the accessible name.
+        text: the initial text.
+        rect: ``(x, y, w, h)`` relative to the parent.
+        placeholder: grey hint shown while the text is empty.
+        on_submit: called on Enter in a single-line field.
+        on_change: called with the new text after every edit by the user (and ``set_text(notify=True)``).
+        readonly: the text can be selected and copied but not changed.
+        style: font and size (default: the theme's regular text).
+        password: shown and exposed to accessibility as bullets; it cannot be copied or cut.
+    """
     focusable = True
     focus_on_click = True
     multiline = False
@@ -51,12 +66,14 @@ class TextEdit(Widget):
     # ------------------------------------------------------------------ model
     @property
     def selection(self) -> tuple[int, int] | None:
+        """The selected range ``(start, end)``, start < end, or None when nothing is selected."""
         if self.anchor is None or self.anchor == self.caret:
             return None
         return (min(self.anchor, self.caret), max(self.anchor, self.caret))
 
     @property
     def selected_text(self) -> str:
+        """The selected text ('' when nothing is selected)."""
         sel = self.selection
         return self.text[sel[0]:sel[1]] if sel else ""
 
@@ -72,6 +89,7 @@ class TextEdit(Widget):
         self.changed(notify)
 
     def changed(self, notify: bool = True) -> None:
+        """After an edit: keep the caret in view, repaint and (with ``notify``) call ``on_change``."""
         self.ensure_caret_visible()
         self.invalidate()
         if notify and self.on_change is not None:
@@ -84,6 +102,10 @@ class TextEdit(Widget):
         self._redo.clear()
 
     def insert(self, s: str) -> None:
+        """Replace the selection (or insert at the caret) with ``s``, as typing does; undoable.
+
+        Newlines become spaces in a single-line field. Read-only widgets ignore it.
+        """
         if self.readonly:
             return
         if not self.multiline:
@@ -105,6 +127,12 @@ class TextEdit(Widget):
         self.changed()
 
     def move_to(self, index: int, extend: bool = False) -> None:
+        """Move the caret to ``index`` (clamped to the text).
+
+        Args:
+            index: the new caret position, in characters.
+            extend: grow the selection from its anchor (as with shift) instead of clearing it.
+        """
         index = max(0, min(len(self.text), index))
         if extend:
             if self.anchor is None:
@@ -116,6 +144,7 @@ class TextEdit(Widget):
         self.invalidate()
 
     def select_all(self) -> None:
+        """Select the whole text, the caret at the end."""
         self.anchor = 0
         self.caret = len(self.text)
         self.ensure_caret_visible()
@@ -144,6 +173,7 @@ class TextEdit(Widget):
 
     # ------------------------------------------------------------------ geometry (overridden by TextArea)
     def display_text(self) -> str:
+        """The text as drawn: bullets for a password field."""
         return "•" * len(self.text) if self.password else self.text
 
     def caret_xy(self, index: int) -> tuple[float, float]:
@@ -151,9 +181,11 @@ class TextEdit(Widget):
         return PAD + textmod.measure(self.display_text()[:index], self.style), 0.0
 
     def index_at(self, lx: float, ly: float) -> int:
+        """The caret index nearest local point (lx, ly)."""
         return textmod.index_at(self.display_text(), lx + self.scroll_x - PAD, self.style)
 
     def ensure_caret_visible(self) -> None:
+        """Scroll horizontally just enough to keep the caret inside the field."""
         cx, _ = self.caret_xy(self.caret)
         inner = self.w - 2 * PAD
         x = cx - PAD
@@ -164,6 +196,12 @@ class TextEdit(Widget):
 
     # ------------------------------------------------------------------ events
     def on_mouse_down(self, ev: MouseEvent) -> bool:
+        """Place the caret or select, as a left press does in text inputs everywhere.
+
+        The press focuses the widget; one click places the caret (shift extends the selection) and starts a drag
+        selection, a double click selects a word, a triple click the line (the whole text of a field). A right
+        press is left to ``on_context_menu``.
+        """
         if ev.button == "right":
             return False
         if ev.button != "left" or not self.enabled:
@@ -211,20 +249,27 @@ class TextEdit(Widget):
         return True
 
     def on_mouse_drag(self, ev: MouseEvent) -> None:
+        """Extend the selection to the pointer while a drag selection is in progress."""
         if self._dragging:
             lx, ly = self.local(ev)
             self.move_to(self.index_at(lx, ly), extend=True)
 
     def on_mouse_up(self, ev: MouseEvent) -> None:
+        """End the drag selection."""
         self._dragging = False
 
     def on_text(self, text: str) -> bool:
+        """Insert typed text (not handled when read-only, so it can bubble up)."""
         if self.readonly:
             return False
         self.insert(text)
         return True
 
     def on_key(self, ev: KeyEvent) -> bool:
+        """Handle the editing keys listed in the module docstring; other keys go to ``on_other_key``.
+
+        They are caret moves, selection, clipboard, undo/redo, deletion and Enter.
+        """
         c = ev.combo
         shift = "shift" in ev.mods
         base = c.replace("shift+", "")
@@ -299,13 +344,16 @@ class TextEdit(Widget):
         return True
 
     def on_other_key(self, ev: KeyEvent) -> bool:
+        """Hook for keys the core does not handle (TextArea: up/down/page, tab); False by default."""
         return False
 
     # ------------------------------------------------------------------ a11y
     def a11y_value(self) -> str | None:
+        """The text (bullets for a password field)."""
         return "•" * len(self.text) if self.password else self.text
 
     def a11y_states(self) -> set[str]:
+        """The base states, plus readonly or editable, multiline, invalid and protected (password)."""
         s = super().a11y_states()
         s.add("readonly" if self.readonly else "editable")
         if self.multiline:
@@ -317,14 +365,17 @@ class TextEdit(Widget):
         return s
 
     def a11y_extra(self) -> dict:
+        """Extra accessibility fields: caret index, selection range and placeholder."""
         return {"caret": self.caret, "selection": list(self.selection) if self.selection else None,
                 "placeholder": self.placeholder or None}
 
 
 class TextField(TextEdit):
+    """A single-line text input; Enter calls ``on_submit``."""
     role = "text_field"
 
     def paint(self, p: Painter) -> None:
+        """Draw the box (red when ``invalid``), the visible part of the text or placeholder, selection and caret."""
         pal = self.palette
         w, h = self.w, self.h
         border = pal.error if self.invalid else (pal.focus_ring if self.focused else pal.button_border)
@@ -400,31 +451,38 @@ class TextArea(TextEdit):
 
     @property
     def lh(self) -> int:
+        """The height of one line, in points."""
         return textmod.line_height(self.style.size) + 3
 
     @property
     def gutter(self) -> float:
+        """The width of the line-number gutter (0 without line numbers)."""
         return 36.0 if self.line_numbers else 0.0
 
     def lines(self) -> list[str]:
+        """The text split into lines (a trailing newline gives a last empty line)."""
         return self.text.split("\n")
 
     def line_col(self, index: int) -> tuple[int, int]:
+        """The (line, column) of character index ``index``, both 0-based."""
         line = self.text.count("\n", 0, index)
         start = self.text.rfind("\n", 0, index) + 1
         return line, index - start
 
     def index_of(self, line: int, col: int) -> int:
+        """The character index of (line, col), both clamped to the text."""
         lines = self.lines()
         line = max(0, min(len(lines) - 1, line))
         return sum(len(s) + 1 for s in lines[:line]) + max(0, min(col, len(lines[line])))
 
     def caret_xy(self, index: int) -> tuple[float, float]:
+        """Local position of caret ``index``'s top (before scrolling)."""
         line, col = self.line_col(index)
         start = index - col
         return (PAD + self.gutter + textmod.measure(self.text[start:index], self.style), PAD + line * self.lh)
 
     def index_at(self, lx: float, ly: float) -> int:
+        """The caret index nearest local point (lx, ly), past the gutter and taking the scroll into account."""
         lines = self.lines()
         line = int((ly + self.scroll_y - PAD) // self.lh)
         line = max(0, min(len(lines) - 1, line))
@@ -432,12 +490,15 @@ class TextArea(TextEdit):
         return self.index_of(line, col)
 
     def content_height(self) -> int:
+        """The height of all lines plus the padding, in points."""
         return len(self.lines()) * self.lh + 2 * PAD
 
     def max_scroll_y(self) -> int:
+        """The largest vertical scroll offset; 0 when every line fits."""
         return max(0, self.content_height() - self.h)
 
     def ensure_caret_visible(self) -> None:
+        """Scroll both ways just enough to keep the caret's line and column in view."""
         cx, cy = self.caret_xy(self.caret)
         if cy - self.scroll_y < PAD:
             self.scroll_y = int(max(0, cy - PAD))
@@ -451,6 +512,7 @@ class TextArea(TextEdit):
             self.scroll_x = int(max(0, x - inner / 3))
 
     def on_wheel(self, ev: MouseEvent) -> bool:
+        """Scroll vertically; True only when the view moved (so an exhausted wheel bubbles up)."""
         if ev.dy:
             new = int(max(0, min(self.max_scroll_y(), self.scroll_y + ev.dy)))
             if new != self.scroll_y:
@@ -461,6 +523,7 @@ class TextArea(TextEdit):
         return False
 
     def on_other_key(self, ev: KeyEvent) -> bool:
+        """Up/down and page up/down move by lines, keeping the column; tab inserts 4 spaces with ``tab_inserts``."""
         c = ev.combo
         shift = "shift" in ev.mods
         base = c.replace("shift+", "")
@@ -482,6 +545,7 @@ class TextArea(TextEdit):
         return False
 
     def paint(self, p: Painter) -> None:
+        """Draw the frame, then only the damaged lines (selection, text, line numbers), the caret and scroll bar."""
         self._painted = (self._view_key(), self.text, self.caret, self.selection, self.focused)
         pal = self.palette
         w, h = self.w, self.h
