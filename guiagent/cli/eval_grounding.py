@@ -34,6 +34,7 @@ resumes. exit status: 0 done, 1 the run could not go on, 2 usage error, 130 inte
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``eval-grounding`` sub-command to ``subparsers`` (the parser of the ``guiagent`` command)."""
     from guiagent.cli.model_args import add_model_arguments
 
     p = subparsers.add_parser(
@@ -56,6 +57,12 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent eval-grounding`` with parsed arguments: ask the model about every sample, write the results.
+
+    Returns:
+        The exit status: 0 done, 1 the run could not go on (the model failed), 2 bad input (one line on stderr),
+        130 interrupted (the folder resumes with the same command).
+    """
     from guiagent.agent.grounding.evaluate import evaluate_grounding, load_grounding_model
     from guiagent.cli.model_args import backend_options_from_args, overrides_from_args
 

@@ -18,6 +18,7 @@ from guiagent.errors import ConfigError
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``make-grounding`` sub-command to ``subparsers`` (the parser of the ``guiagent`` command)."""
     p = subparsers.add_parser(
         "make-grounding", help="make a ScreenSpot-format grounding dataset from the mock desktop",
         description="Render mock desktop screens (every app, several sizes and HiDPI scales, with menus open and "
@@ -36,6 +37,11 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent make-grounding`` with parsed arguments: render mock screens and write the dataset.
+
+    Returns:
+        The exit status: 0 written, 2 bad input (one line on stderr).
+    """
     from guiagent.agent.grounding.mock_data import ANNOTATION_FILE, make_mock_grounding
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)

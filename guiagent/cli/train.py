@@ -23,6 +23,7 @@ then:
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``train`` sub-command to ``subparsers`` (the parser of the ``guiagent`` command)."""
     p = subparsers.add_parser(
         "train", help="fine-tune a local Qwen2.5-VL-architecture checkpoint on recorded runs (SFT, full or LoRA)",
         description=textwrap.fill("Supervised fine-tuning on recorded runs or `guiagent export` files. Each step of a run becomes "
@@ -98,6 +99,12 @@ def register(subparsers: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run ``guiagent train`` with parsed arguments.
+
+    Returns:
+        The exit status: 0 trained, 2 bad input or out of memory (one line on stderr), 130 interrupted (the last
+        checkpoint is named, to continue with ``--resume``).
+    """
     try:
         return _train(args)
     except KeyboardInterrupt:

@@ -21,6 +21,7 @@ ADAPTER_CONFIG = "adapter_config.json"
 
 @dataclass(frozen=True)
 class Adapter:
+    """A LoRA adapter folder (``folder``) and the base checkpoint it was trained on (``base``)."""
     folder: Path
     base: Path
 

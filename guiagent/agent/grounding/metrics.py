@@ -32,6 +32,7 @@ def point_in_box(x: float, y: float, box: Box) -> bool:
 
 
 def box_centre(box: Box) -> tuple[float, float]:
+    """The centre point of a box given as corners (x1, y1, x2, y2): where a box prediction clicks."""
     x1, y1, x2, y2 = box
     return (x1 + x2) / 2, (y1 + y2) / 2
 

@@ -50,6 +50,16 @@ class TreeGroundingModel:
         self.answer = answer if profile.grammar in BOX_GRAMMARS else "point"
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> ModelResponse:
+        """Answer a grounding request from the screen's saved element tree (never from the annotations).
+
+        Args:
+            messages: the request; its image reference names the tree file and its text holds the instruction.
+            sampling: ignored (the answer is deterministic).
+
+        Returns:
+            The family's text for the element whose description is the longest found in the prompt (confidence 1),
+            or ``call_user()`` with confidence 0 when no element's description is in the prompt.
+        """
         ref, prompt = _image_ref(messages), "\n".join(_texts(messages))
         tree = _read_tree(ref)
         matches = [(len(d[1]), n) for n in tree["nodes"] if (d := describe(n)) is not None and d[1] in prompt]
@@ -60,6 +70,12 @@ class TreeGroundingModel:
         return ScoredResponse(self.render(node["box"], tuple(tree["size"])), confidence=1.0)
 
     def render(self, box: Sequence[float], size: tuple[int, int]) -> str:
+        """The family's answer for a target box (screenshot pixels, corners) on a screenshot of ``size``.
+
+        Returns:
+            A UI-TARS box-token click when this model answers boxes, else the family's click at the box's centre,
+            in the family's model coordinates.
+        """
         frame = self.profile.frame(size)
 
         def model(x: float, y: float) -> T.Point:

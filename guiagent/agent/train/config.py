@@ -70,6 +70,7 @@ class TrainConfig:
 
     @property
     def peak_lr(self) -> float:
+        """The learning rate after warmup: ``lr`` when given, else 2e-4 for LoRA and 1e-5 for full fine-tuning."""
         if self.lr is not None:
             return float(self.lr)
         return 2e-4 if self.method == "lora" else 1e-5
@@ -91,6 +92,9 @@ class StepLog:
 
 @dataclass
 class TrainResult:
+    """What a finished (or interrupted) run gives back: the output folder, the steps taken, each step's loss and
+    the data statistics.
+    """
     output: Path
     steps: int
     losses: list[float] = field(default_factory=list)

@@ -30,6 +30,7 @@ class EncodedExample:
 
     @property
     def tokens(self) -> int:
+        """Prompt and answer tokens together: the example's length."""
         return self.prompt_tokens + self.answer_tokens
 
 

@@ -45,12 +45,14 @@ _RESUME_KEYS = ("method", "lora_rank", "lora_alpha", "lora_dropout", "train_proj
 
 @dataclass(frozen=True)
 class Dist:
+    """This process's place in a distributed (torchrun) launch: its rank, the world size and its local rank."""
     rank: int = 0
     world: int = 1
     local_rank: int = 0
 
     @property
     def main(self) -> bool:
+        """True on rank 0, the process that writes files and prints progress."""
         return self.rank == 0
 
 
