@@ -171,9 +171,12 @@ def _load_scripted(_: str, request: SpecRequest) -> LoadedModel:
     env, family, config, overrides = request.env, request.family, request.config, request.overrides
     if env is None:
         raise ConfigError("the scripted model reads the mock desktop: it needs env= (use it with --env mock)")
+    profile, guessed = resolve_profile(family, config=config, overrides=overrides, default="ui-tars-1.5")
+    oracle = getattr(env, "scripted_model", None)  # an env that knows its task's solution (eval --suite desktop)
+    if callable(oracle):
+        return LoadedModel(oracle(profile), profile, guessed)
     from guiagent.envs.mock.scripted import ScriptedModel
 
-    profile, guessed = resolve_profile(family, config=config, overrides=overrides, default="ui-tars-1.5")
     return LoadedModel(ScriptedModel(env, profile), profile, guessed)
 
 
