@@ -48,11 +48,15 @@ class DesktopOracle:
 
     def _action(self, step: Mapping[str, Any]) -> tuple[T.Action, str]:
         if "click" in step:
+            button = step.get("button", "left")
+            if "point" in step["click"]:
+                x, y = step["click"]["point"]
+                return T.Click(self._to_model(T.Point(x, y, T.Space.SCREEN)), button), f"I {button}-click there."
             app = step["click"]["app"]
             fx, fy = step["click"].get("at", (0.5, 0.5))
             x, y, w, h = self.window_rect(self.windows[app])
             point = self._to_model(T.Point(x + fx * w, y + fy * h, T.Space.SCREEN))
-            return T.Click(point), f"I click the window of app {app}."
+            return T.Click(point, button), f"I click the window of app {app}."
         if "type" in step:
             return T.Type(step["type"], bool(step.get("submit", False))), "I type the text."
         if "hotkey" in step:

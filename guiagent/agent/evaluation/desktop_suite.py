@@ -12,17 +12,22 @@ A task is a JSON file (the built-in ones are in ``desktop_tasks/``; ``tasks_dir`
 
 Everything in a task file is literal data. ``apps`` are argv lists started as they are (no shell) in the
 episode's sandbox, with its temp HOME as their working directory; ``check`` entries compare files under that
-HOME (``equals``, ``contains`` or ``absent``; paths may not leave it); ``solution`` is what the scripted model
-(``--model scripted``, ``desktop_oracle.py``) does: it answers in the family's own text, so an oracle run goes
-through the same parse -> map -> execute path as a real model.
+HOME (``{"file": PATH, "equals"|"contains": TEXT}`` or ``{"file": PATH, "absent": true}``; paths may not leave
+it), or ask that a box of the screen looks different at the end than at the start
+(``{"screen_changed": [X0, Y0, X1, Y1]}``, screen pixels); ``solution`` is what the scripted model
+(``--model scripted``, ``desktop_oracle.py``) does, step by step: ``{"click": {"app": I, "at": [FX, FY]}}`` (a
+point of app I's window, as fractions of it) or ``{"click": {"point": [X, Y]}, "button": "right"}``,
+``{"type": TEXT, "submit": BOOL}``, ``{"hotkey": [KEY, ...]}``, ``{"finished": TEXT}``. The oracle answers in
+the family's own text, so an oracle run goes through the same parse -> map -> execute path as a real model.
 
 Envs: with ``env="sandbox"`` every episode gets a fresh sandbox (its own Xvfb display, window manager, temp HOME
 and processes), started in the worker and ended with the episode. Fresh per episode rather than one per worker
 reset between episodes: what the tasks leave behind (files in HOME, windows, a terminal's state, a held key) is
 exactly what a reset would have to undo, and a new sandbox undoes all of it by construction for about a second of
 start-up. With ``env="vnc"`` worker slot i drives ``endpoints[i]`` (``WorkerEnvs``); a remote desktop's apps
-and files are out of the suite's reach, so only tasks without ``apps`` and file checks run there (none of the
-built-in ones: they are for the sandbox; ``tasks()`` says so).
+and files are out of the suite's reach (it neither starts apps there nor resets the desktop between episodes),
+so only tasks without ``apps`` and with screen checks alone run there: none of the built-in ones, which are
+for the sandbox (``tasks()`` says so).
 """
 
 from __future__ import annotations
@@ -41,9 +46,15 @@ from guiagent.errors import ConfigError, EnvError
 
 ENVS = ("sandbox", "vnc")
 CHECK_KINDS = ("equals", "contains", "absent")
+#: a box "changed" when at least this share of its pixels differ from the start by more than PIXEL_DIFF_MIN
+#: in some channel (a typed word in a terminal changes a few percent of a line-sized box)
+SCREEN_CHANGE_MIN = 0.01
+PIXEL_DIFF_MIN = 24
 STEP_KINDS = ("click", "type", "hotkey", "finished")
 #: how long a check waits for an app to write what it was given (a terminal passes a line on asynchronously)
 CHECK_SETTLE_S = 3.0
+#: ... and for the screen to show it: a VNC server that polls the screen (x11vnc) can lag seconds behind
+SCREEN_SETTLE_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -71,13 +82,31 @@ class FileCheck:
 
 
 @dataclass(frozen=True)
+class ScreenCheck:
+    """A box of the screen (x0, y0, x1, y1 in screen pixels) looks different at the end than at the start."""
+
+    box: tuple[int, int, int, int]
+
+    def judge(self, start: Any, end: Any) -> tuple[bool, str]:
+        import numpy as np
+
+        if start is None or end is None or start.size != end.size:
+            return False, f"screen box {list(self.box)}: no start and end screenshots of one size to compare"
+        a = np.asarray(start.convert("RGB").crop(self.box), dtype=np.int16)
+        b = np.asarray(end.convert("RGB").crop(self.box), dtype=np.int16)
+        share = float((np.abs(a - b).max(axis=-1) > PIXEL_DIFF_MIN).mean()) if a.size else 0.0
+        return share >= SCREEN_CHANGE_MIN, (f"screen box {list(self.box)}: {share:.1%} of its pixels changed "
+                                            f"(expected at least {SCREEN_CHANGE_MIN:.0%})")
+
+
+@dataclass(frozen=True)
 class DesktopTask:
     """One task, read from its JSON file (see the module docstring)."""
 
     id: str
     instruction: str
     apps: tuple[tuple[str, ...], ...]
-    checks: tuple[FileCheck, ...]
+    checks: tuple[FileCheck | ScreenCheck, ...]
     solution: tuple[Mapping[str, Any], ...]
     max_steps: int = 10
     groups: Mapping[str, str] = field(default_factory=dict)
@@ -85,7 +114,7 @@ class DesktopTask:
     @property
     def needs_sandbox(self) -> bool:
         """Apps to start or files to read: only a sandbox of the suite's own gives it that."""
-        return bool(self.apps or self.checks)
+        return bool(self.apps) or any(isinstance(c, FileCheck) for c in self.checks)
 
 
 def parse_task(data: Any, where: str) -> DesktopTask:
@@ -110,6 +139,14 @@ def parse_task(data: Any, where: str) -> DesktopTask:
                   "\"out.txt\"]]")
     checks = []
     for entry in _list(data.get("check", []), "check", bad):
+        if isinstance(entry, dict) and set(entry) == {"screen_changed"}:
+            box = entry["screen_changed"]
+            if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int) and not isinstance(v, bool)
+                                                                   and v >= 0 for v in box)
+                    and box[0] < box[2] and box[1] < box[3]):
+                raise bad(f"screen_changed needs a box [X0, Y0, X1, Y1] of whole pixels, got {box!r}")
+            checks.append(ScreenCheck(tuple(box)))  # type: ignore[arg-type]
+            continue
         if not isinstance(entry, dict) or set(entry) - {"file", *CHECK_KINDS} or \
                 len(set(entry) & set(CHECK_KINDS)) != 1:
             raise bad(f"each check is {{\"file\": PATH, \"equals\"|\"contains\": TEXT}} or {{\"file\": PATH, "
@@ -124,7 +161,7 @@ def parse_task(data: Any, where: str) -> DesktopTask:
             raise bad(f"check {kind!r} needs {'true' if kind == 'absent' else 'a string'}, got {text!r}")
         checks.append(FileCheck(path, kind, "" if kind == "absent" else text))
     if not checks:
-        raise bad("check must name at least one file to judge the end state by")
+        raise bad("check must name at least one file or screen box to judge the end state by")
     solution = tuple(_step(s, len(apps), bad) for s in _list(data.get("solution", []), "solution", bad))
     max_steps = data.get("max_steps", 10)
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 200:
@@ -151,11 +188,15 @@ def _step(step: Any, n_apps: int, bad: Any) -> Mapping[str, Any]:
     if kind == "click":
         app = value.get("app") if isinstance(value, dict) else None
         at = value.get("at", [0.5, 0.5]) if isinstance(value, dict) else None
-        if isinstance(app, bool) or not isinstance(app, int) or not 0 <= app < n_apps or not (
-                isinstance(at, list) and len(at) == 2 and all(isinstance(v, (int, float)) and 0 <= v <= 1
-                                                              for v in at)):
-            raise bad(f"a click step is {{\"click\": {{\"app\": INDEX, \"at\": [FX, FY]}}}} (the app's window, "
-                      f"a point as fractions of it), got {step!r}")
+        point = value.get("point") if isinstance(value, dict) else None
+        on_app = not isinstance(app, bool) and isinstance(app, int) and 0 <= app < n_apps and \
+            isinstance(at, list) and len(at) == 2 and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in at)
+        on_point = app is None and isinstance(point, list) and len(point) == 2 and \
+            all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in point)
+        if not (on_app or on_point) or step.get("button", "left") not in ("left", "right", "middle"):
+            raise bad(f"a click step is {{\"click\": {{\"app\": INDEX, \"at\": [FX, FY]}}}} (a point of the app's "
+                      f"window, as fractions of it) or {{\"click\": {{\"point\": [X, Y]}}}}, with an optional "
+                      f"\"button\": left|right|middle; got {step!r}")
     elif kind == "type" and not (isinstance(value, str) and isinstance(step.get("submit", False), bool)):
         raise bad(f"a type step is {{\"type\": TEXT, \"submit\": BOOL}}, got {step!r}")
     elif kind == "hotkey" and not (isinstance(value, list) and value and all(isinstance(k, str) for k in value)):
@@ -273,6 +314,7 @@ class DesktopSuite:
             env.close()
             raise
         home = Path(env.home) if hasattr(env, "home") else None
+        start = env.observe().screenshot if any(isinstance(c, ScreenCheck) for c in task.checks) else None
 
         def oracle(profile: Any) -> Any:
             from guiagent.agent.evaluation.desktop_oracle import DesktopOracle
@@ -282,7 +324,7 @@ class DesktopSuite:
         env.scripted_model = oracle  # what --model scripted plays: this task's solution (agent.spec)
 
         def check() -> CheckOutcome:
-            return judge(task.checks, home)
+            return judge(task.checks, home, env, start)
 
         if self.env == "sandbox":
             env_options: dict[str, Any] = {"width": self.width, "height": self.height,
@@ -308,14 +350,17 @@ def _start_app(env: Any, argv: Sequence[str]) -> int:
     return min(new)
 
 
-def judge(checks: Sequence[FileCheck], home: Path | None) -> CheckOutcome:
-    """Every check on the files under ``home``, retried for a short while (apps write asynchronously)."""
-    if home is None:
-        return CheckOutcome(False, ("this env has no HOME the suite can read",))
-    deadline = time.monotonic() + CHECK_SETTLE_S
+def judge(checks: Sequence[FileCheck | ScreenCheck], home: Path | None, env: Any, start: Any) -> CheckOutcome:
+    """Every check on the files under ``home`` and the env's screen against ``start``, retried for a short while
+    (apps write and redraw asynchronously)."""
+    screen = any(isinstance(c, ScreenCheck) for c in checks)
+    deadline = time.monotonic() + (SCREEN_SETTLE_S if screen else CHECK_SETTLE_S)
     while True:
-        verdicts = [c.judge(home) for c in checks]
+        end = env.observe().screenshot if screen else None
+        verdicts = [c.judge(start, end) if isinstance(c, ScreenCheck) else
+                    c.judge(home) if home is not None else (False, "this env has no HOME the suite can read")
+                    for c in checks]
         if all(ok for ok, _ in verdicts) or time.monotonic() > deadline:
             failed = [why for ok, why in verdicts if not ok]
             return CheckOutcome(not failed, tuple(failed or [why for _, why in verdicts]))
-        time.sleep(0.1)
+        time.sleep(0.2 if screen else 0.1)
