@@ -83,6 +83,22 @@ def test_a_model_that_does_nothing_fails_the_file_check_with_its_reason(tmp_path
     assert row["check"]["reasons"] == ["notes.txt holds '' (expected it to equal 'hello sandbox\\n')"]
 
 
+def test_the_desktop_suite_runs_as_ray_tasks_each_on_its_own_sandbox(tmp_path: Path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = evaluate(tmp_path / "res", suite=DesktopSuite(), model="scripted",
+                           tasks=["pick-window", "type-line"], ray="auto")
+    finally:
+        ray.shutdown()
+    assert summary.success_rate == 1.0 and summary.episodes == 2
+    rows = records(tmp_path / "res")
+    screens = [load_run(tmp_path / "res" / r["trajectory"]).meta["eval"]["screen"] for r in rows]
+    assert all(230 <= int(s[1:]) <= 249 for s in screens)
+    if overlapping(*rows):
+        assert screens[0] != screens[1]
+
+
 # ---------------------------------------------------------------- VNC endpoints, one per worker
 
 
@@ -210,3 +226,25 @@ def test_mock_suite_eval_runs_a_user_task_folder(tmp_path: Path, capsys):
     assert json.loads((out / "eval.json").read_text())["suite"]["options"] == {"tasks_dir": str(folder)}
     # the built-in suite is another configuration: refused in the same folder
     assert main(["eval", "--suite", "mock", "--model", "scripted", "-o", str(out), "--quiet"]) == 2
+
+
+# ---------------------------------------------------------------- worker slots
+
+
+def test_workers_that_replace_crashed_ones_take_free_slots_never_a_busy_one(tmp_path: Path):
+    from eval_helpers import MisbehavingModel
+    from slot_helpers import SlotRecordingSuite
+
+    # calc-add's two repeats come first and each kills its worker: replacements must take the freed slots
+    evaluate(tmp_path / "res", suite=SlotRecordingSuite(), model=MisbehavingModel(crash="calc-add"),
+             tasks=["calc-add", "rename-file", "settings-dark-mode", "calc-percent"], repeats=2, workers=2)
+    rows = records(tmp_path / "res")
+    assert sorted(r["outcome"] for r in rows if r["task"] == "calc-add") == ["worker_crashed"] * 2
+    ran = [r for r in rows if r["outcome"] != "worker_crashed"]
+    assert len(ran) == 6 and all(r["success"] for r in ran)
+    slot = {r["worker"]: load_run(tmp_path / "res" / r["trajectory"]).meta["eval"]["slot"] for r in ran}
+    assert set(slot.values()) <= {0, 1} and max(int(w.split("-")[1]) for w in slot) >= 3
+    for a in ran:
+        for b in ran:
+            if a["worker"] != b["worker"] and overlapping(a, b):
+                assert slot[a["worker"]] != slot[b["worker"]]

@@ -329,7 +329,7 @@ class DesktopSuite:
         if self.env == "sandbox":
             env_options: dict[str, Any] = {"width": self.width, "height": self.height,
                                            "apps": [shlex.join(a) for a in task.apps]}
-            info = {"screen": env.sandbox.display, "worker_slot": worker.slot}
+            info = {"screen": env.sandbox.display}
         else:
             env_options = {"server": env.server}
             info = {"screen": f"vnc:{env.server}", "worker_slot": worker.slot}
