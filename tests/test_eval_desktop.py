@@ -248,3 +248,16 @@ def test_workers_that_replace_crashed_ones_take_free_slots_never_a_busy_one(tmp_
         for b in ran:
             if a["worker"] != b["worker"] and overlapping(a, b):
                 assert slot[a["worker"]] != slot[b["worker"]]
+
+
+def test_a_file_check_never_reads_outside_home_through_a_link(tmp_path: Path):
+    from guiagent.agent.evaluation.desktop_suite import FileCheck, judge
+
+    home, outside = tmp_path / "home", tmp_path / "secret.txt"
+    home.mkdir()
+    outside.write_text("hello sandbox\n")
+    (home / "notes.txt").symlink_to(outside)
+    verdict = judge([FileCheck("notes.txt", "contains", "hello")], home, env=None, start=None)
+    assert not verdict.success and verdict.reasons == ("notes.txt points outside the sandbox's HOME; not read",)
+    (home / "ok.txt").write_text("hello sandbox\n")
+    assert judge([FileCheck("ok.txt", "contains", "hello")], home, env=None, start=None).success

@@ -55,6 +55,8 @@ STEP_KINDS = ("click", "type", "hotkey", "finished")
 CHECK_SETTLE_S = 3.0
 #: ... and for the screen to show it: a VNC server that polls the screen (x11vnc) can lag seconds behind
 SCREEN_SETTLE_S = 15.0
+#: a file check reads at most this much of the file
+MAX_CHECKED_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,12 @@ class FileCheck:
 
     def judge(self, home: Path) -> tuple[bool, str]:
         target = home / self.path
+        # an app in the sandbox may have made the path a link: follow it only while it stays inside HOME
+        if not target.resolve().is_relative_to(home.resolve()):
+            return False, f"{self.path} points outside the sandbox's HOME; not read"
         try:
-            content: str | None = target.read_text(encoding="utf-8", errors="replace")
+            with target.open("rb") as f:
+                content: str | None = f.read(MAX_CHECKED_BYTES).decode("utf-8", errors="replace")
         except FileNotFoundError:
             content = None
         except OSError as e:
@@ -310,11 +316,11 @@ class DesktopSuite:
         env = factory(worker.slot)
         try:
             windows = [_start_app(env, argv) for argv in task.apps]
+            start = env.observe().screenshot if any(isinstance(c, ScreenCheck) for c in task.checks) else None
         except BaseException:
             env.close()
             raise
         home = Path(env.home) if hasattr(env, "home") else None
-        start = env.observe().screenshot if any(isinstance(c, ScreenCheck) for c in task.checks) else None
 
         def oracle(profile: Any) -> Any:
             from guiagent.agent.evaluation.desktop_oracle import DesktopOracle
