@@ -178,7 +178,7 @@ def _load_scripted(_: str, request: SpecRequest) -> LoadedModel:
     env, family, config, overrides = request.env, request.family, request.config, request.overrides
     if env is None:
         raise ConfigError("the scripted model reads the mock desktop: it needs env= (use it with --env mock)")
-    if isinstance(env, ProvidesScriptedModel):  # an env that brings its own reference solver (MiniWoB's oracle)
+    if isinstance(env, ProvidesScriptedModel):  # an env with its own reference solver (MiniWoB, desktop suite)
         profile, guessed = resolve_profile(family, config=config, overrides=overrides, default="ui-tars-1.5")
         return LoadedModel(env.scripted_model(profile), profile, guessed)
     from guiagent.envs.mock.scripted import ScriptedModel

@@ -3,6 +3,7 @@
     guiagent eval --suite mock --model scripted --workers 4 -o results/scripted
     guiagent eval --suite mock --app mail --model openai:http://gpu:8000/v1 --family ui-tars-1.5 -o results/tars
     guiagent eval --suite mock --model openai:http://gpu:8000/v1 --ray auto --workers 32 -o results/tars
+    guiagent eval --suite desktop --env sandbox --model scripted --workers 2 -o results/desktop
 
 Progress goes to stderr; the tables (or --json) to stdout.
 Exit status: 0 every selected episode has a result, 1 the run could not go on, 2 usage error, 130 interrupted
@@ -77,7 +78,15 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("suite and selection")
     g.add_argument("--suite", default="mock", help=f"task suite (default mock; registered: {', '.join(suite_names())})")
-    # a --tasks-dir flag (user task folders for the mock suite) belongs here: suite_options() passes it on
+    g.add_argument("--tasks-dir", metavar="DIR",
+                   help="a folder of your own task files instead of the suite's built-in tasks (mock: see "
+                        "docs/tasks.md; desktop: the JSON of docs/evaluation.md)")
+    g.add_argument("--env", choices=("sandbox", "vnc"),
+                   help="desktop suite: each episode on a fresh sandboxed X desktop (sandbox, default), or each "
+                        "worker on its own VNC desktop from --vnc-endpoints (vnc)")
+    g.add_argument("--vnc-endpoints", metavar="HOST:PORT,...|@FILE",
+                   help="--env vnc: one VNC server per worker (worker i drives the i-th; at most that many "
+                        "workers), comma-separated or one a line in FILE")
     sel = g.add_mutually_exclusive_group()
     sel.add_argument("--tasks", type=comma_list, metavar="ID,ID", help="only these task ids")
     sel.add_argument("--app", help="only tasks that use this app (mock: files, editor, calculator, settings, mail, "
@@ -113,8 +122,23 @@ def register(subparsers: Any) -> None:
 
 
 def suite_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The suite's options from the flags (none yet; --tasks-dir for the mock suite goes here)."""
-    return {}
+    """The suite's options from the flags: --tasks-dir (any suite that takes it), --env and --vnc-endpoints
+    (the desktop suite)."""
+    options: dict[str, Any] = {}
+    if args.tasks_dir is not None:
+        options["tasks_dir"] = args.tasks_dir
+    if args.vnc_endpoints is not None and args.env != "vnc":
+        raise ConfigError("--vnc-endpoints goes with --env vnc")
+    if args.env is not None or args.vnc_endpoints is not None:
+        if args.suite != "desktop":
+            raise ConfigError(f"--env and --vnc-endpoints apply to --suite desktop (the {args.suite} suite has "
+                              f"its own environment)")
+        options["env"] = args.env
+        if args.env == "vnc":
+            if not args.vnc_endpoints:
+                raise ConfigError("--env vnc needs --vnc-endpoints HOST:PORT,HOST:PORT (or @FILE): one per worker")
+            options["endpoints"] = args.vnc_endpoints
+    return options
 
 
 def selection(args: argparse.Namespace) -> dict[str, str]:

@@ -189,7 +189,8 @@ def _run(job: EvalJob, spec: EpisodeSpec, worker: WorkerContext, episode: Any, b
         return verdict["check"].to_json()
 
     meta = {"env_options": dict(episode.env_options), "model_spec": job.model.spec,
-            "eval": {"suite": spec.suite, "task": spec.task, "repeat": spec.repeat, "seed": spec.seed}}
+            "eval": {**dict(episode.info), "suite": spec.suite, "task": spec.task, "repeat": spec.repeat,
+                     "seed": spec.seed}}
     t1 = time.perf_counter()
     run_dir = None
     try:

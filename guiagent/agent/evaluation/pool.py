@@ -45,10 +45,10 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _worker_main(conn: Connection, job: EvalJob, worker_id: str, parent_pid: int) -> None:
+def _worker_main(conn: Connection, job: EvalJob, worker_id: str, parent_pid: int, slot: int = 0) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
-    context = WorkerContext(worker_id)
+    context = WorkerContext(worker_id, slot)
     try:
         prepare_worker(job.suite, context)
         conn.send(("ready", None))
@@ -69,6 +69,7 @@ class _Worker:
     process: Any
     conn: Connection
     name: str
+    slot: int = 0
     ready: bool = False
     spec: EpisodeSpec | None = None
     sent_at: float = 0.0
@@ -142,12 +143,14 @@ class LocalPool:
     def _start_worker(self) -> _Worker:
         self._started += 1
         name = f"local-{self._started}"
+        # the lowest slot no running worker holds: a replacement worker takes the lost one's (its VNC endpoint...)
+        slot = min(set(range(len(self._workers) + 1)) - {w.slot for w in self._workers})
         parent_conn, child_conn = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child_conn, self.job, name, os.getpid()),
+        process = self._ctx.Process(target=_worker_main, args=(child_conn, self.job, name, os.getpid(), slot),
                                     name=f"guiagent-{name}", daemon=True)
         process.start()
         child_conn.close()
-        worker = _Worker(process, parent_conn, name, sent_at=time.monotonic())
+        worker = _Worker(process, parent_conn, name, slot, sent_at=time.monotonic())
         self._workers.append(worker)
         return worker
 

@@ -89,6 +89,7 @@ def evaluate(out_dir: str | os.PathLike, *, suite: str | Suite = "mock", model: 
     """
     _check_counts(repeats=repeats, workers=workers, episode_timeout_s=episode_timeout_s)
     suite_obj = get_suite(suite) if isinstance(suite, str) else suite
+    workers = _workers_for(suite_obj, workers, ray)
     eval_model = EvalModel(model, family=family) if isinstance(model, str) else model
     _preflight(eval_model)
     specs = episode_specs(suite_obj, tasks=tasks, where=where, repeats=repeats, seed=seed)
@@ -139,6 +140,20 @@ def _check_counts(*, repeats: int, workers: int | None, episode_timeout_s: float
         raise ConfigError(f"workers must be a whole number >= 1, got {workers!r}")
     if episode_timeout_s is not None and not episode_timeout_s > 0:
         raise ConfigError(f"the episode timeout must be a positive number of seconds, got {episode_timeout_s!r}")
+
+
+def _workers_for(suite: Suite, workers: int | None, ray: str | None) -> int | None:
+    """A suite with ``max_workers`` (one VNC endpoint per worker) caps the workers: more is a usage error."""
+    limit = getattr(suite, "max_workers", None)
+    if limit is None:
+        return workers
+    if ray is not None:
+        raise ConfigError(f"the {suite.name} suite gives each worker a screen of its own ({limit} in all), which "
+                          f"needs local workers: drop --ray")
+    if workers is not None and workers > limit:
+        raise ConfigError(f"{workers} workers but only {limit} screens (VNC endpoints): each worker needs its own; "
+                          f"pass --workers {limit} or more endpoints")
+    return workers or min(default_workers(), limit)
 
 
 def _preflight(model: EvalModel) -> None:

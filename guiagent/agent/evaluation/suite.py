@@ -92,6 +92,7 @@ class Episode:
     env_options    recorded in meta.json as ``env_options``, so ``guiagent replay`` can rebuild the environment
     agent_options  AgentConfig fields the suite sets for its envs (e.g. ``wait_s=0`` where waiting changes nothing)
     close          releases the episode's resources (default: ``env.close()``)
+    info           facts about where the episode ran (e.g. ``{"screen": ":231"}``), recorded in meta.json's ``eval``
     """
 
     env: Env
@@ -101,6 +102,7 @@ class Episode:
     env_options: Mapping[str, Any] = field(default_factory=dict)
     agent_options: Mapping[str, Any] = field(default_factory=dict)
     close: Callable[[], None] | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     def release(self) -> None:
         """Close the episode's environment (errors while closing are not the episode's result)."""
@@ -112,10 +114,14 @@ class Episode:
 
 class WorkerContext:
     """What lives as long as one worker process: its id, and the resources suites and models reuse between
-    episodes. ``close`` (called when the worker ends) closes the resources in reverse order of creation."""
+    episodes. ``close`` (called when the worker ends) closes the resources in reverse order of creation.
 
-    def __init__(self, worker_id: str):
+    ``slot`` is the worker's place among the workers running at once (0 .. N-1; a worker that replaces a lost one
+    takes its slot): per-worker resources that exist N times, such as VNC endpoint i, are picked by it."""
+
+    def __init__(self, worker_id: str, slot: int = 0):
         self.worker_id = worker_id
+        self.slot = slot
         self._resources: dict[Any, Any] = {}
         self._closers: list[tuple[Any, Callable[[Any], None]]] = []
 
@@ -195,6 +201,7 @@ def prepare_worker(suite: Suite, worker: WorkerContext) -> None:
 _SUITES: dict[str, Callable[..., Suite] | str] = {
     "mock": "guiagent.agent.evaluation.mock_suite:MockSuite",
     "miniwob": "guiagent.agent.evaluation.miniwob_suite:MiniWoBSuite",
+    "desktop": "guiagent.agent.evaluation.desktop_suite:DesktopSuite",
 }
 
 

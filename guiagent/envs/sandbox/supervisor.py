@@ -81,6 +81,9 @@ class Supervisor:
             number = self._read_display(read_fd, proc, float(msg.get("timeout", 20)))
             if number is None:
                 code = proc.poll()
+                if code is None:  # EOF before a display: the server may still be exiting (display taken)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        code = proc.wait(timeout=2)
                 reply = {"error": "exited" if code is not None else "timeout", "returncode": code, "pid": proc.pid}
                 if code is None:
                     self._kill_group(proc, signal.SIGKILL)
