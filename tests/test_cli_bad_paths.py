@@ -1,0 +1,31 @@
+"""Bad output paths and quiet modes, as a new user meets them: one line naming the path, a non-zero exit, no
+traceback; --quiet hides progress but never the error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guiagent.agent.trajectory import TrajectoryWriter
+from guiagent.cli import main
+from guiagent.errors import TrajectoryError
+
+
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_run_folder_under_a_file_is_a_trajectory_error(tmp_path: Path, where: str) -> None:
+    blocker = tmp_path / "runs"
+    blocker.write_text("not a folder")
+    parent = blocker if where == "file" else blocker / "sub"
+    with pytest.raises(TrajectoryError, match="runs"):
+        TrajectoryWriter.create(parent, {"task": "t"})
+
+
+@pytest.mark.parametrize("argv", [["run", "--env", "mock", "--task", "rename-file", "--model", "scripted"]])
+def test_out_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    out = tmp_path / "runs"
+    out.write_text("not a folder")
+    assert main([*argv, "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "could not record the run" in err and str(out) in err and "Traceback" not in err
+    assert out.read_text() == "not a folder"
