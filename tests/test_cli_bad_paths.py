@@ -21,7 +21,8 @@ def test_run_folder_under_a_file_is_a_trajectory_error(tmp_path: Path, where: st
         TrajectoryWriter.create(parent, {"task": "t"})
 
 
-@pytest.mark.parametrize("argv", [["run", "--env", "mock", "--task", "rename-file", "--model", "scripted"]])
+@pytest.mark.parametrize("argv", [["run", "--env", "mock", "--task", "rename-file", "--model", "scripted"],
+                                  ["demo"]])
 def test_out_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     out = tmp_path / "runs"
     out.write_text("not a folder")
@@ -29,3 +30,8 @@ def test_out_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "could not record the run" in err and str(out) in err and "Traceback" not in err
     assert out.read_text() == "not a folder"
+
+
+def test_demo_quiet_still_shows_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--quiet", "--task", "no-such-task"]) == 2
+    assert "no-such-task" in capsys.readouterr().err
