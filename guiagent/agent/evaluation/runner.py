@@ -132,9 +132,13 @@ def evaluate(out_dir: str | os.PathLike, *, suite: str | Suite = "mock", model: 
     return summary()
 
 
+#: More repeats than this is a typo, not a plan: each repeat is a whole episode per task.
+MAX_REPEATS = 10_000
+
+
 def _check_counts(*, repeats: int, workers: int | None, episode_timeout_s: float | None) -> None:
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ConfigError(f"repeats must be a whole number >= 1, got {repeats!r}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= MAX_REPEATS:
+        raise ConfigError(f"repeats must be a whole number from 1 to {MAX_REPEATS:,}, got {repeats!r}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"workers must be a whole number >= 1, got {workers!r}")
     if episode_timeout_s is not None and not episode_timeout_s > 0:

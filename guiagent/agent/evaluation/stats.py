@@ -35,6 +35,10 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+#: Beyond this the interval no longer changes, and the resampled means alone would not fit in memory.
+MAX_BOOTSTRAP_SAMPLES = 1_000_000
+
+
 def paired_bootstrap(deltas: Sequence[float], *, samples: int = 10_000, confidence: float = 0.95,
                      seed: int = 0) -> tuple[float, float]:
     """Percentile confidence interval of the mean of paired per-task differences, resampling tasks.
@@ -53,15 +57,15 @@ def paired_bootstrap(deltas: Sequence[float], *, samples: int = 10_000, confiden
         (low, high).
 
     Raises:
-        ConfigError: no differences, or a confidence outside (0, 1), or fewer than 100 samples.
+        ConfigError: no differences, or a confidence outside (0, 1), or samples outside 100..MAX_BOOTSTRAP_SAMPLES.
     """
     values = np.asarray(deltas, dtype=np.float64)
     if values.size == 0:
         raise ConfigError("no tasks in common: nothing to compare")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be between 0 and 1, got {confidence}")
-    if samples < 100:
-        raise ConfigError(f"use at least 100 bootstrap samples, got {samples}")
+    if not 100 <= samples <= MAX_BOOTSTRAP_SAMPLES:
+        raise ConfigError(f"use 100 to {MAX_BOOTSTRAP_SAMPLES:,} bootstrap samples, got {samples}")
     rng = np.random.default_rng(seed)
     means = np.empty(samples, dtype=np.float64)
     n = values.size
