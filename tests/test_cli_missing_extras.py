@@ -32,3 +32,24 @@ def test_sandbox_shell_without_xlib_is_one_line(no_xlib: None, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert "guiagent[desktop]" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("spec,module,extra", [("openai:http://localhost:1/v1", "openai", "openai"),
+                                               ("hf:/models/UI-TARS-1.5-7B", "torch", "local")])
+def test_eval_without_the_backend_extra_stops_before_any_episode(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        spec: str, module: str, extra: str) -> None:
+    monkeypatch.setitem(sys.modules, module, None)
+    out = tmp_path / "results"
+    assert main(["eval", "--tasks", "calc-add", "--model", spec, "--quiet", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"pip install 'guiagent[{extra}]'" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()                            # no workers started, no half-made results folder
+
+
+def test_eval_with_an_unknown_spec_stops_before_any_episode(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results"
+    assert main(["eval", "--tasks", "calc-add", "--model", "nope", "--quiet", "-o", str(out)]) == 2
+    assert "unknown model spec 'nope'" in capsys.readouterr().err
+    assert not out.exists()

@@ -146,7 +146,12 @@ def _check_counts(*, repeats: int, workers: int | None, episode_timeout_s: float
 
 
 def _preflight(model: EvalModel) -> None:
-    """Catch a bad family, config file or override here, once, rather than in every worker."""
+    """Catch a bad spec, a missing extra, family, config file or override here, once, rather than in every
+    worker."""
+    if type(model).load is EvalModel.load:  # a subclass that builds its model some other way may name anything
+        from guiagent.agent.spec import check_spec
+
+        check_spec(model.spec)
     if model.family or model.config or model.overrides:
         from guiagent.models.config import resolve_profile
 
