@@ -94,7 +94,7 @@ def test_a_model_that_always_fails_gives_0_percent_with_the_check_reasons(tmp_pa
     assert dict(failure.reasons) == dict(expected)
     for r in lines(tmp_path / "res"):
         # the model claimed success; the check says otherwise, and the check is what counts
-        assert r["outcome"] == "success" and r["success"] is False and r["failure"] == "check_failed"
+        assert r["outcome"] == "check_failed" and r["success"] is False and r["failure"] == "check_failed"
         assert r["check"]["success"] is False and r["steps"] == 1
 
 
