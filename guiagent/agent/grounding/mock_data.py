@@ -92,8 +92,11 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
         raise ConfigError(f"{folder} is a file, not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise ConfigError(f"{folder} is not empty: choose a new folder, or pass --force to write into it")
-    (folder / "images").mkdir(parents=True, exist_ok=True)
-    (folder / "trees").mkdir(exist_ok=True)
+    try:
+        (folder / "images").mkdir(parents=True, exist_ok=True)
+        (folder / "trees").mkdir(exist_ok=True)
+    except OSError as e:  # a parent that is a file, a read-only place
+        raise ConfigError(f"cannot make the dataset folder {folder}: {e.strerror or e}") from e
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     for i in range(screens):

@@ -1,0 +1,41 @@
+"""make-grounding / eval-grounding with an output folder that cannot be made: one line, exit 2, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guiagent.cli import main
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("grounding") / "data"
+    assert main(["make-grounding", "--suite", "mock", "--screens", "1", "--per-screen", "1", "--quiet",
+                 "-o", str(folder)]) == 0
+    return folder
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_make_grounding_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["make-grounding", "--suite", "mock", "--quiet", "-o", str(blocker / "data")]) == 2
+    assert "cannot make the dataset folder" in _one_line(capsys)
+
+
+def test_eval_grounding_results_under_a_file(dataset: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["eval-grounding", str(dataset), "--model", "scripted", "--quiet", "-o", str(blocker / "r")]) == 2
+    assert "cannot make the results folder" in _one_line(capsys)
