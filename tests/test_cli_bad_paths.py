@@ -35,3 +35,10 @@ def test_out_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
 def test_demo_quiet_still_shows_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--quiet", "--task", "no-such-task"]) == 2
     assert "no-such-task" in capsys.readouterr().err
+
+
+def test_task_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "latin1.json").write_bytes(b'{"id": "caf\xe9"}')
+    assert main(["tasks", "--tasks-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "latin1.json" in err and "UTF-8" in err and "Traceback" not in err
