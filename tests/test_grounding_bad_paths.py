@@ -39,3 +39,12 @@ def test_eval_grounding_results_under_a_file(dataset: Path, tmp_path: Path,
     blocker.write_text("x")
     assert main(["eval-grounding", str(dataset), "--model", "scripted", "--quiet", "-o", str(blocker / "r")]) == 2
     assert "cannot make the results folder" in _one_line(capsys)
+
+
+def test_make_grounding_huge_counts_are_refused_before_writing(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    for flag in ("--screens", "--per-screen"):
+        out = tmp_path / flag.strip("-")
+        assert main(["make-grounding", "--suite", "mock", flag, "99999999999", "--quiet", "-o", str(out)]) == 2
+        assert "screens must be 1 to" in _one_line(capsys)
+        assert not out.exists()
