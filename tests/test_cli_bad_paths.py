@@ -42,3 +42,14 @@ def test_task_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys: pytest.C
     assert main(["tasks", "--tasks-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "latin1.json" in err and "UTF-8" in err and "Traceback" not in err
+
+
+def test_view_output_under_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    capsys.readouterr()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["view", str(run), "-o", str(blocker / "report.html")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Traceback" not in err
