@@ -53,3 +53,18 @@ def test_view_output_under_a_file_is_one_line(tmp_path: Path, capsys: pytest.Cap
     assert main(["view", str(run), "-o", str(blocker / "report.html")]) == 2
     err = capsys.readouterr().err
     assert "cannot write" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["run", "caf\udce9", "--env", "mock", "--task", "rename-file", "--model", "scripted"],
+                                  ["eval", "--tasks", "calc-add", "--model", "scripted", "--quiet", "-o"]])
+def test_arguments_that_are_not_utf8_are_refused_up_front(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          argv: list[str]) -> None:
+    # what Python makes of a non-UTF-8 byte in argv (surrogateescape); it used to fail mid-run writing JSON
+    out = tmp_path / "out\udcff"
+    argv = [*argv, str(out)] if argv[0] == "eval" else [*argv, "--out", str(out)]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "not valid UTF-8" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -26,6 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    for arg in sys.argv[1:] if argv is None else argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the locale could not decode: they would fail later, mid-run, in a JSON file
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            parser.exit(2, f"guiagent: error: argument {shown!r} is not valid UTF-8 (instructions, task ids and "
+                           f"paths must be UTF-8 text)\n")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
