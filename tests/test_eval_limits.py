@@ -52,3 +52,13 @@ def test_results_folder_under_a_file_is_one_line(tmp_path: Path, capsys: pytest.
     blocker.write_text("x")
     assert main(["eval", "--tasks", "calc-add", "--model", "scripted", "--quiet", "-o", str(blocker / "r")]) == 2
     assert "results folder" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("n", range(1, 40))
+def test_wilson_bounds_at_0_and_100_percent_are_exact(n: int) -> None:
+    from guiagent.agent.evaluation.stats import wilson_interval
+
+    assert wilson_interval(0, n)[0] == 0.0        # not 5.6e-17 in summary.json
+    assert wilson_interval(n, n)[1] == 1.0        # not 0.9999999999999999
+    low, high = wilson_interval(0, n)
+    assert 0.0 < high < 1.0 and low < high
