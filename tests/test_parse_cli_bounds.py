@@ -52,3 +52,24 @@ def test_an_over_long_jsonl_line_is_one_error_and_the_next_lines_are_answered() 
     assert [("error" in a) for a in answers] == [False, True, False]
     assert answers[1]["error"].startswith("line 2: longer than")
     assert stdin.largest <= LINE_LIMIT + 1
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path) -> None:
+    """`guiagent parse --jsonl < big | head -1`: no BrokenPipeError traceback, the shell's SIGPIPE status."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    lines = tmp_path / "in.jsonl"
+    lines.write_text((json.dumps({"text": "Action: wait()"}) + "\n") * 20_000)   # ~1 MB of answers
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    with lines.open("rb") as stdin:
+        proc = subprocess.Popen([sys.executable, "-m", "guiagent", "parse", "--jsonl", "--family", "ui-tars-1.5",
+                                 "--size", "1920x1080"], stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env)
+        assert proc.stdout.readline().startswith(b'{"actions"')
+        proc.stdout.close()                            # what `head -1` does
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
