@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         # at /dev/null so that the interpreter's last flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + 13  # what a shell shows for a process ended by SIGPIPE
+    except KeyboardInterrupt:  # commands with work to resume (run, eval) say more themselves
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
