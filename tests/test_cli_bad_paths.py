@@ -68,3 +68,12 @@ def test_arguments_that_are_not_utf8_are_refused_up_front(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert "not valid UTF-8" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prompt_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "prompt.txt").write_bytes(b"Tu es un agent \xe9 {instruction}")
+    (tmp_path / "model.toml").write_text('[prompts]\ncomputer_file = "prompt.txt"\n', encoding="utf-8")
+    assert main(["run", "--env", "mock", "--task", "rename-file", "--model", "scripted", "--no-record", "--quiet",
+                 "--config", str(tmp_path / "model.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "prompt.txt" in err and "UTF-8" in err and "Traceback" not in err
