@@ -77,3 +77,15 @@ def test_prompt_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys: pytest
                  "--config", str(tmp_path / "model.toml")]) == 2
     err = capsys.readouterr().err
     assert "prompt.txt" in err and "UTF-8" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("line,message", [("temperature = inf", "temperature must be a number >= 0 and finite"),
+                                          ("temperature = nan", "temperature must be a number >= 0 and finite"),
+                                          ('seed = "x"', "seed must be a whole number"),
+                                          ("seed = 1.5", "seed must be a whole number")])
+def test_sampling_values_a_server_would_refuse_are_config_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 line: str, message: str) -> None:
+    (tmp_path / "model.toml").write_text(line + "\n", encoding="utf-8")
+    assert main(["run", "--env", "mock", "--task", "rename-file", "--model", "scripted", "--no-record", "--quiet",
+                 "--config", str(tmp_path / "model.toml")]) == 2
+    assert message in capsys.readouterr().err
