@@ -62,3 +62,9 @@ def test_wilson_bounds_at_0_and_100_percent_are_exact(n: int) -> None:
     assert wilson_interval(n, n)[1] == 1.0        # not 0.9999999999999999
     low, high = wilson_interval(0, n)
     assert 0.0 < high < 1.0 and low < high
+
+
+def test_a_usage_error_is_exactly_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--app", "nope", "--model", "scripted", "-o", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown app 'nope'") and err.count("\n") == 1, repr(err)

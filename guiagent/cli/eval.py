@@ -184,7 +184,8 @@ class RichEvalProgress:
         return f"success {self.ok}/{self.done} ({self.ok / self.done:.0%})"
 
     def stop(self) -> None:
-        self.bar.stop()
+        if self.task is not None:  # a bar never started would still print an empty line above the error
+            self.bar.stop()
 
 
 def _pct(value: float | None) -> str:
