@@ -48,3 +48,9 @@ def test_make_grounding_huge_counts_are_refused_before_writing(tmp_path: Path,
         assert main(["make-grounding", "--suite", "mock", flag, "99999999999", "--quiet", "-o", str(out)]) == 2
         assert "screens must be 1 to" in _one_line(capsys)
         assert not out.exists()
+
+
+def test_eval_grounding_usage_error_is_exactly_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval-grounding", str(tmp_path / "none"), "--model", "scripted", "-o", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, repr(err)
