@@ -54,3 +54,11 @@ def test_eval_grounding_usage_error_is_exactly_one_line(tmp_path: Path, capsys: 
     assert main(["eval-grounding", str(tmp_path / "none"), "--model", "scripted", "-o", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1, repr(err)
+
+
+def test_make_grounding_usage_error_is_exactly_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "something.txt").write_text("x")
+    assert main(["make-grounding", "--suite", "mock", "-o", str(tmp_path / "taken")]) == 2   # progress bar on
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not empty" in err and err.count("\n") == 1, repr(err)
