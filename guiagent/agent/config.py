@@ -9,6 +9,10 @@ from typing import Any
 from guiagent.errors import ConfigError
 from guiagent.models.base import Sampling
 
+#: The longest pause a ``wait(time=...)`` from the model (or a recorded one, on replay) gets: the duration is model
+#: text, and ``wait(time=1e12)`` must not stall a run for ever. A model that needs longer waits again (a new step).
+MAX_MODEL_WAIT_S = 60.0
+
 
 @dataclass(frozen=True)
 class AgentConfig:

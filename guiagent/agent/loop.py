@@ -29,7 +29,7 @@ from guiagent._imaging.prepared import PreparedScreenshot
 from guiagent.actions import types as t
 from guiagent.actions.jsonform import action_to_json
 from guiagent.actions.types import Step
-from guiagent.agent.config import AgentConfig
+from guiagent.agent.config import MAX_MODEL_WAIT_S, AgentConfig
 from guiagent.agent.hooks import ActionContext, Decision, Hooks, ask_user, decide
 from guiagent.agent.outcome import judge
 from guiagent.agent.ask import ask_model
@@ -192,7 +192,8 @@ class Agent:
                 record.status[pos] = "waited"
                 with timed(record.latency, "wait"):
                     if not cfg.dry_run:
-                        time.sleep(min(cfg.wait_s if action.seconds is None else action.seconds, self._time_left(s)))
+                        asked = cfg.wait_s if action.seconds is None else min(action.seconds, MAX_MODEL_WAIT_S)
+                        time.sleep(min(asked, self._time_left(s)))
                 continue
             decision = decide(self.hooks, ActionContext(record.index, pos, action, action_model, screenshot,
                                                         step.thought, step.raw, cfg.dry_run))

@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageChops
 
 from guiagent.actions import types as t
-from guiagent.agent.config import AgentConfig
+from guiagent.agent.config import MAX_MODEL_WAIT_S, AgentConfig
 from guiagent.agent.trajectory import Run, StepRecord, TrajectoryError, load_run
 from guiagent.envs.base import Env
 from guiagent.errors import ActionError, EnvError, ModelError
@@ -195,7 +195,7 @@ def replay_actions(run: Run | str | os.PathLike, env: Env, *, check: bool = Fals
         for action, status in step.executed_actions:
             if status == "waited" and waits:
                 assert isinstance(action, t.Wait)
-                time.sleep(config.wait_s if action.seconds is None else action.seconds)
+                time.sleep(config.wait_s if action.seconds is None else min(action.seconds, MAX_MODEL_WAIT_S))
             elif status == "executed":
                 try:
                     env.execute(action)

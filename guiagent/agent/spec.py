@@ -82,6 +82,36 @@ def load_model(spec: str, *, family: str | None = None, model_name: str | None =
     return entry.load(rest, request)
 
 
+#: SPEC kind -> (modules its backend imports, the extra that installs them)
+_SPEC_EXTRAS = {"openai": (("openai",), "openai"), "hf": (("torch", "transformers"), "local")}
+
+
+def check_spec(spec: str) -> None:
+    """Refuse, without loading anything, a SPEC that ``load_model`` would refuse: an unknown kind, or a backend
+    whose packages are not installed (so a long run, such as an evaluation, fails at once and clearly).
+
+    Raises:
+        ConfigError: the spec's kind is unknown, or its extra is missing (the message says what to pip install).
+    """
+    kind, sep, rest = (spec or "").strip().partition(":")
+    entry = SPEC_KINDS.get(kind.lower())
+    if entry is None or (not rest if entry.takes_argument else bool(sep)):
+        raise ConfigError(f"unknown model spec {spec!r}; use one of: {', '.join(SPEC_FORMS)}")
+    modules, extra = _SPEC_EXTRAS.get(kind.lower(), ((), ""))
+    missing = [m for m in modules if not _installed(m)]
+    if missing:
+        raise ConfigError(f"--model {kind.lower()}: needs {', '.join(missing)}: pip install 'guiagent[{extra}]'")
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: a None entry in sys.modules (import blocked)
+        return False
+
+
 @dataclass(frozen=True)
 class SpecRequest:
     """What ``load_model`` was asked for, handed to the loader of the SPEC's kind."""

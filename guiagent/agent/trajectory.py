@@ -193,11 +193,19 @@ class TrajectoryWriter:
         appended when taken.
         """
         parent = Path(parent)
-        parent.mkdir(parents=True, exist_ok=True)
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as e:
+            raise TrajectoryError(f"cannot make the runs folder {parent}: it is a file, not a folder") from e
+        except OSError as e:
+            raise TrajectoryError(f"cannot make the runs folder {parent}: {e.strerror or e}") from e
         base = name or f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(str(meta.get('task') or meta.get('instruction') or ''))}"
         meta = {"format": FORMAT_VERSION, "finished": False, "outcome": "running", "reason": None, **meta}
         staging = parent / f".{base}.{os.getpid()}.{threading.get_ident()}.partial"
-        staging.mkdir()
+        try:
+            staging.mkdir()
+        except OSError as e:
+            raise TrajectoryError(f"cannot write a run folder in {parent}: {e.strerror or e}") from e
         try:
             write_atomic(staging / META_FILE, _json_bytes(meta, indent=2))
             (staging / TRAJECTORY_FILE).touch()

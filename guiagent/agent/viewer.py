@@ -8,6 +8,7 @@ coordinates (screenshot space) are used as they are, with no scaling code in the
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import os
@@ -50,7 +51,8 @@ def write_report(run_path: str | os.PathLike, out: str | os.PathLike | None = No
     try:
         write_atomic(target, render_html(run).encode("utf-8"))
     except OSError as e:
-        target.with_name(target.name + ".tmp").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the same cause (a parent that is a file) can fail the clean-up too
+            target.with_name(target.name + ".tmp").unlink(missing_ok=True)
         raise TrajectoryError(f"cannot write {target}: {e.strerror or e}") from e
     return target
 

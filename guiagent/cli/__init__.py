@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Sub-command modules, in the order --help lists them.
@@ -35,11 +36,27 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: the sub-command's, or 2 (after printing the help) when no sub-command was given.
     """
     parser = build_parser()
+    for arg in sys.argv[1:] if argv is None else argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the locale could not decode: they would fail later, mid-run, in a JSON file
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            parser.exit(2, f"guiagent: error: argument {shown!r} is not valid UTF-8 (instructions, task ids and "
+                           f"paths must be UTF-8 text)\n")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`guiagent tasks --json | head`): stop quietly, as Unix tools do. stdout now points
+        # at /dev/null so that the interpreter's last flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # what a shell shows for a process ended by SIGPIPE
+    except KeyboardInterrupt:  # commands with work to resume (run, eval) say more themselves
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

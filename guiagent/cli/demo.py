@@ -16,7 +16,7 @@ from guiagent.agent.config import AgentConfig
 from guiagent.agent.factory import make_env, task_evaluator
 from guiagent.agent.loop import Agent
 from guiagent.agent.progress import RichProgress
-from guiagent.errors import ConfigError
+from guiagent.errors import ConfigError, TrajectoryError
 
 DEFAULT_FAMILY = "ui-tars-1.5"
 #: A multi-app task (copy a note into an email and send it): it shows clicks, selection, the clipboard and typing.
@@ -52,6 +52,7 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.agent.spec import load_model
 
     console = Console(stderr=True, highlight=False, quiet=args.quiet, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)  # --quiet hides progress, never an error
     task_id = args.task or DEMO_TASK
     env = None
     try:
@@ -60,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, ImportError) as e:
         if env is not None:
             env.close()
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        errors.print(f"[red]error:[/] {escape(str(e))}")
         return 2
     task = env.task
     try:
@@ -71,6 +72,9 @@ def main(args: argparse.Namespace) -> int:
         result = agent.run(task.instruction, task_id=task_id, out_dir=args.out,
                            meta={"env_options": {"seed": 0, "task": task_id}, "model_spec": "scripted"},
                            evaluate=task_evaluator(env))
+    except TrajectoryError as e:
+        errors.print(f"[red]could not record the run:[/] {escape(str(e))} (--out DIR)")
+        return 1
     finally:
         env.close()
     report = write_report(result.run_dir)

@@ -243,7 +243,8 @@ class RichEvalProgress:
 
     def stop(self) -> None:
         """Stop drawing the bar (the last state stays on screen)."""
-        self.bar.stop()
+        if self.task is not None:  # a bar never started would still print an empty line above the error
+            self.bar.stop()
 
 
 def _pct(value: float | None) -> str:

@@ -72,6 +72,10 @@ def main(args: argparse.Namespace) -> int:
                    disable=args.quiet)
     state = {"task": None, "hits": 0, "seen": 0}
 
+    def stop_bar() -> None:
+        if state["task"] is not None:  # a bar never started would still print an empty line above an error
+            bar.stop()
+
     def progress(done: int, total: int, record: dict[str, Any] | None) -> None:
         if state["task"] is None:
             state["task"] = bar.add_task("g", total=total, completed=done, acc="")
@@ -95,19 +99,19 @@ def main(args: argparse.Namespace) -> int:
         summary = evaluate_grounding(args.data, args.out, load, images=args.images, workers=args.workers,
                                      limit=args.limit, force=args.force, progress=progress)
     except ConfigError as e:
-        bar.stop()
+        stop_bar()
         err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
     except GuiAgentError as e:
-        bar.stop()
+        stop_bar()
         err.print(f"[red]grounding evaluation stopped:[/] {escape(str(e))}")
         return 1
     except KeyboardInterrupt:
-        bar.stop()
+        stop_bar()
         err.print(f"[red]interrupted[/]: the answers so far are in {escape(str(args.out))}; run the same command "
                   f"again to resume")
         return 130
-    bar.stop()
+    stop_bar()
     if args.json:
         json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

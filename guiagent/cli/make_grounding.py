@@ -48,11 +48,19 @@ def main(args: argparse.Namespace) -> int:
     bar = Progress(TextColumn("[bold]screens[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=err, disable=args.quiet)
     task = bar.add_task("screens", total=args.screens)
+
+    def progress(done: int, _total: int) -> None:
+        if not bar.live.is_started:  # started at the first screen, so a usage error comes alone, on one line
+            bar.start()
+        bar.update(task, completed=done)
+
     try:
-        with bar:
+        try:
             made = make_mock_grounding(args.out, screens=args.screens, per_screen=args.per_screen, seed=args.seed,
-                                       force=args.force,
-                                       progress=lambda done, _total: bar.update(task, completed=done))
+                                       force=args.force, progress=progress)
+        finally:
+            if bar.live.is_started:
+                bar.stop()
     except ConfigError as e:
         err.print(f"[red]error:[/] {escape(str(e))}")
         return 2

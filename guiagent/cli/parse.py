@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any, TextIO
 
+from guiagent.actions.families.literals import MAX_TEXT
 from guiagent.actions.jsonform import action_to_json
 from guiagent.errors import ConfigError, GuiAgentError
 from guiagent.models.profiles import PROFILES, Profile, get_profile
@@ -119,7 +120,11 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         if stdin.isatty():
             print("guiagent parse: error: give the model's TEXT as an argument or pipe it on stdin", file=stderr)
             return 2
-        text = stdin.read()
+        text = stdin.read(MAX_TEXT + 1)  # bounded: `guiagent parse < /dev/zero` must not eat all memory
+        if len(text) > MAX_TEXT:
+            print(f"guiagent parse: ParseError: the input is longer than the {MAX_TEXT}-character limit of a "
+                  f"model response", file=stderr)
+            return 1
     try:
         actions = parse_to_json(args.family, args.screen, text)
     except GuiAgentError as e:
@@ -129,9 +134,32 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     return 0
 
 
+#: Longest JSON line read whole: the longest response with every character escaped (\uXXXX), and some room.
+LINE_LIMIT = 6 * MAX_TEXT + 1024
+
+
+def _bounded_lines(stdin: TextIO):
+    """(number, line) for each input line; line is None for a line over LINE_LIMIT (skipped a chunk at a time,
+    so an endless line costs no memory)."""
+    number = 0
+    while line := stdin.readline(LINE_LIMIT + 1):
+        number += 1
+        if len(line) > LINE_LIMIT and not line.endswith("\n"):
+            while (rest := stdin.readline(LINE_LIMIT)) and not rest.endswith("\n"):
+                pass
+            yield number, None
+        else:
+            yield number, line
+
+
 def _run_jsonl(profile: Profile, screen: tuple[int, int], stdin: TextIO, stdout: TextIO) -> int:
     status = 0
-    for number, line in enumerate(stdin, 1):
+    for number, line in _bounded_lines(stdin):
+        if line is None:
+            status = 1
+            stdout.write(json.dumps({"error": f"line {number}: longer than {LINE_LIMIT} characters"}) + "\n")
+            stdout.flush()
+            continue
         if not line.strip():
             continue
         try:

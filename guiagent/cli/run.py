@@ -27,7 +27,7 @@ from guiagent.agent.loop import Agent, RunResult
 from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
 from guiagent.cli.argtypes import monitor_spec, positive_int, seconds
-from guiagent.errors import ConfigError, GuiAgentError
+from guiagent.errors import ConfigError, GuiAgentError, TrajectoryError
 
 EPILOG = """\
 model SPEC: scripted (the mock desktop's solver), replay:RUN (a recorded run's answers),
@@ -241,6 +241,9 @@ def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]")
         return 130
+    except TrajectoryError as e:
+        error_console().print(f"[red]could not record the run:[/] {escape(str(e))} (--out DIR, or --no-record)")
+        return 1
     report = None
     if args.report and result.run_dir is not None:
         from guiagent.agent.viewer import write_report

@@ -74,6 +74,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
                 except OSError as exc:
                     raise ConfigError(f"{path}: cannot read prompt file {prompt_path}: "
                                       f"{exc.strerror or exc}") from exc
+                except UnicodeDecodeError as exc:
+                    raise ConfigError(f"{path}: prompt file {prompt_path} is not UTF-8 text (byte {exc.start}); "
+                                      "save it as UTF-8") from exc
             else:
                 resolved[key] = value
         data["prompts"] = resolved

@@ -244,14 +244,17 @@ def _to_screenshot(action: Action, frame: ModelFrame) -> Action:
 
 
 def _check_sampling(s: Sampling) -> None:
-    if not isinstance(s.temperature, (int, float)) or isinstance(s.temperature, bool) or s.temperature < 0:
-        raise ConfigError(f"temperature must be a number >= 0, got {s.temperature!r}")
+    if not isinstance(s.temperature, (int, float)) or isinstance(s.temperature, bool) or \
+            not 0 <= s.temperature < float("inf"):  # also refuses nan and inf (a server answers 400)
+        raise ConfigError(f"temperature must be a number >= 0 and finite, got {s.temperature!r}")
     if not isinstance(s.top_p, (int, float)) or isinstance(s.top_p, bool) or not 0 < s.top_p <= 1:
         raise ConfigError(f"top_p must be in (0, 1], got {s.top_p!r}")
     if isinstance(s.max_tokens, bool) or not isinstance(s.max_tokens, int) or s.max_tokens < 1:
         raise ConfigError(f"max_tokens must be a whole number of at least 1, got {s.max_tokens!r}")
     if not all(isinstance(x, str) and x for x in s.stop):
         raise ConfigError(f"stop must be a list of non-empty strings, got {s.stop!r}")
+    if s.seed is not None and (isinstance(s.seed, bool) or not isinstance(s.seed, int)):
+        raise ConfigError(f"seed must be a whole number, got {s.seed!r}")
 
 
 def _check_budget(b: ImageBudget) -> None:

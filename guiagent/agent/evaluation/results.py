@@ -137,7 +137,10 @@ class ResultsDir:
         """
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError(f"{self.path} exists and is not a folder; give -o a folder for the results")
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a parent that is a file, a read-only place
+            raise ConfigError(f"cannot make the results folder {self.path}: {e.strerror or e}") from e
         recorded = self.read_config()
         self.superseded: Path | None = None
         if recorded is not None:

@@ -133,9 +133,13 @@ def evaluate(out_dir: str | os.PathLike, *, suite: str | Suite = "mock", model: 
     return summary()
 
 
+#: More repeats than this is a typo, not a plan: each repeat is a whole episode per task.
+MAX_REPEATS = 10_000
+
+
 def _check_counts(*, repeats: int, workers: int | None, episode_timeout_s: float | None) -> None:
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ConfigError(f"repeats must be a whole number >= 1, got {repeats!r}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= MAX_REPEATS:
+        raise ConfigError(f"repeats must be a whole number from 1 to {MAX_REPEATS:,}, got {repeats!r}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"workers must be a whole number >= 1, got {workers!r}")
     if episode_timeout_s is not None and not episode_timeout_s > 0:
@@ -157,7 +161,12 @@ def _workers_for(suite: Suite, workers: int | None, ray: str | None) -> int | No
 
 
 def _preflight(model: EvalModel) -> None:
-    """Catch a bad family, config file or override here, once, rather than in every worker."""
+    """Catch a bad spec, a missing extra, family, config file or override here, once, rather than in every
+    worker."""
+    if type(model).load is EvalModel.load:  # a subclass that builds its model some other way may name anything
+        from guiagent.agent.spec import check_spec
+
+        check_spec(model.spec)
     if model.family or model.config or model.overrides:
         from guiagent.models.config import resolve_profile
 

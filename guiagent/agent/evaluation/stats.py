@@ -32,7 +32,14 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at 0% / 100% the bound is exactly 0 / 1; the subtraction leaves float noise such as 5.6e-17 in summary.json
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
+
+
+#: Beyond this the interval no longer changes, and the resampled means alone would not fit in memory.
+MAX_BOOTSTRAP_SAMPLES = 1_000_000
 
 
 def paired_bootstrap(deltas: Sequence[float], *, samples: int = 10_000, confidence: float = 0.95,
@@ -53,15 +60,15 @@ def paired_bootstrap(deltas: Sequence[float], *, samples: int = 10_000, confiden
         (low, high).
 
     Raises:
-        ConfigError: no differences, or a confidence outside (0, 1), or fewer than 100 samples.
+        ConfigError: no differences, or a confidence outside (0, 1), or samples outside 100..MAX_BOOTSTRAP_SAMPLES.
     """
     values = np.asarray(deltas, dtype=np.float64)
     if values.size == 0:
         raise ConfigError("no tasks in common: nothing to compare")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be between 0 and 1, got {confidence}")
-    if samples < 100:
-        raise ConfigError(f"use at least 100 bootstrap samples, got {samples}")
+    if not 100 <= samples <= MAX_BOOTSTRAP_SAMPLES:
+        raise ConfigError(f"use 100 to {MAX_BOOTSTRAP_SAMPLES:,} bootstrap samples, got {samples}")
     rng = np.random.default_rng(seed)
     means = np.empty(samples, dtype=np.float64)
     n = values.size

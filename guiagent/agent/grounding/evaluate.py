@@ -197,7 +197,10 @@ def _open_folder(folder: Path, config: dict[str, Any], force: bool) -> dict[str,
     """Check (or record) the folder's configuration; return the lines already there (by sample id)."""
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder} is a file, not a results folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a parent that is a file, a read-only place
+        raise ConfigError(f"cannot make the results folder {folder}: {e.strerror or e}") from e
     path = folder / CONFIG_FILE
     if path.is_file():
         try:

@@ -68,6 +68,10 @@ class GroundingSet:
     by_type: dict[str, int]
 
 
+#: Bounds that catch a typo before it fills the disk (a screen is ~100 kB of PNG plus its tree).
+MAX_SCREENS, MAX_PER_SCREEN = 10_000, 1_000
+
+
 def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int = 6, seed: int = 0,
                         force: bool = False, progress=None) -> GroundingSet:
     """Render the screens and write the dataset (see the module docstring).
@@ -81,19 +85,24 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
         progress: called with (screens done, screens) after each screen.
 
     Raises:
-        ConfigError: bad counts, or an output folder that holds other files.
+        ConfigError: counts outside 1..MAX_SCREENS / 1..MAX_PER_SCREEN, or an output folder that holds other
+            files.
     """
     from guiagent.envs.mock.tasks import APPS
 
-    if screens < 1 or per_screen < 1:
-        raise ConfigError("screens and per_screen must be at least 1")
+    if not 1 <= screens <= MAX_SCREENS or not 1 <= per_screen <= MAX_PER_SCREEN:
+        raise ConfigError(f"screens must be 1 to {MAX_SCREENS:,} and per_screen 1 to {MAX_PER_SCREEN:,}, got "
+                          f"{screens} and {per_screen}")
     folder = Path(out).expanduser()
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder} is a file, not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise ConfigError(f"{folder} is not empty: choose a new folder, or pass --force to write into it")
-    (folder / "images").mkdir(parents=True, exist_ok=True)
-    (folder / "trees").mkdir(exist_ok=True)
+    try:
+        (folder / "images").mkdir(parents=True, exist_ok=True)
+        (folder / "trees").mkdir(exist_ok=True)
+    except OSError as e:  # a parent that is a file, a read-only place
+        raise ConfigError(f"cannot make the dataset folder {folder}: {e.strerror or e}") from e
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     for i in range(screens):

@@ -155,6 +155,10 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         cfg = self.config
+        try:  # checked before anything starts: a missing extra must not leave a half-started desktop behind
+            import Xlib  # noqa: F401
+        except ImportError as e:
+            raise EnvError("the sandbox needs python-xlib: pip install 'guiagent[desktop]'") from e
         xvfb = find_program("Xvfb", "an X server (Xvfb)")
         wm = shlex.split(cfg.window_manager) if cfg.window_manager else None
         if wm:
