@@ -141,6 +141,8 @@ def _read_file(file: Path, images: str | Path | None) -> Iterator[Sample]:
         records = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ConfigError(f"{file}: not a readable JSON file ({e})") from e
+    except RecursionError:
+        raise ConfigError(f"{file}: not a readable JSON file (it is nested too deeply)") from None
     if not isinstance(records, list):
         raise ConfigError(f"{file}: expected a JSON list of samples, got {type(records).__name__}")
     roots = [Path(images).expanduser()] if images else _image_roots(file)

@@ -1,0 +1,46 @@
+"""Hostile inputs at the input boundaries: every one gets a clear error (ConfigError / exit status 2), never a
+traceback, a hang or a read outside the place the input names."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from PIL import Image
+
+from guiagent.cli import main
+from guiagent.errors import ConfigError
+
+
+def _cli(argv, capsys):
+    """Run the CLI in-process; any exception escaping it is the bug these tests look for."""
+    rc = main(argv)
+    return rc, capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- eval-grounding data
+
+def _grounding_data(tmp_path, records, name="screenspot_desktop.json"):
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (100, 80)).save(data / "images" / "a.png")
+    (data / name).write_text(json.dumps(records) if not isinstance(records, bytes) else "", encoding="utf-8")
+    if isinstance(records, bytes):
+        (data / name).write_bytes(records)
+    return data
+
+
+def _record(**kw):
+    return {"img_filename": "a.png", "instruction": "the button", "bbox": [1, 1, 5, 5], "data_type": "text", **kw}
+
+
+def _ground(tmp_path, capsys, data):
+    return _cli(["eval-grounding", str(data), "--model", "scripted", "-o", str(tmp_path / "out"), "--quiet",
+                 "--workers", "1"], capsys)
+
+
+def test_grounding_deeply_nested_json_is_a_clear_error(tmp_path, capsys):
+    data = _grounding_data(tmp_path, b"[" * 100_000 + b"]" * 100_000)
+    rc, err = _ground(tmp_path, capsys, data)
+    assert rc == 2 and "nested too deeply" in err
