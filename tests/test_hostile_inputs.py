@@ -44,3 +44,10 @@ def test_grounding_deeply_nested_json_is_a_clear_error(tmp_path, capsys):
     data = _grounding_data(tmp_path, b"[" * 100_000 + b"]" * 100_000)
     rc, err = _ground(tmp_path, capsys, data)
     assert rc == 2 and "nested too deeply" in err
+
+
+@pytest.mark.parametrize("bbox", [[10**400, 1, 1, 1], [1e308, 1, 1e308, 1], [1, 1, -(10**309), 5]])
+def test_grounding_boxes_too_large_for_a_float_are_refused(tmp_path, capsys, bbox):
+    data = _grounding_data(tmp_path, [_record(bbox=bbox)])
+    rc, err = _ground(tmp_path, capsys, data)
+    assert rc == 2 and "record 0" in err and "finite" in err

@@ -17,6 +17,7 @@ Every box is turned into corners ``(x1, y1, x2, y2)`` in image pixels once, here
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ def xywh_to_xyxy(box: Any) -> Box:
     x, y, w, h = _four(box)
     if w < 0 or h < 0:
         raise ValueError(f"a box [x, y, w, h] needs w, h >= 0, got {list(box)}")
+    if not (math.isfinite(x + w) and math.isfinite(y + h)):
+        raise ValueError(f"a box needs finite corners, got {list(box)}")
     return x, y, x + w, y + h
 
 
@@ -59,13 +62,22 @@ def check_xyxy(box: Any) -> Box:
 
 
 def _four(box: Any) -> Box:
-    import math
-
     if not isinstance(box, (list, tuple)) or len(box) != 4:
         raise ValueError(f"a box needs 4 numbers, got {box!r}")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in box):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
         raise ValueError(f"a box needs 4 finite numbers, got {box!r}")
-    return tuple(float(v) for v in box)  # type: ignore[return-value]
+    try:
+        values = tuple(float(v) for v in box)
+    except OverflowError:  # a JSON integer too large for a float
+        values = (math.inf,)
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"a box needs 4 finite numbers, got {_short(box)}")
+    return values  # type: ignore[return-value]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 @dataclass(frozen=True)
