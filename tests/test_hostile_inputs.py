@@ -51,3 +51,29 @@ def test_grounding_boxes_too_large_for_a_float_are_refused(tmp_path, capsys, bbo
     data = _grounding_data(tmp_path, [_record(bbox=bbox)])
     rc, err = _ground(tmp_path, capsys, data)
     assert rc == 2 and "record 0" in err and "finite" in err
+
+
+def test_grounding_image_link_out_of_the_data_folder_is_not_read(tmp_path, capsys):
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (20, 20)).save(secret)
+    data = _grounding_data(tmp_path, [_record(img_filename="link.png")])
+    os.symlink(secret, data / "images" / "link.png")
+    rc, err = _ground(tmp_path, capsys, data)
+    assert rc == 2 and "outside" in err and "link.png" in err
+    assert not (tmp_path / "out" / "predictions.jsonl").exists()
+
+
+def test_grounding_folder_link_inside_the_image_folder_stays_readable(tmp_path, capsys):
+    data = _grounding_data(tmp_path, [_record(img_filename="shots/a.png")])
+    os.symlink(data / "images", data / "images" / "shots")  # a link that stays inside is fine
+    rc, _ = _ground(tmp_path, capsys, data)
+    assert rc == 0
+
+
+def test_grounding_annotation_link_out_of_the_data_folder_is_not_read(tmp_path, capsys):
+    data = _grounding_data(tmp_path, [_record()])
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps([_record(id="x")]), encoding="utf-8")
+    os.symlink(elsewhere, data / "zz.json")
+    rc, err = _ground(tmp_path, capsys, data)
+    assert rc == 2 and "zz.json" in err and "outside" in err

@@ -116,6 +116,9 @@ def annotation_files(data: str | Path) -> list[Path]:
     if path.is_dir():
         for folder in (path / "annotations", path):
             files = sorted(p for p in folder.glob("*.json") if p.is_file())
+            for file in files:  # a link may not take the dataset outside its folder
+                if not file.resolve().is_relative_to(path.resolve()):
+                    raise ConfigError(f"{file} is a link to {file.resolve()}, outside {path}; not read")
             if files:
                 return files
         raise ConfigError(f"{path} holds no *.json annotation files (nor does {path / 'annotations'})")
@@ -196,6 +199,9 @@ def _sample(record: dict[str, Any], where: str, default_id: str, roots: list[Pat
     if rel.is_absolute() or ".." in rel.parts:  # annotations only name files under the image folder
         raise ConfigError(f"{where}: img_filename {filename!r} must be a relative path inside the image folder")
     image = next((r / rel for r in roots if (r / rel).is_file()), None)
+    if image is not None and not any(image.resolve().is_relative_to(r.resolve()) for r in roots):
+        raise ConfigError(f"{where}: image {filename!r} is a link to {image.resolve()}, outside the image folder; "
+                          f"not read")
     if image is None:
         raise ConfigError(f"{where}: image {filename!r} not found in {', '.join(str(r) for r in roots)} "
                           f"(give the folder with --images)")
