@@ -77,3 +77,12 @@ def test_grounding_annotation_link_out_of_the_data_folder_is_not_read(tmp_path, 
     os.symlink(elsewhere, data / "zz.json")
     rc, err = _ground(tmp_path, capsys, data)
     assert rc == 2 and "zz.json" in err and "outside" in err
+
+
+def test_grounding_decompression_bomb_costs_its_sample_not_the_run(tmp_path, capsys):
+    data = _grounding_data(tmp_path, [_record(img_filename="bomb.png"), _record()])
+    Image.new("1", (20_000, 20_000)).save(data / "images" / "bomb.png")  # 400 Mpx: over PIL's bomb limit
+    rc, _ = _ground(tmp_path, capsys, data)
+    lines = [json.loads(x) for x in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
+    assert rc == 0 and len(lines) == 2
+    assert "cannot read the image" in next(r for r in lines if r["image"] == "bomb.png")["error"]

@@ -49,9 +49,11 @@ def ground_sample(model: Any, profile: Any, sample: Sample, mode: str = "groundi
     record: dict[str, Any] = {"id": sample.id, "image": sample.image.name, "instruction": sample.instruction,
                               "type": sample.elem_type, "split": sample.split, "source": sample.source,
                               "gt_box": [round(v, 2) for v in sample.box]}
+    from PIL import Image
+
     try:
         image = _load_image(sample.image)
-    except (OSError, ValueError) as e:  # a damaged image file is this sample's problem, not the run's
+    except (OSError, ValueError, Image.DecompressionBombError) as e:  # a bad image costs its sample, not the run
         record.update(hit=False, error=f"cannot read the image: {e}")
         return record
     record["img_size"] = list(image.size)
