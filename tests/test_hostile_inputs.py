@@ -86,3 +86,16 @@ def test_grounding_decompression_bomb_costs_its_sample_not_the_run(tmp_path, cap
     lines = [json.loads(x) for x in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
     assert rc == 0 and len(lines) == 2
     assert "cannot read the image" in next(r for r in lines if r["image"] == "bomb.png")["error"]
+
+
+@pytest.mark.parametrize("line", [{"id": ["x"]}, {"id": "screenspot_desktop#0"}, {"id": "screenspot_desktop#0",
+                                                                                  "type": 3, "split": None},
+                                  {"id": "screenspot_desktop#0", "type": "text", "split": "desktop", "hit": False,
+                                   "iou": "high"}])
+def test_grounding_resume_skips_damaged_prediction_lines(tmp_path, capsys, line):
+    data = _grounding_data(tmp_path, [_record()])
+    assert _ground(tmp_path, capsys, data)[0] == 0
+    (tmp_path / "out" / "predictions.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    rc, _ = _ground(tmp_path, capsys, data)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert rc == 0 and summary["samples"] == 1 and summary["complete"]

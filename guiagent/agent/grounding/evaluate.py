@@ -228,11 +228,19 @@ def _open_folder(folder: Path, config: dict[str, Any], force: bool) -> dict[str,
                 record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(record, dict) and "id" in record and not record.get("model_error"):
+            if _usable(record):
                 done[record["id"]] = record
     return done
 
 
+
+def _usable(record: Any) -> bool:
+    """A line of predictions.jsonl that counts as answered: one ``ground_sample`` wrote (a damaged or hand-edited
+    line is asked again rather than crashing the summary)."""
+    return (isinstance(record, dict) and not record.get("model_error")
+            and all(isinstance(record.get(k), str) for k in ("id", "type", "split"))
+            and isinstance(record.get("hit"), bool)
+            and all(isinstance(record.get(k), (int, float, type(None))) for k in ("iou", "confidence")))
 
 
 def load_grounding_model(spec: str, *, family: str | None = None, model_name: str | None = None,
