@@ -99,3 +99,11 @@ def test_grounding_resume_skips_damaged_prediction_lines(tmp_path, capsys, line)
     rc, _ = _ground(tmp_path, capsys, data)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert rc == 0 and summary["samples"] == 1 and summary["complete"]
+
+
+def test_grounding_annotation_file_too_large_is_refused_before_reading(tmp_path, capsys):
+    data = _grounding_data(tmp_path, [_record()])
+    with open(data / "screenspot_desktop.json", "r+b") as f:
+        f.truncate(2**40)  # a sparse 1 TiB file: reading it whole would exhaust memory
+    rc, err = _ground(tmp_path, capsys, data)
+    assert rc == 2 and "too large" in err

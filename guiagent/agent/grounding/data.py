@@ -31,6 +31,8 @@ Box = tuple[float, float, float, float]
 #: where images are looked for, relative to the annotation file's folder (and its parent)
 IMAGE_FOLDERS = ("", "images", "screenspot_imgs", "imgs")
 _PLATFORMS = ("desktop", "mobile", "web")
+#: an annotation file is read whole; ScreenSpot's largest is a few MiB
+MAX_ANNOTATION_BYTES = 512 << 20
 
 
 def xywh_to_xyxy(box: Any) -> Box:
@@ -153,6 +155,10 @@ def load_samples(data: str | Path, images: str | Path | None = None, limit: int 
 
 def _read_file(file: Path, images: str | Path | None) -> Iterator[Sample]:
     try:
+        size = file.stat().st_size
+        if size > MAX_ANNOTATION_BYTES:
+            raise ConfigError(f"{file}: {size} bytes is too large for an annotation file (the limit is "
+                              f"{MAX_ANNOTATION_BYTES >> 20} MiB); split it into several files")
         records = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ConfigError(f"{file}: not a readable JSON file ({e})") from e
