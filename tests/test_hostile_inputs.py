@@ -107,3 +107,45 @@ def test_grounding_annotation_file_too_large_is_refused_before_reading(tmp_path,
         f.truncate(2**40)  # a sparse 1 TiB file: reading it whole would exhaust memory
     rc, err = _ground(tmp_path, capsys, data)
     assert rc == 2 and "too large" in err
+
+
+# ---------------------------------------------------------------------- guiagent train: SFT exports
+
+def _example(image="s.png", **kw):
+    example = {"messages": [{"role": "user", "content": [{"type": "text", "text": "open it"},
+                                                         {"type": "image", "image": image}]},
+                            {"role": "assistant", "content": [{"type": "text", "text": "Action: finished()"}]}],
+               "meta": {"outcome": "success"}}
+    example.update(kw)
+    return example
+
+
+def _export(tmp_path, lines):
+    folder = tmp_path / "export"
+    folder.mkdir(exist_ok=True)
+    Image.new("RGB", (64, 64)).save(folder / "s.png")
+    path = folder / "data.jsonl"
+    with open(path, "wb") as f:
+        for line in lines:
+            f.write(line if isinstance(line, bytes) else json.dumps(line).encode() + b"\n")
+    return path
+
+
+def _load(path):
+    from guiagent.agent.train.data import load_examples
+    from guiagent.models.profiles import get_profile
+
+    return load_examples([path], get_profile("ui-tars-1.5"), success_only=False)
+
+
+@pytest.mark.parametrize("example", [
+    {"messages": [1, 2]},
+    {"messages": [{"role": "user", "content": []}, "the answer"]},
+    {"messages": [{"role": "user", "content": []}, {"role": "assistant", "content": [{"type": "text", "text": 5}]}]},
+    _example(meta=[1]),
+    _example(meta={"image_sizes": 5}),
+    _example(meta={"image_sizes": [5]}),
+])
+def test_train_export_lines_of_the_wrong_shape_are_clear_errors(tmp_path, example):
+    with pytest.raises(ConfigError, match="line 1"):
+        _load(_export(tmp_path, [example]))

@@ -195,9 +195,15 @@ def _export_examples(path: Path, profile: Profile, success_only: bool, stats: Da
 def _from_export(example: dict[str, Any], root: Path, profile: Profile, where: str) -> TrainExample:
     """An export example (JSON form) as Message objects with budgeted images, and its target answer."""
     raw_messages = example["messages"]
+    if not all(isinstance(m, dict) for m in raw_messages):
+        raise ConfigError(f"{where}: each message must be an object with a role and a content list")
     if not raw_messages or raw_messages[-1].get("role") != "assistant":
         raise ConfigError(f"{where}: the last message must be the assistant's answer")
-    sizes = (example.get("meta") or {}).get("image_sizes") or []
+    meta = example.get("meta") or {}
+    sizes = meta.get("image_sizes") or [] if isinstance(meta, dict) else None
+    if not isinstance(sizes, list) or not all(
+            isinstance(s, list) and len(s) == 2 and all(isinstance(v, int) for v in s) for s in sizes):
+        raise ConfigError(f"{where}: meta.image_sizes must be a list of [width, height] pairs")
     messages: list[Message] = []
     image_index = 0
     for raw in raw_messages[:-1]:
@@ -216,7 +222,11 @@ def _from_export(example: dict[str, Any], root: Path, profile: Profile, where: s
             else:
                 raise ConfigError(f"{where}: unknown message part {part!r}")
         messages.append(Message(role, tuple(parts)))
-    target = "".join(p.get("text", "") for p in raw_messages[-1].get("content") or [] if isinstance(p, dict))
+    answer = raw_messages[-1].get("content") or []
+    if not isinstance(answer, list) or not all(isinstance(p, dict) and isinstance(p.get("text", ""), str)
+                                               for p in answer):
+        raise ConfigError(f"{where}: the assistant's answer must be a list of text parts")
+    target = "".join(p.get("text", "") for p in answer)
     if not target.strip():
         raise ConfigError(f"{where}: the assistant's answer is empty")
     return TrainExample(tuple(messages), target, where)
