@@ -149,3 +149,8 @@ def _load(path):
 def test_train_export_lines_of_the_wrong_shape_are_clear_errors(tmp_path, example):
     with pytest.raises(ConfigError, match="line 1"):
         _load(_export(tmp_path, [example]))
+
+
+def test_train_export_nested_too_deeply_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="line 1 is not JSON"):
+        _load(_export(tmp_path, [b"[" * 100_000 + b"]" * 100_000 + b"\n"]))

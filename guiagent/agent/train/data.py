@@ -181,8 +181,8 @@ def _export_examples(path: Path, profile: Profile, success_only: bool, stats: Da
             continue
         try:
             example = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(f"{path} line {number} is not JSON ({exc}); is it a `guiagent export` file?") from exc
+        except (ValueError, RecursionError) as exc:
+            raise ConfigError(f"{path} line {number} is not JSON ({exc}); is it a `guiagent export` file?") from None
         if not isinstance(example, dict) or not isinstance(example.get("messages"), list):
             raise ConfigError(f"{path} line {number} has no 'messages' list; is it a `guiagent export` file?")
         meta = example.get("meta") if isinstance(example.get("meta"), dict) else {}
