@@ -154,3 +154,28 @@ def test_train_export_lines_of_the_wrong_shape_are_clear_errors(tmp_path, exampl
 def test_train_export_nested_too_deeply_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="line 1 is not JSON"):
         _load(_export(tmp_path, [b"[" * 100_000 + b"]" * 100_000 + b"\n"]))
+
+
+@pytest.fixture
+def secret_png(tmp_path):
+    secret = tmp_path / "private" / "secret.png"
+    secret.parent.mkdir()
+    Image.new("RGB", (64, 64)).save(secret)
+    return secret
+
+
+@pytest.mark.parametrize("ref", ["abs", "../private/secret.png", "link.png"])
+def test_train_export_images_outside_its_folder_are_not_read(tmp_path, secret_png, ref):
+    path = _export(tmp_path, [_example(str(secret_png) if ref == "abs" else ref)])
+    os.symlink(secret_png, path.parent / "link.png")
+    with pytest.raises(ConfigError, match="line 1: screenshot .* outside"):
+        _load(path)
+
+
+def test_train_export_may_name_recorded_screenshots_by_absolute_path(tmp_path):
+    run = tmp_path / "runs" / "r1"  # what `guiagent export` writes by default: the run folder's screenshot
+    run.mkdir(parents=True)
+    (run / "meta.json").write_text("{}", encoding="utf-8")
+    Image.new("RGB", (64, 64)).save(run / "step_000.png")
+    examples, _ = _load(_export(tmp_path, [_example(str(run / "step_000.png"))]))
+    assert len(examples) == 1 and examples[0].target == "Action: finished()"

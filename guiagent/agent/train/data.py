@@ -236,6 +236,11 @@ def _image_part(ref: str, root: Path, profile: Profile, recorded: Any, where: st
     path = Path(ref)
     if not path.is_absolute():
         path = root / path
+    real = path.resolve()
+    # an export names images next to it, or the screenshots of recorded runs (`guiagent export` writes their
+    # absolute paths): anything else is a file the data has no business reading
+    if not (real.is_relative_to(root.resolve()) or (real.parent / META_FILE).is_file()):
+        raise ConfigError(f"{where}: screenshot {ref} is outside {root} and not in a run folder; not read")
     try:
         with Image.open(path) as img:
             img.load()
