@@ -179,3 +179,15 @@ def test_train_export_may_name_recorded_screenshots_by_absolute_path(tmp_path):
     Image.new("RGB", (64, 64)).save(run / "step_000.png")
     examples, _ = _load(_export(tmp_path, [_example(str(run / "step_000.png"))]))
     assert len(examples) == 1 and examples[0].target == "Action: finished()"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("kind", ["fifo", "nul", "bomb"])
+def test_train_export_images_that_are_not_image_files_are_clear_errors(tmp_path, kind):
+    path = _export(tmp_path, [_example("a\x00.png" if kind == "nul" else "x.png")])
+    if kind == "fifo":
+        os.mkfifo(path.parent / "x.png")  # opening it would wait forever for a writer
+    elif kind == "bomb":
+        Image.new("1", (20_000, 20_000)).save(path.parent / "x.png")
+    with pytest.raises(ConfigError, match="line 1: .*screenshot"):
+        _load(path)

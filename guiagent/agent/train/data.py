@@ -233,6 +233,8 @@ def _from_export(example: dict[str, Any], root: Path, profile: Profile, where: s
 
 
 def _image_part(ref: str, root: Path, profile: Profile, recorded: Any, where: str) -> ImagePart:
+    if "\0" in ref:
+        raise ConfigError(f"{where}: screenshot {ref!r} is not a file name")
     path = Path(ref)
     if not path.is_absolute():
         path = root / path
@@ -241,11 +243,13 @@ def _image_part(ref: str, root: Path, profile: Profile, recorded: Any, where: st
     # absolute paths): anything else is a file the data has no business reading
     if not (real.is_relative_to(root.resolve()) or (real.parent / META_FILE).is_file()):
         raise ConfigError(f"{where}: screenshot {ref} is outside {root} and not in a run folder; not read")
+    if not real.is_file():  # a FIFO or a device would block or never end
+        raise ConfigError(f"{where}: screenshot {path} is not a regular file")
     try:
         with Image.open(path) as img:
             img.load()
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read screenshot {path}: {exc}") from exc
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ConfigError(f"{where}: cannot read screenshot {path}: {exc}") from None
     prepared = profile.budget.prepare(img)
     if recorded and profile.convention is Convention.ABSOLUTE and list(recorded) != list(prepared.size):
         raise ConfigError(_budget_mismatch(where, recorded, prepared.size, profile))
