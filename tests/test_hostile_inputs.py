@@ -191,3 +191,18 @@ def test_train_export_images_that_are_not_image_files_are_clear_errors(tmp_path,
         Image.new("1", (20_000, 20_000)).save(path.parent / "x.png")
     with pytest.raises(ConfigError, match="line 1: .*screenshot"):
         _load(path)
+
+
+@pytest.mark.parametrize("where", ["export", "run"])
+def test_train_cli_data_nested_too_deeply_exits_2(tmp_path, capsys, where):
+    deep = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    if where == "export":
+        data = _export(tmp_path, [deep])
+    else:
+        data = tmp_path / "runs" / "r1"
+        data.mkdir(parents=True)
+        (data / "meta.json").write_bytes(deep)
+    (tmp_path / "ckpt").mkdir()
+    rc, err = _cli(["train", str(data), "--model", f"hf:{tmp_path / 'ckpt'}", "-o", str(tmp_path / "out"),
+                    "--quiet"], capsys)
+    assert rc == 2 and err.startswith("error:") and "Traceback" not in err
