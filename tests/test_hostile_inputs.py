@@ -206,3 +206,23 @@ def test_train_cli_data_nested_too_deeply_exits_2(tmp_path, capsys, where):
     rc, err = _cli(["train", str(data), "--model", f"hf:{tmp_path / 'ckpt'}", "-o", str(tmp_path / "out"),
                     "--quiet"], capsys)
     assert rc == 2 and err.startswith("error:") and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------- eval task files and results folders
+
+def _desktop_task(**kw):
+    return {"id": "t", "instruction": "write it", "check": [{"file": "a.txt", "equals": "b"}], **kw}
+
+
+def _desktop_tasks_dir(tmp_path, data):
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "t.json").write_bytes(data if isinstance(data, bytes) else json.dumps(data).encode())
+    return folder
+
+
+def test_desktop_task_file_nested_too_deeply_is_a_clear_error(tmp_path):
+    from guiagent.agent.evaluation.desktop_suite import load_tasks
+
+    with pytest.raises(ConfigError, match="t.json"):
+        load_tasks(str(_desktop_tasks_dir(tmp_path, b"[" * 100_000)))

@@ -234,6 +234,8 @@ def load_tasks(tasks_dir: str | None = None) -> list[DesktopTask]:
             data = json.loads(f.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ConfigError(f"desktop task {f.name}: not readable JSON ({e})") from e
+        except RecursionError:
+            raise ConfigError(f"desktop task {f.name}: not readable JSON (nested too deeply)") from None
         task = parse_task(data, f.name)
         if task.id in tasks:
             raise ConfigError(f"desktop task {f.name}: id {task.id!r} is used twice")
