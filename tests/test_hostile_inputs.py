@@ -226,3 +226,13 @@ def test_desktop_task_file_nested_too_deeply_is_a_clear_error(tmp_path):
 
     with pytest.raises(ConfigError, match="t.json"):
         load_tasks(str(_desktop_tasks_dir(tmp_path, b"[" * 100_000)))
+
+
+@pytest.mark.parametrize("task", [_desktop_task(check=[{"file": "a\x00b", "equals": "b"}]),
+                                  _desktop_task(apps=[["xterm", "-e", "a\x00b"]])])
+def test_desktop_task_nul_in_paths_and_argv_is_refused_when_loaded(tmp_path, task):
+    # a NUL would only fail later, inside an episode (subprocess and os calls refuse it with ValueError)
+    from guiagent.agent.evaluation.desktop_suite import load_tasks
+
+    with pytest.raises(ConfigError, match="NUL"):
+        load_tasks(str(_desktop_tasks_dir(tmp_path, task)))

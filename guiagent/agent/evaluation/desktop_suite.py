@@ -143,6 +143,8 @@ def parse_task(data: Any, where: str) -> DesktopTask:
             isinstance(a, list) and a and all(isinstance(x, str) and x for x in a) for a in apps):
         raise bad("apps must be a list of argv lists of non-empty strings, e.g. [[\"xterm\", \"-e\", \"tee\", "
                   "\"out.txt\"]]")
+    if any("\0" in x for a in apps for x in a):
+        raise bad("apps: an argument holds a NUL character, which no program can be given")
     checks = []
     for entry in _list(data.get("check", []), "check", bad):
         if isinstance(entry, dict) and set(entry) == {"screen_changed"}:
@@ -159,6 +161,8 @@ def parse_task(data: Any, where: str) -> DesktopTask:
                       f"\"absent\": true}}, got {entry!r}")
         path = entry.get("file")
         parts = PurePosixPath(path).parts if isinstance(path, str) else ()
+        if "\0" in (path if isinstance(path, str) else ""):
+            raise bad(f"check file {path!r} holds a NUL character")
         if not parts or PurePosixPath(path).is_absolute() or ".." in parts or "\\" in path:
             raise bad(f"check file must be a relative path inside the sandbox's HOME, got {path!r}")
         kind = next(k for k in CHECK_KINDS if k in entry)
