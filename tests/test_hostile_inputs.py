@@ -236,3 +236,15 @@ def test_desktop_task_nul_in_paths_and_argv_is_refused_when_loaded(tmp_path, tas
 
     with pytest.raises(ConfigError, match="NUL"):
         load_tasks(str(_desktop_tasks_dir(tmp_path, task)))
+
+
+@pytest.mark.timeout(20)
+def test_desktop_file_check_on_a_fifo_fails_instead_of_hanging(tmp_path):
+    # an app in the sandbox can make the checked path a FIFO; opening it would wait forever for a writer
+    from guiagent.agent.evaluation.desktop_suite import FileCheck
+
+    os.mkfifo(tmp_path / "out.txt")
+    ok, why = FileCheck("out.txt", "contains", "x").judge(tmp_path)
+    assert not ok and "not a regular file" in why
+    ok, why = FileCheck("out.txt", "absent").judge(tmp_path)
+    assert not ok

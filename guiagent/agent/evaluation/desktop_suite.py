@@ -33,7 +33,9 @@ for the sandbox (``tasks()`` says so).
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,7 +75,10 @@ class FileCheck:
         if not target.resolve().is_relative_to(home.resolve()):
             return False, f"{self.path} points outside the sandbox's HOME; not read"
         try:
-            with target.open("rb") as f:
+            # non-blocking: an app may have left a FIFO there, which a plain open would wait on forever
+            with open(os.open(target, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    return False, f"{self.path} is not a regular file; not read"
                 content: str | None = f.read(MAX_CHECKED_BYTES).decode("utf-8", errors="replace")
         except FileNotFoundError:
             content = None
