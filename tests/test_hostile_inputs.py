@@ -248,3 +248,15 @@ def test_desktop_file_check_on_a_fifo_fails_instead_of_hanging(tmp_path):
     assert not ok and "not a regular file" in why
     ok, why = FileCheck("out.txt", "absent").judge(tmp_path)
     assert not ok
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b"\xff\xfe{}"])
+@pytest.mark.parametrize("command", ["tasks", "eval"])
+def test_mock_tasks_dir_unreadable_task_file_exits_2(tmp_path, capsys, raw, command):
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "t.json").write_bytes(raw)
+    argv = ["tasks", "--tasks-dir", str(folder)] if command == "tasks" else \
+        ["eval", "--suite", "mock", "--tasks-dir", str(folder), "--model", "scripted", "-o", str(tmp_path / "out")]
+    rc, err = _cli(argv, capsys)
+    assert rc == 2 and "t.json" in err
