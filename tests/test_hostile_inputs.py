@@ -260,3 +260,20 @@ def test_mock_tasks_dir_unreadable_task_file_exits_2(tmp_path, capsys, raw, comm
         ["eval", "--suite", "mock", "--tasks-dir", str(folder), "--model", "scripted", "-o", str(tmp_path / "out")]
     rc, err = _cli(argv, capsys)
     assert rc == 2 and "t.json" in err
+
+
+_EPISODE = {"suite": "mock", "task": "t", "repeat": 0, "outcome": "success", "success": True}
+
+
+def _results(tmp_path, name, raw):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "results.jsonl").write_bytes(raw)
+    return folder
+
+
+def test_compare_results_nested_too_deeply_exits_2(tmp_path, capsys):
+    good = _results(tmp_path, "a", json.dumps(_EPISODE).encode() + b"\n")
+    bad = _results(tmp_path, "b", b"[" * 100_000 + b"\n")
+    rc, err = _cli(["compare", str(good), str(bad)], capsys)
+    assert rc == 2 and "line 1" in err

@@ -259,6 +259,8 @@ def read_results(path: str | os.PathLike) -> list[EpisodeResult]:
             result = EpisodeResult.from_json(json.loads(line))
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path} line {number} is not an episode record ({e})") from None
+        except RecursionError:
+            raise ConfigError(f"{path} line {number} is not an episode record (nested too deeply)") from None
         by_key.pop(result.key, None)
         by_key[result.key] = result
     return list(by_key.values())
