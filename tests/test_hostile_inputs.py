@@ -277,3 +277,15 @@ def test_compare_results_nested_too_deeply_exits_2(tmp_path, capsys):
     bad = _results(tmp_path, "b", b"[" * 100_000 + b"\n")
     rc, err = _cli(["compare", str(good), str(bad)], capsys)
     assert rc == 2 and "line 1" in err
+
+
+@pytest.mark.parametrize("field, value", [("timings", [1]), ("timings", {"total_s": "x"}), ("steps", "a"),
+                                          ("steps", True), ("groups", [1]), ("groups", {"skill": 3}),
+                                          ("outcome", ["a"]), ("suite", 5), ("failure", [1]), ("reason", 5)])
+def test_results_lines_with_wrong_field_types_are_refused_when_read(tmp_path, field, value):
+    # accepted, they crashed the summary and the report later (e.g. 'list' object has no attribute 'get')
+    from guiagent.agent.evaluation.results import read_results
+
+    folder = _results(tmp_path, "r", json.dumps({**_EPISODE, field: value}).encode() + b"\n")
+    with pytest.raises(ConfigError, match=f"line 1 is not an episode record .*{field}"):
+        read_results(folder / "results.jsonl")
