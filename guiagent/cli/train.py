@@ -186,7 +186,7 @@ def _recorded_family(sources: list[Path]) -> str | None:
             else:
                 with open(source, encoding="utf-8") as f:
                     family = (json.loads(f.readline()).get("meta") or {}).get("family")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):  # the data loader names what is wrong
             continue
         if isinstance(family, str) and family:
             return family

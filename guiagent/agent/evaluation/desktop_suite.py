@@ -33,7 +33,9 @@ for the sandbox (``tasks()`` says so).
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,7 +75,10 @@ class FileCheck:
         if not target.resolve().is_relative_to(home.resolve()):
             return False, f"{self.path} points outside the sandbox's HOME; not read"
         try:
-            with target.open("rb") as f:
+            # non-blocking: an app may have left a FIFO there, which a plain open would wait on forever
+            with open(os.open(target, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    return False, f"{self.path} is not a regular file; not read"
                 content: str | None = f.read(MAX_CHECKED_BYTES).decode("utf-8", errors="replace")
         except FileNotFoundError:
             content = None
@@ -143,6 +148,8 @@ def parse_task(data: Any, where: str) -> DesktopTask:
             isinstance(a, list) and a and all(isinstance(x, str) and x for x in a) for a in apps):
         raise bad("apps must be a list of argv lists of non-empty strings, e.g. [[\"xterm\", \"-e\", \"tee\", "
                   "\"out.txt\"]]")
+    if any("\0" in x for a in apps for x in a):
+        raise bad("apps: an argument holds a NUL character, which no program can be given")
     checks = []
     for entry in _list(data.get("check", []), "check", bad):
         if isinstance(entry, dict) and set(entry) == {"screen_changed"}:
@@ -159,6 +166,8 @@ def parse_task(data: Any, where: str) -> DesktopTask:
                       f"\"absent\": true}}, got {entry!r}")
         path = entry.get("file")
         parts = PurePosixPath(path).parts if isinstance(path, str) else ()
+        if "\0" in (path if isinstance(path, str) else ""):
+            raise bad(f"check file {path!r} holds a NUL character")
         if not parts or PurePosixPath(path).is_absolute() or ".." in parts or "\\" in path:
             raise bad(f"check file must be a relative path inside the sandbox's HOME, got {path!r}")
         kind = next(k for k in CHECK_KINDS if k in entry)
@@ -234,6 +243,8 @@ def load_tasks(tasks_dir: str | None = None) -> list[DesktopTask]:
             data = json.loads(f.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ConfigError(f"desktop task {f.name}: not readable JSON ({e})") from e
+        except RecursionError:
+            raise ConfigError(f"desktop task {f.name}: not readable JSON (nested too deeply)") from None
         task = parse_task(data, f.name)
         if task.id in tasks:
             raise ConfigError(f"desktop task {f.name}: id {task.id!r} is used twice")

@@ -92,7 +92,29 @@ class EpisodeResult:
             raise ValueError("task must be a string and repeat a whole number")
         if not isinstance(result.success, bool):
             raise ValueError("success must be true or false")
+        _check_types(result)
         return result
+
+
+def _check_types(result: EpisodeResult) -> None:
+    """The fields the summary and the report compute with: a hand-edited or damaged line is refused here, by
+    name, rather than crashing them later."""
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    for name in ("suite", "outcome", "reason"):
+        if not isinstance(getattr(result, name), str):
+            raise ValueError(f"{name} must be a string")
+    if result.failure is not None and not isinstance(result.failure, str):
+        raise ValueError("failure must be a string or null")
+    if isinstance(result.steps, bool) or not isinstance(result.steps, int):
+        raise ValueError("steps must be a whole number")
+    if not isinstance(result.timings, dict) or not all(isinstance(k, str) and (v is None or number(v))
+                                                        for k, v in result.timings.items()):
+        raise ValueError("timings must map names to seconds")
+    if not isinstance(result.groups, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                       for k, v in result.groups.items()):
+        raise ValueError("groups must map names to strings")
 
 
 def failure_kind(outcome: str, success: bool) -> str | None:
@@ -262,6 +284,8 @@ def read_results(path: str | os.PathLike) -> list[EpisodeResult]:
             result = EpisodeResult.from_json(json.loads(line))
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path} line {number} is not an episode record ({e})") from None
+        except RecursionError:
+            raise ConfigError(f"{path} line {number} is not an episode record (nested too deeply)") from None
         by_key.pop(result.key, None)
         by_key[result.key] = result
     return list(by_key.values())

@@ -17,6 +17,7 @@ Every box is turned into corners ``(x1, y1, x2, y2)`` in image pixels once, here
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ Box = tuple[float, float, float, float]
 #: where images are looked for, relative to the annotation file's folder (and its parent)
 IMAGE_FOLDERS = ("", "images", "screenspot_imgs", "imgs")
 _PLATFORMS = ("desktop", "mobile", "web")
+#: an annotation file is read whole; ScreenSpot's largest is a few MiB
+MAX_ANNOTATION_BYTES = 512 << 20
 
 
 def xywh_to_xyxy(box: Any) -> Box:
@@ -41,6 +44,8 @@ def xywh_to_xyxy(box: Any) -> Box:
     x, y, w, h = _four(box)
     if w < 0 or h < 0:
         raise ValueError(f"a box [x, y, w, h] needs w, h >= 0, got {list(box)}")
+    if not (math.isfinite(x + w) and math.isfinite(y + h)):
+        raise ValueError(f"a box needs finite corners, got {list(box)}")
     return x, y, x + w, y + h
 
 
@@ -59,13 +64,22 @@ def check_xyxy(box: Any) -> Box:
 
 
 def _four(box: Any) -> Box:
-    import math
-
     if not isinstance(box, (list, tuple)) or len(box) != 4:
         raise ValueError(f"a box needs 4 numbers, got {box!r}")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in box):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
         raise ValueError(f"a box needs 4 finite numbers, got {box!r}")
-    return tuple(float(v) for v in box)  # type: ignore[return-value]
+    try:
+        values = tuple(float(v) for v in box)
+    except OverflowError:  # a JSON integer too large for a float
+        values = (math.inf,)
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"a box needs 4 finite numbers, got {_short(box)}")
+    return values  # type: ignore[return-value]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,9 @@ def annotation_files(data: str | Path) -> list[Path]:
     if path.is_dir():
         for folder in (path / "annotations", path):
             files = sorted(p for p in folder.glob("*.json") if p.is_file())
+            for file in files:  # a link may not take the dataset outside its folder
+                if not file.resolve().is_relative_to(path.resolve()):
+                    raise ConfigError(f"{file} is a link to {file.resolve()}, outside {path}; not read")
             if files:
                 return files
         raise ConfigError(f"{path} holds no *.json annotation files (nor does {path / 'annotations'})")
@@ -138,9 +155,15 @@ def load_samples(data: str | Path, images: str | Path | None = None, limit: int 
 
 def _read_file(file: Path, images: str | Path | None) -> Iterator[Sample]:
     try:
+        size = file.stat().st_size
+        if size > MAX_ANNOTATION_BYTES:
+            raise ConfigError(f"{file}: {size} bytes is too large for an annotation file (the limit is "
+                              f"{MAX_ANNOTATION_BYTES >> 20} MiB); split it into several files")
         records = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ConfigError(f"{file}: not a readable JSON file ({e})") from e
+    except RecursionError:
+        raise ConfigError(f"{file}: not a readable JSON file (it is nested too deeply)") from None
     if not isinstance(records, list):
         raise ConfigError(f"{file}: expected a JSON list of samples, got {type(records).__name__}")
     roots = [Path(images).expanduser()] if images else _image_roots(file)
@@ -182,6 +205,9 @@ def _sample(record: dict[str, Any], where: str, default_id: str, roots: list[Pat
     if rel.is_absolute() or ".." in rel.parts:  # annotations only name files under the image folder
         raise ConfigError(f"{where}: img_filename {filename!r} must be a relative path inside the image folder")
     image = next((r / rel for r in roots if (r / rel).is_file()), None)
+    if image is not None and not any(image.resolve().is_relative_to(r.resolve()) for r in roots):
+        raise ConfigError(f"{where}: image {filename!r} is a link to {image.resolve()}, outside the image folder; "
+                          f"not read")
     if image is None:
         raise ConfigError(f"{where}: image {filename!r} not found in {', '.join(str(r) for r in roots)} "
                           f"(give the folder with --images)")

@@ -49,9 +49,11 @@ def ground_sample(model: Any, profile: Any, sample: Sample, mode: str = "groundi
     record: dict[str, Any] = {"id": sample.id, "image": sample.image.name, "instruction": sample.instruction,
                               "type": sample.elem_type, "split": sample.split, "source": sample.source,
                               "gt_box": [round(v, 2) for v in sample.box]}
+    from PIL import Image
+
     try:
         image = _load_image(sample.image)
-    except (OSError, ValueError) as e:  # a damaged image file is this sample's problem, not the run's
+    except (OSError, ValueError, Image.DecompressionBombError) as e:  # a bad image costs its sample, not the run
         record.update(hit=False, error=f"cannot read the image: {e}")
         return record
     record["img_size"] = list(image.size)
@@ -229,11 +231,19 @@ def _open_folder(folder: Path, config: dict[str, Any], force: bool) -> dict[str,
                 record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(record, dict) and "id" in record and not record.get("model_error"):
+            if _usable(record):
                 done[record["id"]] = record
     return done
 
 
+
+def _usable(record: Any) -> bool:
+    """A line of predictions.jsonl that counts as answered: one ``ground_sample`` wrote (a damaged or hand-edited
+    line is asked again rather than crashing the summary)."""
+    return (isinstance(record, dict) and not record.get("model_error")
+            and all(isinstance(record.get(k), str) for k in ("id", "type", "split"))
+            and isinstance(record.get("hit"), bool)
+            and all(isinstance(record.get(k), (int, float, type(None))) for k in ("iou", "confidence")))
 
 
 def load_grounding_model(spec: str, *, family: str | None = None, model_name: str | None = None,

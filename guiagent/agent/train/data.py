@@ -181,8 +181,8 @@ def _export_examples(path: Path, profile: Profile, success_only: bool, stats: Da
             continue
         try:
             example = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(f"{path} line {number} is not JSON ({exc}); is it a `guiagent export` file?") from exc
+        except (ValueError, RecursionError) as exc:
+            raise ConfigError(f"{path} line {number} is not JSON ({exc}); is it a `guiagent export` file?") from None
         if not isinstance(example, dict) or not isinstance(example.get("messages"), list):
             raise ConfigError(f"{path} line {number} has no 'messages' list; is it a `guiagent export` file?")
         meta = example.get("meta") if isinstance(example.get("meta"), dict) else {}
@@ -195,9 +195,15 @@ def _export_examples(path: Path, profile: Profile, success_only: bool, stats: Da
 def _from_export(example: dict[str, Any], root: Path, profile: Profile, where: str) -> TrainExample:
     """An export example (JSON form) as Message objects with budgeted images, and its target answer."""
     raw_messages = example["messages"]
+    if not all(isinstance(m, dict) for m in raw_messages):
+        raise ConfigError(f"{where}: each message must be an object with a role and a content list")
     if not raw_messages or raw_messages[-1].get("role") != "assistant":
         raise ConfigError(f"{where}: the last message must be the assistant's answer")
-    sizes = (example.get("meta") or {}).get("image_sizes") or []
+    meta = example.get("meta") or {}
+    sizes = meta.get("image_sizes") or [] if isinstance(meta, dict) else None
+    if not isinstance(sizes, list) or not all(
+            isinstance(s, list) and len(s) == 2 and all(isinstance(v, int) for v in s) for s in sizes):
+        raise ConfigError(f"{where}: meta.image_sizes must be a list of [width, height] pairs")
     messages: list[Message] = []
     image_index = 0
     for raw in raw_messages[:-1]:
@@ -216,21 +222,34 @@ def _from_export(example: dict[str, Any], root: Path, profile: Profile, where: s
             else:
                 raise ConfigError(f"{where}: unknown message part {part!r}")
         messages.append(Message(role, tuple(parts)))
-    target = "".join(p.get("text", "") for p in raw_messages[-1].get("content") or [] if isinstance(p, dict))
+    answer = raw_messages[-1].get("content") or []
+    if not isinstance(answer, list) or not all(isinstance(p, dict) and isinstance(p.get("text", ""), str)
+                                               for p in answer):
+        raise ConfigError(f"{where}: the assistant's answer must be a list of text parts")
+    target = "".join(p.get("text", "") for p in answer)
     if not target.strip():
         raise ConfigError(f"{where}: the assistant's answer is empty")
     return TrainExample(tuple(messages), target, where)
 
 
 def _image_part(ref: str, root: Path, profile: Profile, recorded: Any, where: str) -> ImagePart:
+    if "\0" in ref:
+        raise ConfigError(f"{where}: screenshot {ref!r} is not a file name")
     path = Path(ref)
     if not path.is_absolute():
         path = root / path
+    real = path.resolve()
+    # an export names images next to it, or the screenshots of recorded runs (`guiagent export` writes their
+    # absolute paths): anything else is a file the data has no business reading
+    if not (real.is_relative_to(root.resolve()) or (real.parent / META_FILE).is_file()):
+        raise ConfigError(f"{where}: screenshot {ref} is outside {root} and not in a run folder; not read")
+    if not real.is_file():  # a FIFO or a device would block or never end
+        raise ConfigError(f"{where}: screenshot {path} is not a regular file")
     try:
         with Image.open(path) as img:
             img.load()
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read screenshot {path}: {exc}") from exc
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ConfigError(f"{where}: cannot read screenshot {path}: {exc}") from None
     prepared = profile.budget.prepare(img)
     if recorded and profile.convention is Convention.ABSOLUTE and list(recorded) != list(prepared.size):
         raise ConfigError(_budget_mismatch(where, recorded, prepared.size, profile))

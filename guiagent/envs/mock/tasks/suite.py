@@ -192,7 +192,10 @@ def load_task_file(path: str | Path, *, check_setup: bool = True) -> Task:
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save the task file as UTF-8 JSON") from None
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); save the task file as UTF-8 "
+                          f"JSON") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid JSON: nested too deeply") from None
     task = parse_task(data, str(path), expect_id=path.stem)
     if check_setup:
         from guiagent.envs.mock.tasks.validate import check_task_setup
