@@ -14,7 +14,7 @@ from guiagent.errors import ConfigError, ModelError, ParseError
 from guiagent.models import local_backend
 from guiagent.models.base import Sampling
 from guiagent.models.history import Turn, build_messages
-from guiagent.models.local_backend import LocalQwenModel, _cut_at_stop, pick_attention
+from guiagent.models.local_backend import LocalQwenModel, cut_at_stop, pick_attention
 from guiagent.models.profiles import get_profile
 from guiagent.agent.spec import load_model
 
@@ -153,5 +153,5 @@ def test_attention_choice(monkeypatch):
 
 
 def test_stop_strings_cut_the_text():
-    assert _cut_at_stop("Action: wait()\n\nmore<|im_end|>", ("\n\n", "<|im_end|>")) == "Action: wait()"
-    assert _cut_at_stop("no stop", ()) == "no stop"
+    assert cut_at_stop("Action: wait()\n\nmore<|im_end|>", ("\n\n", "<|im_end|>")) == "Action: wait()"
+    assert cut_at_stop("no stop", ()) == "no stop"

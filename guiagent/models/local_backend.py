@@ -124,7 +124,7 @@ class LocalQwenModel:
         latency = time.perf_counter() - start
         new_tokens = output[0, prompt_len:]
         text = self.processor.tokenizer.decode(new_tokens, skip_special_tokens=True)
-        text = _cut_at_stop(text, sampling.stop)
+        text = cut_at_stop(text, sampling.stop)
         return ModelResponse(text=text, prompt_tokens=prompt_len, completion_tokens=int(new_tokens.shape[0]),
                              latency_s=latency)
 
@@ -213,7 +213,8 @@ def _chat_template_file(path: Path) -> str | None:
     return None
 
 
-def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
+def cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    """``text`` up to the first of the ``stops`` it contains (the whole text when it contains none)."""
     cut = len(text)
     for stop in stops:
         index = text.find(stop)

@@ -31,6 +31,7 @@ from typing import Any, Mapping, Sequence
 
 from guiagent.errors import ConfigError, ModelError
 from guiagent.models.base import ImagePart, Message, ModelResponse, Sampling, TextPart
+from guiagent.models.local_backend import cut_at_stop
 from guiagent.models.profiles import Profile
 
 log = logging.getLogger("guiagent.models")
@@ -157,7 +158,7 @@ class KimiVLLocalModel:
                                          attention_mask=inputs["attention_mask"].to(self.device), **kwargs)
         latency = time.perf_counter() - start
         new_tokens = output[0, prompt_len:].tolist()
-        text = _cut_at_stop(self.tokenizer.decode(new_tokens), sampling.stop)
+        text = cut_at_stop(self.tokenizer.decode(new_tokens), sampling.stop)
         return ModelResponse(text=text, prompt_tokens=prompt_len, completion_tokens=len(new_tokens),
                              latency_s=latency)
 
@@ -222,11 +223,3 @@ def _pixels_key(image) -> tuple:
     digest = hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
     return image.size, image.mode, digest
 
-
-def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
-    cut = len(text)
-    for stop in stops:
-        index = text.find(stop)
-        if index != -1:
-            cut = min(cut, index)
-    return text[:cut]
