@@ -211,7 +211,7 @@ def test_assert_run_replays_messages(run_agent, canned_model, make_mock_desktop,
         assert_run_replays(untasked.run_dir)
     run = run_agent("rename-file")
     (run.run_dir / run.steps[1].screenshot).unlink()
-    with pytest.raises(AssertionError, match="is damaged: step 1: screenshot .* is missing"):
+    with pytest.raises(AssertionError, match="is damaged: step 2: screenshot .* is missing"):
         assert_run_replays(run.run_dir)
 
 
