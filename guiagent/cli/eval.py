@@ -62,7 +62,8 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("suite and selection")
     g.add_argument("--suite", default="mock", help=f"task suite (default mock; registered: {', '.join(suite_names())})")
-    # a --tasks-dir flag (user task folders for the mock suite) belongs here: suite_options() passes it on
+    g.add_argument("--tasks-dir", metavar="DIR",
+                   help="mock suite: your own task files (*.json) instead of the built-in tasks (see docs/tasks.md)")
     sel = g.add_mutually_exclusive_group()
     sel.add_argument("--tasks", type=comma_list, metavar="ID,ID", help="only these task ids")
     sel.add_argument("--app", help="only tasks that use this app (mock: files, editor, calculator, settings, mail, "
@@ -98,8 +99,12 @@ def register(subparsers: Any) -> None:
 
 
 def suite_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The suite's options from the flags (none yet; --tasks-dir for the mock suite goes here)."""
-    return {}
+    """The suite's options from the flags: --tasks-dir for the mock suite."""
+    if args.tasks_dir is None:
+        return {}
+    if args.suite != "mock":
+        raise ConfigError(f"--tasks-dir is for the mock suite (task files); the {args.suite} suite has none")
+    return {"tasks_dir": args.tasks_dir}
 
 
 def selection(args: argparse.Namespace) -> dict[str, str]:
