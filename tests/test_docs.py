@@ -8,7 +8,9 @@ How a block runs:
   ``guiagent_tasks_dir`` set to ``examples/user_project/tasks``, and every test in it must pass;
 - a block after ``<!-- docs-test: x11 -->`` drives the real desktop: it runs in a child process on a private Xvfb;
 - ``http://localhost:8000/v1`` (the vLLM server the docs talk to) is served by a local stub OpenAI server whose
-  model is "UI-TARS-1.5-7B" and whose answer is ``finished()``; that URL is the only thing changed in a block.
+  model is "UI-TARS-1.5-7B" and whose answer is ``finished()``; ``/models/Kimi-VL-A3B-Instruct`` (docs/kimi-vl.md)
+  becomes a tiny random checkpoint in the official layout, next to the a.png / b.png it opens. Those two are the
+  only things changed in a block.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 SERVER_URL = "http://localhost:8000/v1"
 DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*([a-z0-9-]+)\s*-->")
 DONE = "Thought: done\nAction: finished(content='')"
+KIMI_PATH = "/models/Kimi-VL-A3B-Instruct"
 PLUGIN_ARGS = () if any(ep.name == "guiagent" for ep in __import__("importlib.metadata").metadata.entry_points(
     group="pytest11")) else ("-p", "guiagent.testing.plugin")
 
@@ -86,6 +89,17 @@ def test_the_harness_sees_every_block():
     assert {p.name for p in DOC_FILES} >= {"README.md", "quickstart.md", "testing.md", "tasks.md", "mock-desktop.md"}
 
 
+def tiny_kimi_checkpoint(folder: Path) -> Path:
+    """A tiny Kimi-VL checkpoint and the two screenshots (a.png, b.png) docs/kimi-vl.md opens, in ``folder``."""
+    from PIL import Image
+
+    from guiagent.models.kimi_vl.testing import write_tiny_checkpoint
+
+    for name, size in (("a.png", (320, 200)), ("b.png", (200, 320))):
+        Image.new("RGB", size, (40, 90, 160)).save(folder / name)
+    return write_tiny_checkpoint(folder / "Kimi-VL-A3B-Instruct")
+
+
 @pytest.fixture(scope="module")
 def docs_server():
     with StubOpenAI(models=("UI-TARS-1.5-7B",), default_text=DONE) as stub:
@@ -105,6 +119,8 @@ def test_python_blocks_run(path, docs_server, docs_folder, tmp_path_factory, req
     test_modules: list[tuple[Block, str]] = []
     for block in python_blocks(path):
         code = block.code.replace(SERVER_URL, docs_server.url)
+        if KIMI_PATH in code:  # the Kimi-VL page's checkpoint: a tiny random one in the official layout
+            code = code.replace(KIMI_PATH, str(tiny_kimi_checkpoint(docs_folder)))
         if block.directive == "x11":
             run_on_xvfb(block, code, request)
             continue

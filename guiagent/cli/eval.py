@@ -126,6 +126,9 @@ def suite_options(args: argparse.Namespace) -> dict[str, Any]:
     (the desktop suite)."""
     options: dict[str, Any] = {}
     if args.tasks_dir is not None:
+        if args.suite not in ("mock", "desktop"):
+            raise ConfigError(f"--tasks-dir is for the mock and desktop suites (task files); the {args.suite} "
+                              f"suite has none")
         options["tasks_dir"] = args.tasks_dir
     if args.vnc_endpoints is not None and args.env != "vnc":
         raise ConfigError("--vnc-endpoints goes with --env vnc")
