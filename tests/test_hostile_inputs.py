@@ -289,3 +289,50 @@ def test_results_lines_with_wrong_field_types_are_refused_when_read(tmp_path, fi
     folder = _results(tmp_path, "r", json.dumps({**_EPISODE, field: value}).encode() + b"\n")
     with pytest.raises(ConfigError, match=f"line 1 is not an episode record .*{field}"):
         read_results(folder / "results.jsonl")
+
+
+# ---------------------------------------------------------------------- Kimi-VL checkpoint folders
+
+@pytest.fixture(scope="module")
+def kimi_tiny(tmp_path_factory):
+    from guiagent.models.kimi_vl.testing import write_tiny_checkpoint
+
+    return write_tiny_checkpoint(tmp_path_factory.mktemp("kimi") / "Kimi-VL-tiny")
+
+
+@pytest.fixture
+def kimi_copy(tmp_path, kimi_tiny):
+    import shutil
+
+    return shutil.copytree(kimi_tiny, tmp_path / "ckpt")
+
+
+def _kimi_model(folder):
+    from guiagent.models.kimi_vl.modeling import KimiVLForConditionalGeneration
+
+    return KimiVLForConditionalGeneration.from_pretrained(folder)
+
+
+def _rewrite_index(folder, change):
+    index = folder / "model.safetensors.index.json"
+    data = json.loads(index.read_text(encoding="utf-8"))
+    first = sorted(set(data["weight_map"].values()))[0]
+    data["weight_map"] = {k: (change(folder, v) if v == first else v) for k, v in data["weight_map"].items()}
+    index.write_text(json.dumps(data), encoding="utf-8")
+    return first
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "subfolder"])
+def test_kimi_index_cannot_send_the_loader_outside_the_checkpoint(kimi_copy, how):
+    # shard names in an index are bare file names of the folder (a shard that is itself a link, as in the
+    # Hugging Face cache's snapshots/, stays allowed: that is the user's own layout, not the index's say)
+    from guiagent.errors import ModelError
+
+    shard = sorted(kimi_copy.glob("*.safetensors"))[0]
+    outside = kimi_copy.parent / "outside.safetensors"
+    outside.write_bytes(shard.read_bytes())  # a valid shard: only the place it lies in is wrong
+    name = {"dotdot": "../outside.safetensors", "absolute": str(outside), "subfolder": f"sub/../{shard.name}"}[how]
+    (kimi_copy / "sub").mkdir()
+    _rewrite_index(kimi_copy, lambda f, v: name)
+    with pytest.raises(ModelError, match="not a file name in the checkpoint folder"):
+        _kimi_model(kimi_copy)

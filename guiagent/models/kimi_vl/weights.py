@@ -43,6 +43,10 @@ def shard_map(folder: Path) -> dict[str, str]:
             raise ModelError(f"{index} is not a safetensors index (needs a 'weight_map'): {exc}") from exc
         if not isinstance(weight_map, dict):
             raise ModelError(f"{index}: 'weight_map' must map tensor names to shard files")
+        for name in set(weight_map.values()):  # shards are files of this folder, never paths that leave it
+            if not isinstance(name, str) or Path(name).name != name or name in (".", "..") or "\\" in name:
+                raise ModelError(f"{index} names shard {name!r}, which is not a file name in the checkpoint "
+                                 f"folder")
         missing = sorted({f for f in weight_map.values() if not (folder / str(f)).is_file()})
         if missing:
             raise ModelError(f"{folder} lacks shard(s) {', '.join(missing)} named in {INDEX_FILE}")
