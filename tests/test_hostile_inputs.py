@@ -336,3 +336,27 @@ def test_kimi_index_cannot_send_the_loader_outside_the_checkpoint(kimi_copy, how
     _rewrite_index(kimi_copy, lambda f, v: name)
     with pytest.raises(ModelError, match="not a file name in the checkpoint folder"):
         _kimi_model(kimi_copy)
+
+
+@pytest.mark.parametrize("file", ["config.json", "model.safetensors.index.json", "tokenizer_config.json",
+                                  "preprocessor_config.json"])
+def test_kimi_json_files_nested_too_deeply_are_model_errors(kimi_copy, file):
+    from guiagent.errors import ModelError
+    from guiagent.models.kimi_vl.image_processing import KimiVLImageProcessor
+    from guiagent.models.kimi_vl.tokenization import KimiVLTokenizer
+
+    (kimi_copy / file).write_bytes(b"[" * 100_000)
+    load = {"tokenizer_config.json": KimiVLTokenizer.from_pretrained,
+            "preprocessor_config.json": KimiVLImageProcessor.from_pretrained}.get(file, _kimi_model)
+    with pytest.raises(ModelError, match=file.replace(".", r"\.")):
+        load(kimi_copy)
+
+
+@pytest.mark.parametrize("damage", [b"garbage" * 10, (10**15).to_bytes(8, "little") + b"{}", b"\x10"])
+def test_kimi_damaged_shard_is_a_model_error(kimi_copy, damage):
+    from guiagent.errors import ModelError
+
+    shard = sorted(kimi_copy.glob("*.safetensors"))[0]
+    shard.write_bytes(damage)
+    with pytest.raises(ModelError, match=shard.name):
+        _kimi_model(kimi_copy)

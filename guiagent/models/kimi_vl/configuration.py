@@ -105,6 +105,8 @@ def read_config_json(path: str | Path) -> dict[str, Any]:
         raise ModelError(f"{Path(path)} has no readable config.json; is it a checkpoint folder?") from exc
     except ValueError as exc:
         raise ModelError(f"{file} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ModelError(f"{file} is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ModelError(f"{file} must hold a JSON object")
     return data

@@ -150,6 +150,8 @@ def read_special_tokens(folder: Path) -> dict[str, int]:
         raise ModelError(f"cannot read {file}: {exc}") from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ModelError(f"{file} needs an 'added_tokens_decoder' mapping ids to special tokens: {exc}") from exc
+    except RecursionError:
+        raise ModelError(f"{file} is not valid JSON: nested too deeply") from None
 
 
 # ---------------------------------------------------------------------- chat format
