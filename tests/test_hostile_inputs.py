@@ -360,3 +360,26 @@ def test_kimi_damaged_shard_is_a_model_error(kimi_copy, damage):
     shard.write_bytes(damage)
     with pytest.raises(ModelError, match=shard.name):
         _kimi_model(kimi_copy)
+
+
+@pytest.mark.parametrize("lines", [b"YQ== 0\nYg== 0\n", b"YQ== -5\nYg== 1\n", b"YQ== 99999999999999999999\n"])
+def test_kimi_tiktoken_ranks_that_are_not_unique_small_numbers_are_model_errors(kimi_copy, lines):
+    # tiktoken itself panics (a Rust panic) or overflows on these
+    from guiagent.errors import ModelError
+    from guiagent.models.kimi_vl.tokenization import KimiVLTokenizer
+
+    (kimi_copy / "tiktoken.model").write_bytes(lines)
+    with pytest.raises(ModelError, match="tiktoken"):
+        KimiVLTokenizer.from_pretrained(kimi_copy)
+
+
+def test_kimi_negative_special_token_id_is_a_model_error(kimi_copy):
+    from guiagent.errors import ModelError
+    from guiagent.models.kimi_vl.tokenization import KimiVLTokenizer
+
+    config = kimi_copy / "tokenizer_config.json"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["added_tokens_decoder"]["-1"] = {"content": "<|bad|>"}
+    config.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="tokenizer_config.json"):
+        KimiVLTokenizer.from_pretrained(kimi_copy)
