@@ -383,3 +383,21 @@ def test_kimi_negative_special_token_id_is_a_model_error(kimi_copy):
     config.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ModelError, match="tokenizer_config.json"):
         KimiVLTokenizer.from_pretrained(kimi_copy)
+
+
+@pytest.mark.parametrize("change", [
+    {"vision_config": [1]}, {"text_config": "deepseek"},
+    {"text_config": {"hidden_size": "abc"}}, {"text_config": {"num_hidden_layers": 1.5}},
+    {"text_config": {"n_routed_experts": None}}, {"text_config": {"hidden_size": -8}},
+    {"vision_config": {"num_attention_heads": 0}}, {"vision_config": {"hidden_size": "abc"}},
+])
+def test_kimi_config_with_wrong_types_is_a_model_error(kimi_copy, change):
+    from guiagent.errors import ModelError
+
+    config = kimi_copy / "config.json"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    for key, value in change.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    config.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="config.json"):
+        _kimi_model(kimi_copy)
