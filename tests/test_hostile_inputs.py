@@ -401,3 +401,30 @@ def test_kimi_config_with_wrong_types_is_a_model_error(kimi_copy, change):
     config.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ModelError, match="config.json"):
         _kimi_model(kimi_copy)
+
+
+# ---------------------------------------------------------------------- --env vnc:HOST:PORT
+
+@pytest.mark.parametrize("server", ["host:\u00b2", "host:\u0665\u0669\u0660\u0661", "host\x00:5901", "ho st:5901",
+                                    "host/x:5901", "-oProxy:5901", "h" * 300 + ":5901", "[::1%\x00]:5901",
+                                    "[not an address]:5901"])
+def test_vnc_server_spec_malformed_host_or_port_is_a_config_error(server):
+    from guiagent.envs.vnc.env import parse_server
+
+    with pytest.raises(ConfigError, match="HOST:PORT"):
+        parse_server(server)
+
+
+@pytest.mark.parametrize("server, parsed", [("localhost:5901", ("localhost", 5901)), ("[::1]:5900", ("::1", 5900)),
+                                            ("10.0.0.7:1", ("10.0.0.7", 1)), ("gpu-box.lan:65535",
+                                                                             ("gpu-box.lan", 65535))])
+def test_vnc_server_spec_well_formed_is_parsed(server, parsed):
+    from guiagent.envs.vnc.env import parse_server
+
+    assert parse_server(server) == parsed
+
+
+def test_vnc_env_flag_with_a_bad_port_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "x", "--env", "vnc:localhost:\u00b2", "--model", "scripted"])
+    assert exit_info.value.code == 2 and "HOST:PORT" in capsys.readouterr().err
