@@ -428,3 +428,13 @@ def test_vnc_env_flag_with_a_bad_port_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "x", "--env", "vnc:localhost:\u00b2", "--model", "scripted"])
     assert exit_info.value.code == 2 and "HOST:PORT" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("raw", [b'{"format": "two"}', b'{"format": [1]}', b'{"format": null}',
+                                 b'{"format": 1e400}', b"[" * 100_000])
+def test_results_folder_eval_json_damaged_is_a_config_error(tmp_path, raw):
+    from guiagent.agent.evaluation.results import ResultsDir
+
+    (tmp_path / "eval.json").write_bytes(raw)
+    with pytest.raises(ConfigError, match="eval.json"):
+        ResultsDir(tmp_path).read_config()
