@@ -438,3 +438,13 @@ def test_results_folder_eval_json_damaged_is_a_config_error(tmp_path, raw):
     (tmp_path / "eval.json").write_bytes(raw)
     with pytest.raises(ConfigError, match="eval.json"):
         ResultsDir(tmp_path).read_config()
+
+
+@pytest.mark.parametrize("file", ["grounding.json", "predictions.jsonl"])
+def test_grounding_results_folder_nested_too_deeply_is_handled(tmp_path, capsys, file):
+    data = _grounding_data(tmp_path, [_record()])
+    assert _ground(tmp_path, capsys, data)[0] == 0
+    (tmp_path / "out" / file).write_bytes(b"[" * 100_000 + b"\n")
+    rc, err = _ground(tmp_path, capsys, data)
+    # a damaged configuration is refused (another configuration); a damaged line is asked again
+    assert (rc, "another configuration" in err) == ((2, True) if file == "grounding.json" else (0, False))
