@@ -448,3 +448,13 @@ def test_grounding_results_folder_nested_too_deeply_is_handled(tmp_path, capsys,
     rc, err = _ground(tmp_path, capsys, data)
     # a damaged configuration is refused (another configuration); a damaged line is asked again
     assert (rc, "another configuration" in err) == ((2, True) if file == "grounding.json" else (0, False))
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'{"step": "3", "config": {}}', b'{"step": 3, "config": [1]}',
+                                 b"[" * 100_000, b"\xff"])
+def test_train_resume_from_a_damaged_state_json_is_a_config_error(tmp_path, raw):
+    from guiagent.agent.train.checkpoint import read_state
+
+    (tmp_path / "state.json").write_bytes(raw)
+    with pytest.raises(ConfigError, match="state.json"):
+        read_state(tmp_path)
