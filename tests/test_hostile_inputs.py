@@ -458,3 +458,12 @@ def test_train_resume_from_a_damaged_state_json_is_a_config_error(tmp_path, raw)
     (tmp_path / "state.json").write_bytes(raw)
     with pytest.raises(ConfigError, match="state.json"):
         read_state(tmp_path)
+
+
+def test_train_resume_drops_loss_log_lines_nested_too_deeply(tmp_path):
+    from guiagent.agent.train.trainer import _truncate_log
+
+    log = tmp_path / "loss.jsonl"
+    log.write_bytes(b'{"step": 1, "loss": 2.0}\n' + b"[" * 100_000 + b"\n" + b'{"step": 5, "loss": 1.0}\n')
+    _truncate_log(log, 3)
+    assert log.read_text(encoding="utf-8") == '{"step": 1, "loss": 2.0}\n'

@@ -384,7 +384,7 @@ def _truncate_log(path: Path, step: int) -> None:
         try:
             if json.loads(line)["step"] <= step:
                 kept.append(line)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
     path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
 
