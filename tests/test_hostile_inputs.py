@@ -289,3 +289,181 @@ def test_results_lines_with_wrong_field_types_are_refused_when_read(tmp_path, fi
     folder = _results(tmp_path, "r", json.dumps({**_EPISODE, field: value}).encode() + b"\n")
     with pytest.raises(ConfigError, match=f"line 1 is not an episode record .*{field}"):
         read_results(folder / "results.jsonl")
+
+
+# ---------------------------------------------------------------------- Kimi-VL checkpoint folders
+
+@pytest.fixture(scope="module")
+def kimi_tiny(tmp_path_factory):
+    from guiagent.models.kimi_vl.testing import write_tiny_checkpoint
+
+    return write_tiny_checkpoint(tmp_path_factory.mktemp("kimi") / "Kimi-VL-tiny")
+
+
+@pytest.fixture
+def kimi_copy(tmp_path, kimi_tiny):
+    import shutil
+
+    return shutil.copytree(kimi_tiny, tmp_path / "ckpt")
+
+
+def _kimi_model(folder):
+    from guiagent.models.kimi_vl.modeling import KimiVLForConditionalGeneration
+
+    return KimiVLForConditionalGeneration.from_pretrained(folder)
+
+
+def _rewrite_index(folder, change):
+    index = folder / "model.safetensors.index.json"
+    data = json.loads(index.read_text(encoding="utf-8"))
+    first = sorted(set(data["weight_map"].values()))[0]
+    data["weight_map"] = {k: (change(folder, v) if v == first else v) for k, v in data["weight_map"].items()}
+    index.write_text(json.dumps(data), encoding="utf-8")
+    return first
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "subfolder"])
+def test_kimi_index_cannot_send_the_loader_outside_the_checkpoint(kimi_copy, how):
+    # shard names in an index are bare file names of the folder (a shard that is itself a link, as in the
+    # Hugging Face cache's snapshots/, stays allowed: that is the user's own layout, not the index's say)
+    from guiagent.errors import ModelError
+
+    shard = sorted(kimi_copy.glob("*.safetensors"))[0]
+    outside = kimi_copy.parent / "outside.safetensors"
+    outside.write_bytes(shard.read_bytes())  # a valid shard: only the place it lies in is wrong
+    name = {"dotdot": "../outside.safetensors", "absolute": str(outside), "subfolder": f"sub/../{shard.name}"}[how]
+    (kimi_copy / "sub").mkdir()
+    _rewrite_index(kimi_copy, lambda f, v: name)
+    with pytest.raises(ModelError, match="not a file name in the checkpoint folder"):
+        _kimi_model(kimi_copy)
+
+
+@pytest.mark.parametrize("file", ["config.json", "model.safetensors.index.json", "tokenizer_config.json",
+                                  "preprocessor_config.json"])
+def test_kimi_json_files_nested_too_deeply_are_model_errors(kimi_copy, file):
+    from guiagent.errors import ModelError
+    from guiagent.models.kimi_vl.image_processing import KimiVLImageProcessor
+    from guiagent.models.kimi_vl.tokenization import KimiVLTokenizer
+
+    (kimi_copy / file).write_bytes(b"[" * 100_000)
+    load = {"tokenizer_config.json": KimiVLTokenizer.from_pretrained,
+            "preprocessor_config.json": KimiVLImageProcessor.from_pretrained}.get(file, _kimi_model)
+    with pytest.raises(ModelError, match=file.replace(".", r"\.")):
+        load(kimi_copy)
+
+
+@pytest.mark.parametrize("damage", [b"garbage" * 10, (10**15).to_bytes(8, "little") + b"{}", b"\x10"])
+def test_kimi_damaged_shard_is_a_model_error(kimi_copy, damage):
+    from guiagent.errors import ModelError
+
+    shard = sorted(kimi_copy.glob("*.safetensors"))[0]
+    shard.write_bytes(damage)
+    with pytest.raises(ModelError, match=shard.name):
+        _kimi_model(kimi_copy)
+
+
+@pytest.mark.parametrize("lines", [b"YQ== 0\nYg== 0\n", b"YQ== -5\nYg== 1\n", b"YQ== 99999999999999999999\n"])
+def test_kimi_tiktoken_ranks_that_are_not_unique_small_numbers_are_model_errors(kimi_copy, lines):
+    # tiktoken itself panics (a Rust panic) or overflows on these
+    from guiagent.errors import ModelError
+    from guiagent.models.kimi_vl.tokenization import KimiVLTokenizer
+
+    (kimi_copy / "tiktoken.model").write_bytes(lines)
+    with pytest.raises(ModelError, match="tiktoken"):
+        KimiVLTokenizer.from_pretrained(kimi_copy)
+
+
+def test_kimi_negative_special_token_id_is_a_model_error(kimi_copy):
+    from guiagent.errors import ModelError
+    from guiagent.models.kimi_vl.tokenization import KimiVLTokenizer
+
+    config = kimi_copy / "tokenizer_config.json"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["added_tokens_decoder"]["-1"] = {"content": "<|bad|>"}
+    config.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="tokenizer_config.json"):
+        KimiVLTokenizer.from_pretrained(kimi_copy)
+
+
+@pytest.mark.parametrize("change", [
+    {"vision_config": [1]}, {"text_config": "deepseek"},
+    {"text_config": {"hidden_size": "abc"}}, {"text_config": {"num_hidden_layers": 1.5}},
+    {"text_config": {"n_routed_experts": None}}, {"text_config": {"hidden_size": -8}},
+    {"vision_config": {"num_attention_heads": 0}}, {"vision_config": {"hidden_size": "abc"}},
+])
+def test_kimi_config_with_wrong_types_is_a_model_error(kimi_copy, change):
+    from guiagent.errors import ModelError
+
+    config = kimi_copy / "config.json"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    for key, value in change.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    config.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="config.json"):
+        _kimi_model(kimi_copy)
+
+
+# ---------------------------------------------------------------------- --env vnc:HOST:PORT
+
+@pytest.mark.parametrize("server", ["host:\u00b2", "host:\u0665\u0669\u0660\u0661", "host\x00:5901", "ho st:5901",
+                                    "host/x:5901", "-oProxy:5901", "h" * 300 + ":5901", "[::1%\x00]:5901",
+                                    "[not an address]:5901"])
+def test_vnc_server_spec_malformed_host_or_port_is_a_config_error(server):
+    from guiagent.envs.vnc.env import parse_server
+
+    with pytest.raises(ConfigError, match="HOST:PORT"):
+        parse_server(server)
+
+
+@pytest.mark.parametrize("server, parsed", [("localhost:5901", ("localhost", 5901)), ("[::1]:5900", ("::1", 5900)),
+                                            ("10.0.0.7:1", ("10.0.0.7", 1)), ("gpu-box.lan:65535",
+                                                                             ("gpu-box.lan", 65535))])
+def test_vnc_server_spec_well_formed_is_parsed(server, parsed):
+    from guiagent.envs.vnc.env import parse_server
+
+    assert parse_server(server) == parsed
+
+
+def test_vnc_env_flag_with_a_bad_port_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "x", "--env", "vnc:localhost:\u00b2", "--model", "scripted"])
+    assert exit_info.value.code == 2 and "HOST:PORT" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("raw", [b'{"format": "two"}', b'{"format": [1]}', b'{"format": null}',
+                                 b'{"format": 1e400}', b"[" * 100_000])
+def test_results_folder_eval_json_damaged_is_a_config_error(tmp_path, raw):
+    from guiagent.agent.evaluation.results import ResultsDir
+
+    (tmp_path / "eval.json").write_bytes(raw)
+    with pytest.raises(ConfigError, match="eval.json"):
+        ResultsDir(tmp_path).read_config()
+
+
+@pytest.mark.parametrize("file", ["grounding.json", "predictions.jsonl"])
+def test_grounding_results_folder_nested_too_deeply_is_handled(tmp_path, capsys, file):
+    data = _grounding_data(tmp_path, [_record()])
+    assert _ground(tmp_path, capsys, data)[0] == 0
+    (tmp_path / "out" / file).write_bytes(b"[" * 100_000 + b"\n")
+    rc, err = _ground(tmp_path, capsys, data)
+    # a damaged configuration is refused (another configuration); a damaged line is asked again
+    assert (rc, "another configuration" in err) == ((2, True) if file == "grounding.json" else (0, False))
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'{"step": "3", "config": {}}', b'{"step": 3, "config": [1]}',
+                                 b"[" * 100_000, b"\xff"])
+def test_train_resume_from_a_damaged_state_json_is_a_config_error(tmp_path, raw):
+    from guiagent.agent.train.checkpoint import read_state
+
+    (tmp_path / "state.json").write_bytes(raw)
+    with pytest.raises(ConfigError, match="state.json"):
+        read_state(tmp_path)
+
+
+def test_train_resume_drops_loss_log_lines_nested_too_deeply(tmp_path):
+    from guiagent.agent.train.trainer import _truncate_log
+
+    log = tmp_path / "loss.jsonl"
+    log.write_bytes(b'{"step": 1, "loss": 2.0}\n' + b"[" * 100_000 + b"\n" + b'{"step": 5, "loss": 1.0}\n')
+    _truncate_log(log, 3)
+    assert log.read_text(encoding="utf-8") == '{"step": 1, "loss": 2.0}\n'

@@ -194,9 +194,14 @@ class ResultsDir:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ConfigError(f"cannot read {path}: {e}") from None
+        except RecursionError:
+            raise ConfigError(f"cannot read {path}: its JSON is nested too deeply") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path} does not hold a JSON object")
-        if int(data.get("format", 1)) > FORMAT_VERSION:
+        version = data.get("format", 1)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ConfigError(f"{path}: format must be a whole number, got {version!r}; was it edited by hand?")
+        if version > FORMAT_VERSION:
             raise ConfigError(f"{path} was written by a newer guiagent; upgrade to resume it")
         return data
 

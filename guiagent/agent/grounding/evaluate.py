@@ -207,7 +207,7 @@ def _open_folder(folder: Path, config: dict[str, Any], force: bool) -> dict[str,
     if path.is_file():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             old = None
         if old != config:
             if not force:
@@ -229,7 +229,7 @@ def _open_folder(folder: Path, config: dict[str, Any], force: bool) -> dict[str,
         for line in keep.decode("utf-8", "replace").splitlines():
             try:
                 record = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if _usable(record):
                 done[record["id"]] = record

@@ -89,7 +89,26 @@ def load_checkpoint(folder: Path, *, model: Any, optimizer: Any, scheduler: Any,
     scheduler.load_state_dict(torch.load(folder / "scheduler.pt", map_location="cpu", weights_only=True))
     if scaler is not None and (folder / "scaler.pt").is_file():
         scaler.load_state_dict(torch.load(folder / "scaler.pt", map_location="cpu", weights_only=True))
-    return json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    return read_state(folder)
+
+
+def read_state(folder: Path) -> dict[str, Any]:
+    """A checkpoint's ``state.json``: its step and the settings it was trained with.
+
+    Raises:
+        ConfigError: the file is unreadable or damaged (naming it), so ``--resume`` stops with one line.
+    """
+    path = Path(folder) / "state.json"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"cannot resume from {path}: it is unreadable ({type(exc).__name__}); remove that "
+                          f"checkpoint folder to resume from an earlier one") from None
+    if not (isinstance(state, dict) and isinstance(state.get("step"), int) and not isinstance(state["step"], bool)
+            and isinstance(state.get("config", {}), dict)):
+        raise ConfigError(f"cannot resume from {path}: it does not hold a step number and the training settings; "
+                          f"remove that checkpoint folder to resume from an earlier one")
+    return state
 
 
 def copy_processor_files(source: Path, out: Path) -> list[str]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from guiagent.agent.train.config import StepLog, TrainConfig, TrainResult
-from guiagent.agent.train.checkpoint import checkpoint_dirs, load_checkpoint, save_checkpoint
+from guiagent.agent.train.checkpoint import checkpoint_dirs, load_checkpoint, read_state, save_checkpoint
 from guiagent.agent.train.data import load_examples
 from guiagent.agent.train.encode import ExampleEncoder
 from guiagent.agent.train.model import (enable_checkpointing, load_dtype, prepare_model, trainable_to_float32,
@@ -148,8 +148,7 @@ def train(data: Sequence[str | os.PathLike], model_path: str | os.PathLike, prof
             found = checkpoint_dirs(out)
             if not found:
                 raise ConfigError(f"--resume: {out} holds no checkpoint to continue from")
-            _check_resume(json.loads((found[-1][1] / "state.json").read_text(encoding="utf-8")), state,
-                          found[-1][1])
+            _check_resume(read_state(found[-1][1]), state, found[-1][1])
             saved = load_checkpoint(found[-1][1], model=model, optimizer=optimizer, scheduler=scheduler,
                                     scaler=scaler, device=device)
             start = int(saved["step"])
@@ -385,7 +384,7 @@ def _truncate_log(path: Path, step: int) -> None:
         try:
             if json.loads(line)["step"] <= step:
                 kept.append(line)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
     path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
 

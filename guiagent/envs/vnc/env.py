@@ -16,6 +16,7 @@ after that, or when the server stops answering for ``timeout`` seconds, every ca
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -34,6 +35,11 @@ UNICODE_MODES = ("auto", "keysym", "off")
 NO_UNICODE_SERVERS = ("qemu",)
 
 
+#: a host name or IPv4 address (RFC 1123 letters), or inside [...] an IPv6 address with an optional zone
+_HOST = re.compile(r"(?!-)[A-Za-z0-9._-]{1,253}")
+_IPV6 = re.compile(r"[0-9A-Fa-f:.]{2,45}(%[A-Za-z0-9._-]{1,64})?")
+
+
 def parse_server(text: str) -> tuple[str, int]:
     """"HOST:PORT" (or "[IPv6]:PORT") -> (host, port). PORT is the TCP port (5900, not display 0)."""
     text = (text or "").strip()
@@ -44,7 +50,8 @@ def parse_server(text: str) -> tuple[str, int]:
     else:
         host, _, port_text = text.rpartition(":")
         ok = ":" not in host
-    if not (ok and host and port_text.isdigit() and 0 < int(port_text) < 65536):
+    ok = ok and bool((_IPV6 if text.startswith("[") else _HOST).fullmatch(host))
+    if not (ok and port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536):
         raise ConfigError(f"a VNC server is HOST:PORT with a TCP port (e.g. localhost:5901), got {text!r}")
     return host, int(port_text)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from huggingface_hub.dataclasses import strict
+from huggingface_hub.errors import StrictDataclassFieldValidationError
 from transformers import DeepseekV3Config, PreTrainedConfig
 
 from guiagent.errors import ModelError
@@ -84,10 +85,15 @@ class KimiVLConfig(PreTrainedConfig):
             raise ModelError(f"{Path(path) / 'config.json'} has model_type {data.get('model_type')!r}, "
                              f"not 'kimi_vl'")
         fields = {k: v for k, v in data.items() if k not in ("model_type", "auto_map", "architectures")}
+        for name in ("vision_config", "text_config"):
+            if not isinstance(fields.get(name, {}), dict):
+                raise ModelError(f"{Path(path) / 'config.json'}: {name} must be an object, got "
+                                 f"{type(fields[name]).__name__}")
         try:
             config = cls(**fields)
-        except (TypeError, ValueError) as exc:
-            raise ModelError(f"{Path(path) / 'config.json'} is not a valid Kimi-VL config: {exc}") from exc
+        except (TypeError, ValueError, ZeroDivisionError, StrictDataclassFieldValidationError) as exc:
+            reason = " ".join(str(exc).split())  # the strict-dataclass message spans lines
+            raise ModelError(f"{Path(path) / 'config.json'} is not a valid Kimi-VL config: {reason}") from None
         config._name_or_path = str(path)
         return config
 
@@ -105,6 +111,8 @@ def read_config_json(path: str | Path) -> dict[str, Any]:
         raise ModelError(f"{Path(path)} has no readable config.json; is it a checkpoint folder?") from exc
     except ValueError as exc:
         raise ModelError(f"{file} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ModelError(f"{file} is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ModelError(f"{file} must hold a JSON object")
     return data

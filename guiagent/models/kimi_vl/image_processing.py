@@ -67,6 +67,8 @@ class KimiVLImageProcessor:
             raise ModelError(f"{Path(path)} has no readable {PREPROCESSOR_FILE}") from exc
         except ValueError as exc:
             raise ModelError(f"{file} is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise ModelError(f"{file} is not valid JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise ModelError(f"{file} must hold a JSON object")
         try:

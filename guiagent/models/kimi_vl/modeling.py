@@ -103,8 +103,12 @@ class KimiVLForConditionalGeneration(KimiVLPreTrainedModel, GenerationMixin):
         config = KimiVLConfig.from_checkpoint(folder)
         config.text_config._attn_implementation = attn_implementation or "sdpa"
         config._attn_implementation = attn_implementation or "sdpa"
-        with torch.device("meta"):
-            model = cls(config, vision_attention=vision_attention)
+        try:
+            with torch.device("meta"):
+                model = cls(config, vision_attention=vision_attention)
+        except (RuntimeError, ValueError, TypeError, ZeroDivisionError) as exc:  # e.g. a negative size
+            reason = " ".join(str(exc).split())
+            raise ModelError(f"{folder / 'config.json'} describes a model that cannot be built: {reason}") from None
         expected = model.state_dict()
         state = load_state_dict(folder, expected, dtype, device)
         model.load_state_dict(state, strict=True, assign=True)

@@ -45,6 +45,8 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant"
 CHAT_TOKENS = ("<|im_system|>", "<|im_user|>", "<|im_assistant|>", "<|im_middle|>", "<|im_end|>",
                "<|media_start|>", "<|media_content|>", "<|media_end|>", "<|media_pad|>")
 #: special tokens dropped when decoding: control tokens like <|im_end|> or [EOS] (◁think▷ is kept)
+#: token ids (ranks and special tokens) must fit tiktoken's 32-bit ids
+MAX_ID = 2**31
 _CONTROL = re.compile(r"^(<\|.*\|>|\[[A-Z_]+\])$")
 _ROLE_TOKEN = {"system": "<|im_system|>", "user": "<|im_user|>", "assistant": "<|im_assistant|>"}
 
@@ -121,14 +123,20 @@ def read_tiktoken_file(file: Path) -> dict[bytes, int]:
     except OSError as exc:
         raise ModelError(f"cannot read the tokenizer vocabulary {file}: {exc}") from exc
     ranks: dict[bytes, int] = {}
+    seen: set[int] = set()
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            token, rank = line.split()
-            ranks[base64.b64decode(token, validate=True)] = int(rank)
+            token, text = line.split()
+            piece, rank = base64.b64decode(token, validate=True), int(text)
         except ValueError as exc:
             raise ModelError(f"{file}:{number} is not a 'base64-token rank' line") from exc
+        if not 0 <= rank < MAX_ID or rank in seen:  # tiktoken itself overflows or panics (in Rust) on these
+            raise ModelError(f"{file}:{number}: tiktoken ranks must be distinct whole numbers from 0 to "
+                             f"{MAX_ID - 1}, got {rank}")
+        seen.add(rank)
+        ranks[piece] = rank
     if not ranks:
         raise ModelError(f"{file} holds no tokens")
     return ranks
@@ -144,12 +152,18 @@ def read_special_tokens(folder: Path) -> dict[str, int]:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         decoder = data["added_tokens_decoder"]
-        return {(entry["content"] if isinstance(entry, dict) else str(entry)): int(token_id)
-                for token_id, entry in decoder.items()}
+        tokens = {(entry["content"] if isinstance(entry, dict) else str(entry)): int(token_id)
+                  for token_id, entry in decoder.items()}
     except OSError as exc:
         raise ModelError(f"cannot read {file}: {exc}") from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ModelError(f"{file} needs an 'added_tokens_decoder' mapping ids to special tokens: {exc}") from exc
+    except RecursionError:
+        raise ModelError(f"{file} is not valid JSON: nested too deeply") from None
+    bad = sorted(i for i in tokens.values() if not 0 <= i < MAX_ID)
+    if bad:
+        raise ModelError(f"{file}: special token ids must be from 0 to {MAX_ID - 1}, got {bad[0]}")
+    return tokens
 
 
 # ---------------------------------------------------------------------- chat format

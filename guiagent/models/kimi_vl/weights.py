@@ -13,7 +13,7 @@ import json
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import torch
 
@@ -41,29 +41,41 @@ def shard_map(folder: Path) -> dict[str, str]:
             weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{index} is not a safetensors index (needs a 'weight_map'): {exc}") from exc
+        except RecursionError:
+            raise ModelError(f"{index} is not a safetensors index: its JSON is nested too deeply") from None
         if not isinstance(weight_map, dict):
             raise ModelError(f"{index}: 'weight_map' must map tensor names to shard files")
+        for name in set(weight_map.values()):  # shards are files of this folder, never paths that leave it
+            if not isinstance(name, str) or Path(name).name != name or name in (".", "..") or "\\" in name:
+                raise ModelError(f"{index} names shard {name!r}, which is not a file name in the checkpoint "
+                                 f"folder")
         missing = sorted({f for f in weight_map.values() if not (folder / str(f)).is_file()})
         if missing:
             raise ModelError(f"{folder} lacks shard(s) {', '.join(missing)} named in {INDEX_FILE}")
         return {str(k): str(v) for k, v in weight_map.items()}
     single = folder / SINGLE_FILE
     if single.is_file():
-        from safetensors import safe_open
-
-        with safe_open(str(single), framework="pt") as handle:
+        with _open_shard(folder, SINGLE_FILE) as handle:
             return {key: SINGLE_FILE for key in handle.keys()}
     raise ModelError(f"{folder} holds no weights ({INDEX_FILE} or {SINGLE_FILE})")
 
 
-def _tensors(folder: Path, weight_map: dict[str, str]) -> Iterator[tuple[str, torch.Tensor]]:
-    from safetensors import safe_open
+def _open_shard(folder: Path, file: str) -> Any:
+    """``safe_open`` on one shard; a damaged file (bad header, cut short) is a ModelError naming it."""
+    from safetensors import SafetensorError, safe_open
 
+    try:
+        return safe_open(str(folder / file), framework="pt")
+    except (SafetensorError, OSError) as exc:
+        raise ModelError(f"{folder / file} is not a readable safetensors file ({exc}); download it again") from None
+
+
+def _tensors(folder: Path, weight_map: dict[str, str]) -> Iterator[tuple[str, torch.Tensor]]:
     by_file: dict[str, list[str]] = defaultdict(list)
     for key, file in weight_map.items():
         by_file[file].append(key)
     for file, keys in sorted(by_file.items()):
-        with safe_open(str(folder / file), framework="pt") as handle:
+        with _open_shard(folder, file) as handle:
             present = set(handle.keys())
             for key in keys:
                 if key not in present:
