@@ -366,8 +366,9 @@ PROFILES: dict[str, Profile] = {
             description="Kimi-VL-A3B-Instruct (pyautogui calls, relative 0..1)",
         ),
         Profile(
-            "kimi-vl-thinking", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=16384,
-                                                                              coords_on_padded=False),
+            # same prompts as Instruct; its own grammar name so that formatted answers carry the ◁think▷ block
+            "kimi-vl-thinking", "kimi-vl-thinking", Convention.RELATIVE_1,
+            ImageBudget("kimi", token_limit=16384, coords_on_padded=False),
             prompts=_KIMI_PROMPTS,
             system_prompt="You are a helpful assistant",
             history=HistoryPolicy(max_images=5, drop_thinking=True),
