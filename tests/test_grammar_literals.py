@@ -164,7 +164,7 @@ def test_code_fence_variants(text):
 
 
 def test_registry_names_and_errors():
-    assert GRAMMARS == ("ui-tars-1.0", "ui-tars-1.5", "ui-tars-2", "kimi-vl", "opencua")
+    assert GRAMMARS == ("ui-tars-1.0", "ui-tars-1.5", "ui-tars-2", "kimi-vl", "opencua", "kimi-vl-thinking")
     for name in GRAMMARS:
         assert get_grammar(name).name == name
     with pytest.raises(ConfigError, match="ui-tars-1.5"):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from guiagent.actions.types import Action, Point, Space, map_points
-from guiagent.errors import ActionError, ConfigError, EnvError
+from guiagent.errors import ActionError, ConfigError, EnvError, ParseError
 
 Size = tuple[int, int]  # (width, height)
 
@@ -139,6 +139,24 @@ class ModelFrame:
         ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
         return Point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, Space.SCREENSHOT)
+
+    def check_in_image(self, point: Point) -> Point:
+        """``point`` itself, once it is known to lie in the image: 0..1 (or 0..1000) on each axis under a relative
+        convention. The model saw only the image, so a point off it is a misreading (``x=5`` would land 5 screen
+        widths away), not something to clamp. The bounds are exact, 0 and 1 included, with no rounding tolerance:
+        Kimi-VL and OpenCUA print at most four decimals of a value in 0..1, and rounding such a value never gives
+        more than 1. Absolute conventions are not checked here (their image size is the budget's business).
+
+        Raises:
+            ParseError: a coordinate outside the range; the message names the value and the range.
+        """
+        units = self.convention.units
+        if units is not None:
+            for axis, value in (("x", point.x), ("y", point.y)):
+                if not 0 <= value <= units:
+                    raise ParseError(f"{axis}={value:g} is outside the image: {self.convention.value} coordinates "
+                                     f"must lie in 0..{units:g} (0 is the left/top edge, {units:g} the right/bottom)")
+        return point
 
     def to_model(self, point: Point) -> Point:
         """Map a screenshot pixel to MODEL space (the inverse of ``to_screenshot``).

@@ -25,7 +25,7 @@ from typing import Any, Literal, Mapping
 
 from guiagent.actions.coords import Convention, ModelFrame, Size
 from guiagent.actions.families import Grammar, get_grammar
-from guiagent.actions.types import Action, Space, Step, map_points
+from guiagent.actions.types import Action, Point, Space, Step, map_points
 from guiagent.errors import ActionError, ConfigError
 from guiagent.models.base import Sampling
 from guiagent.models.budget import ImageBudget
@@ -130,15 +130,20 @@ class Profile:
             The Step with its actions in SCREENSHOT space; ``model_actions`` keeps them as written (MODEL space).
 
         Raises:
-            ParseError: text off the family's grammar (the message quotes the bad fragment).
+            ParseError: text off the family's grammar (the message quotes the bad fragment), or a point outside
+                the image under a relative convention (``ModelFrame.check_in_image``: 0..1 or 0..1000).
             ActionError: an action with invalid fields.
         """
         step = get_grammar(self.grammar).parse(text)
         frame = self.frame(screenshot_size)
         model_actions = step.actions
+
+        def to_screenshot(point: Point) -> Point:
+            return frame.to_screenshot(frame.check_in_image(point))
+
         # grammars put every point in MODEL space (anything else is a grammar bug: ActionError). The step is new
         # and ours alone, so it is completed in place: a copy would cost as much as the mapping (parse benchmark).
-        object.__setattr__(step, "actions", tuple([map_points(a, frame.to_screenshot) for a in model_actions]))
+        object.__setattr__(step, "actions", tuple([map_points(a, to_screenshot) for a in model_actions]))
         object.__setattr__(step, "model_actions", model_actions)
         return step
 
@@ -361,8 +366,9 @@ PROFILES: dict[str, Profile] = {
             description="Kimi-VL-A3B-Instruct (pyautogui calls, relative 0..1)",
         ),
         Profile(
-            "kimi-vl-thinking", "kimi-vl", Convention.RELATIVE_1, ImageBudget("kimi", token_limit=16384,
-                                                                              coords_on_padded=False),
+            # same prompts as Instruct; its own grammar name so that formatted answers carry the ◁think▷ block
+            "kimi-vl-thinking", "kimi-vl-thinking", Convention.RELATIVE_1,
+            ImageBudget("kimi", token_limit=16384, coords_on_padded=False),
             prompts=_KIMI_PROMPTS,
             system_prompt="You are a helpful assistant",
             history=HistoryPolicy(max_images=5, drop_thinking=True),

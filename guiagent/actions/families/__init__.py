@@ -11,12 +11,13 @@ MODEL space; map them with the family profile's ``ModelFrame`` (``guiagent.model
 from __future__ import annotations
 
 from guiagent.actions.families.base import Grammar
-from guiagent.actions.families.pycode import KIMI_VL, OPENCUA, PyCodeGrammar, strip_thinking
+from guiagent.actions.families.pycode import KIMI_VL, KIMI_VL_THINKING, OPENCUA, PyCodeGrammar, strip_thinking
 from guiagent.actions.families.uitars import (UI_TARS_2, UI_TARS_2_POINT, UI_TARS_10, UI_TARS_15, UiTarsGrammar,
                                               restore_box_tokens)
 from guiagent.errors import ConfigError
 
-_REGISTRY: dict[str, Grammar] = {g.name: g for g in (UI_TARS_10, UI_TARS_15, UI_TARS_2, KIMI_VL, OPENCUA)}
+_REGISTRY: dict[str, Grammar] = {g.name: g for g in (UI_TARS_10, UI_TARS_15, UI_TARS_2, KIMI_VL, OPENCUA,
+                                                      KIMI_VL_THINKING)}
 
 #: Names accepted by ``get_grammar``.
 GRAMMARS: tuple[str, ...] = tuple(_REGISTRY)

@@ -2,7 +2,7 @@
 
 Both families answer with pyautogui calls whose coordinates are normalized (0..1), usually under sections::
 
-    ## Thought:            (OpenCUA; Kimi-VL Thinking writes ◁think▷ ... ◁/think▷ instead)
+    ## Thought:            (OpenCUA; Kimi-VL Thinking writes ◁think▷ ... ◁/think▷ instead, Instruct nothing)
     ...
     ## Action:
     Click the "Files" icon in the dock.
@@ -273,9 +273,19 @@ def build(call: Call) -> list[Action]:
 
 @dataclass(frozen=True, eq=False)
 class PyCodeGrammar:
-    """Kimi-VL (``style="kimi"``: thinking in ◁think▷) or OpenCUA (``style="opencua"``: a ``## Thought:`` section).
+    """Kimi-VL Instruct (``style="kimi"``), Kimi-VL Thinking (``style="kimi-thinking"``) or OpenCUA
+    (``style="opencua"``). All three read the same text; they differ in what ``format_step`` writes.
 
-    These responses have no reflection section; ``format_step`` leaves a reflection out.
+    ``format_step`` writes what the family's prompt asks for (``guiagent/models/prompts/``):
+
+    - kimi (the kimi-vl computer prompt): ``## Action:`` + one sentence, then ``## Code:`` and a python fence. The
+      Instruct model has no thinking block: the sentence is the summary, else the thought (as UI-TARS-1.0's
+      ``Action_Summary``), and ``parse`` gives that sentence back as the thought when there is no other.
+    - kimi-thinking: the same, after ``◁think▷thought◁/think▷`` (the sentence is the summary, else the thought).
+    - opencua: ``## Thought:``, ``## Action:`` (only with a summary), ``## Code:``.
+
+    A step with neither thought nor summary has no sentence to write: only its ``## Code:`` section is written
+    (no sentence is made up). These responses have no reflection section; ``format_step`` leaves a reflection out.
     """
 
     name: str
@@ -305,8 +315,10 @@ class PyCodeGrammar:
             raise ParseError("the code holds no action", code[:120])
         check_terminal_last(actions, code[-120:])
         extra = {"thinking": thinking} if thinking else {}
-        return Step(tuple(actions), text, thought=sections.get("Thought") or thinking,
-                    summary=sections.get("Action"), extra=extra)
+        thought = sections.get("Thought") or thinking
+        if thought is None and self.style != "opencua":  # Kimi-VL Instruct: the action sentence is all it says
+            thought = sections.get("Action")
+        return Step(tuple(actions), text, thought=thought, summary=sections.get("Action"), extra=extra)
 
     # ------------------------------------------------------------ format
     def format_action(self, action: Action) -> str:
@@ -359,14 +371,32 @@ class PyCodeGrammar:
         raise UnsupportedAction(f"{self.name} cannot express {a!r}")
 
     def format_step(self, actions: Iterable[Action], thought: str | None = None,
-                    reflection: str | None = None) -> str:
+                    reflection: str | None = None, *, summary: str | None = None) -> str:
+        """The response the family's prompt asks for (see the class docstring for each style's layout).
+
+        Args:
+            actions: the step's actions, points in MODEL space.
+            thought: the reasoning (Kimi-VL Thinking's ◁think▷ block, OpenCUA's ``## Thought:``).
+            reflection: not part of these formats; left out.
+            summary: the one-sentence ``## Action:`` line; Kimi-VL uses the thought when it is not given.
+
+        Returns:
+            The response text.
+
+        Raises:
+            ActionError: an empty step, or a terminal action that is not last.
+            UnsupportedAction: an action the family cannot write.
+        """
         actions = list(actions)
         check_step(actions)
         code = "\n".join(self.format_action(a) for a in actions)
-        head = ""
-        if thought:
-            head = f"{THINK_OPEN}{thought}{THINK_CLOSE}" if self.style == "kimi" else f"## Thought:\n{thought}\n\n"
-        return f"{head}## Code:\n```python\n{code}\n```"
+        code = f"## Code:\n```python\n{code}\n```"
+        if self.style == "opencua":
+            head = f"## Thought:\n{thought}\n\n" if thought else ""
+            return head + (f"## Action:\n{summary}\n\n" if summary else "") + code
+        sentence = summary or thought
+        head = f"{THINK_OPEN}{thought}{THINK_CLOSE}" if thought and self.style == "kimi-thinking" else ""
+        return head + (f"## Action:\n{sentence}\n" if sentence else "") + code
 
 
 def _xy_args(p: Point) -> str:
@@ -404,4 +434,5 @@ def _sections(text: str) -> dict[str, str]:
 
 
 KIMI_VL = PyCodeGrammar("kimi-vl", "kimi")
+KIMI_VL_THINKING = PyCodeGrammar("kimi-vl-thinking", "kimi-thinking")
 OPENCUA = PyCodeGrammar("opencua", "opencua")
