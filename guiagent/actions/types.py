@@ -395,24 +395,31 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
     """
     cls = type(action)
     names, many = _field_kinds(cls)
+    fields = getattr(action, "__dict__", None)
+    if fields is None or len(fields) != len(names):  # slots or extra state: read the fields, rebuild below
+        fields = {n: getattr(action, n) for n in names}
+        plain = False
+    else:
+        plain = True
     values: dict[str, Any] | None = None
     all_points = True
-    for name in names:
-        value = getattr(action, name)
+    for name, value in fields.items():  # the instance dict itself: no getattr per field
         if isinstance(value, Point):
             value = fn(value)
-            all_points = all_points and type(value) is Point
+            if type(value) is not Point:
+                all_points = False
         elif many and value and name in many:  # a drag's via points
-            value = tuple(fn(p) for p in value)
-            all_points = all_points and all(type(p) is Point for p in value)
+            value = tuple([fn(p) for p in value])
+            if not all(type(p) is Point for p in value):
+                all_points = False
         else:
             continue
         if values is None:
-            values = {n: getattr(action, n) for n in names}
+            values = fields.copy()
         values[name] = value
     if values is None:
         return action
-    if not all_points or not hasattr(action, "__dict__") or len(action.__dict__) != len(names):
+    if not all_points or not plain:
         return cls(**values)  # checked by the constructor (and classes with slots or extra state are rebuilt)
     new = object.__new__(cls)
     new.__dict__.update(values)
