@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from guiagent.actions.types import Action, Point, Space, map_points
+from guiagent.actions.types import Action, Point, Space, make_point, map_points
 from guiagent.errors import ActionError, ConfigError, EnvError
 
 Size = tuple[int, int]  # (width, height)
@@ -138,7 +138,7 @@ class ModelFrame:
         _expect_space(point, Space.MODEL)
         ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
-        return Point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, Space.SCREENSHOT)
+        return make_point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, Space.SCREENSHOT)
 
     def to_model(self, point: Point) -> Point:
         """Map a screenshot pixel to MODEL space (the inverse of ``to_screenshot``).
@@ -149,7 +149,7 @@ class ModelFrame:
         _expect_space(point, Space.SCREENSHOT)
         ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
-        return Point(point.x * cw / sw * ux / iw, point.y * ch / sh * uy / ih, Space.MODEL)
+        return make_point(point.x * cw / sw * ux / iw, point.y * ch / sh * uy / ih, Space.MODEL)
 
 
 # ---------------------------------------------------------------- screenshot <-> screen
@@ -186,7 +186,7 @@ class Display:
             ActionError: the point is not in SCREENSHOT space.
         """
         _expect_space(point, Space.SCREENSHOT)
-        return Point(point.x / self.scale + self.offset[0], point.y / self.scale + self.offset[1], Space.SCREEN)
+        return make_point(point.x / self.scale + self.offset[0], point.y / self.scale + self.offset[1], Space.SCREEN)
 
     def to_screenshot(self, point: Point) -> Point:
         """Map a SCREEN point to screenshot pixels (the inverse of ``to_screen``).

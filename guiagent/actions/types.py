@@ -53,6 +53,38 @@ class Point:
         object.__setattr__(self, "space", Space(self.space))
 
 
+_new_object = object.__new__
+_isfinite = math.isfinite
+
+
+def make_point(x: float, y: float, space: Space) -> Point:
+    """``Point(x, y, space)``, made without the dataclass constructor when the values need no conversion.
+
+    Parsers and coordinate maps make one point per mapped coordinate; a frozen dataclass sets each field through
+    ``object.__setattr__``, which costs more than the rest of the mapping. Two finite floats and a Space are stored
+    as they are (exactly what ``Point`` would store); anything else goes through ``Point`` and its checks.
+
+    Args:
+        x: horizontal coordinate.
+        y: vertical coordinate.
+        space: the space the coordinates are in.
+
+    Returns:
+        The point, equal to ``Point(x, y, space)``.
+
+    Raises:
+        ActionError: a coordinate that is not a finite number (from ``Point``).
+    """
+    if type(x) is float and type(y) is float and type(space) is Space and _isfinite(x) and _isfinite(y):
+        p = _new_object(Point)
+        d = p.__dict__
+        d["x"] = x
+        d["y"] = y
+        d["space"] = space
+        return p
+    return Point(x, y, space)
+
+
 Button = Literal["left", "right", "middle", "back", "forward"]
 Direction = Literal["up", "down", "left", "right"]
 #: Mouse buttons: the three main ones and the two side buttons (X11 buttons 8 and 9, "browser back/forward").
