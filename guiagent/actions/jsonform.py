@@ -16,8 +16,7 @@ from guiagent.errors import ActionError
 
 
 def _r(v: float) -> float:
-    out = round(v, 3)
-    return 0.0 if out == 0 else out  # no "-0.0" in files
+    return round(v, 3) + 0.0  # + 0.0 turns -0.0 into 0.0 (no "-0.0" in files) and leaves every other value as is
 
 
 def _xy(p: Point | None, keys: tuple[str, str] = ("x", "y")) -> dict[str, Any]:
@@ -34,7 +33,7 @@ def _click(a: t.Click) -> dict[str, Any]:
     p = a.point
     name = _CLICK_TYPES.get((a.button, a.clicks))
     if name is not None and not a.modifiers:
-        return {"type": name, "x": _r(p.x), "y": _r(p.y)}
+        return {"type": name, "x": round(p.x, 3) + 0.0, "y": round(p.y, 3) + 0.0}  # _r inline: the common case
     out = {"type": "click", "x": _r(p.x), "y": _r(p.y), "button": a.button, "clicks": a.clicks}
     if a.modifiers:
         out["modifiers"] = list(a.modifiers)
