@@ -469,7 +469,7 @@ def canonical(action: Action) -> Action:
     return action
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Step:
     """One parsed model response."""
 
@@ -482,6 +482,30 @@ class Step:
     #: the actions as the model wrote them (MODEL space) when ``actions`` were mapped to the screenshot
     #: (``Profile.read``); None for a step straight from a grammar, whose ``actions`` are the model's own
     model_actions: tuple[Action, ...] | None = field(default=None, compare=False)
+
+    def __init__(self, actions: tuple[Action, ...], raw: str, thought: str | None = None,
+                 reflection: str | None = None, summary: str | None = None, extra: dict[str, str] | None = None,
+                 model_actions: tuple[Action, ...] | None = None) -> None:
+        """The dataclass constructor, written out: a frozen dataclass's own sets each of the seven fields through
+        ``object.__setattr__``, which made building the step the largest single cost of parsing a response.
+
+        Args:
+            actions: the actions, in order.
+            raw: the model's whole answer.
+            thought: the reasoning before the actions, if any.
+            reflection: the reflection section, if any.
+            summary: the action summary, if any.
+            extra: other named parts of the answer (a new empty dict when omitted).
+            model_actions: the actions as the model wrote them, when ``actions`` were mapped (see above).
+        """
+        fields = self.__dict__
+        fields["actions"] = actions
+        fields["raw"] = raw
+        fields["thought"] = thought
+        fields["reflection"] = reflection
+        fields["summary"] = summary
+        fields["extra"] = {} if extra is None else extra
+        fields["model_actions"] = model_actions
 
     def mapped(self, actions: tuple[Action, ...]) -> Step:
         """This step with ``actions`` (the same actions, their points in another space) in place of its own, which
