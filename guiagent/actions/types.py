@@ -127,7 +127,7 @@ def _set_modifiers(action: object, what: str) -> None:
     object.__setattr__(action, "modifiers", names)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Click:
     """Press and release a mouse button ``clicks`` times at ``point``, with ``modifiers`` held down throughout
     (e.g. ``("shift",)`` for shift+click)."""
@@ -136,6 +136,27 @@ class Click:
     button: Button = "left"
     clicks: int = 1
     modifiers: tuple[str, ...] = ()
+
+    def __init__(self, point: Point, button: Button = "left", clicks: int = 1,
+                 modifiers: tuple[str, ...] = ()) -> None:
+        """The dataclass constructor, written out (the generated frozen one sets each field through
+        ``object.__setattr__``; parsers make a click for most answers), then the checks of ``__post_init__``.
+
+        Args:
+            point: where to click.
+            button: one of ``BUTTONS``.
+            clicks: 1, 2 or 3.
+            modifiers: modifier keys held down during the click.
+
+        Raises:
+            ActionError: a field with an invalid value.
+        """
+        fields = self.__dict__
+        fields["point"] = point
+        fields["button"] = button
+        fields["clicks"] = clicks
+        fields["modifiers"] = modifiers
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         # Parsers make one per click: the usual values are checked inline, anything else by the full checks.
