@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from guiagent.actions.types import Action, Point, Space, map_points
+from guiagent.actions.types import Action, Point, Space, make_point, map_points
 from guiagent.errors import ActionError, ConfigError, EnvError, ParseError
 
 Size = tuple[int, int]  # (width, height)
@@ -129,16 +129,22 @@ class ModelFrame:
         u = self.convention.units
         return (u, u) if u is not None else (float(self.image_size[0]), float(self.image_size[1]))
 
+    @functools.cached_property
+    def _factors(self) -> tuple[float, float, int, int, int, int, int, int]:
+        """(units x, units y, image w, h, content w, h, screenshot w, h): what ``to_screenshot`` needs, in one
+        lookup (it runs once per mapped point; the arithmetic, and so every result, is unchanged)."""
+        return (*self._units, *self.image_size, *self.content_size, *self.screenshot_size)
+
     def to_screenshot(self, point: Point) -> Point:
         """Map a MODEL-space point to screenshot pixels.
 
         Raises:
             ActionError: the point is not in MODEL space.
         """
-        _expect_space(point, Space.MODEL)
-        ux, uy = self._units
-        (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
-        return Point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, Space.SCREENSHOT)
+        if point.space is not _MODEL:
+            _expect_space(point, _MODEL)
+        ux, uy, iw, ih, cw, ch, sw, sh = self._factors
+        return make_point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, _SCREENSHOT)
 
     def check_in_image(self, point: Point) -> Point:
         """``point`` itself, once it is known to lie in the image: 0..1 (or 0..1000) on each axis under a relative
@@ -167,7 +173,7 @@ class ModelFrame:
         _expect_space(point, Space.SCREENSHOT)
         ux, uy = self._units
         (iw, ih), (cw, ch), (sw, sh) = self.image_size, self.content_size, self.screenshot_size
-        return Point(point.x * cw / sw * ux / iw, point.y * ch / sh * uy / ih, Space.MODEL)
+        return make_point(point.x * cw / sw * ux / iw, point.y * ch / sh * uy / ih, Space.MODEL)
 
 
 # ---------------------------------------------------------------- screenshot <-> screen
@@ -204,7 +210,7 @@ class Display:
             ActionError: the point is not in SCREENSHOT space.
         """
         _expect_space(point, Space.SCREENSHOT)
-        return Point(point.x / self.scale + self.offset[0], point.y / self.scale + self.offset[1], Space.SCREEN)
+        return make_point(point.x / self.scale + self.offset[0], point.y / self.scale + self.offset[1], Space.SCREEN)
 
     def to_screenshot(self, point: Point) -> Point:
         """Map a SCREEN point to screenshot pixels (the inverse of ``to_screen``).
@@ -284,6 +290,9 @@ def action_to_screen(action: Action, display: Display) -> Action:
     """``action`` with its SCREENSHOT points mapped to SCREEN points, without bounds checks. Environments use
     ``Display.action_to_screen``, which also refuses points off the display and in MODEL space."""
     return map_points(action, display.to_screen)
+
+
+_MODEL, _SCREENSHOT = Space.MODEL, Space.SCREENSHOT
 
 
 def _expect_space(point: Point, space: Space) -> None:

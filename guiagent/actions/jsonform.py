@@ -8,7 +8,7 @@ which space it is in (trajectories keep one list in screenshot pixels and one in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from guiagent.actions import types as t
 from guiagent.actions.types import Action, Point, Space
@@ -16,8 +16,7 @@ from guiagent.errors import ActionError
 
 
 def _r(v: float) -> float:
-    out = round(v, 3)
-    return 0.0 if out == 0 else out  # no "-0.0" in files
+    return round(v, 3) + 0.0  # + 0.0 turns -0.0 into 0.0 (no "-0.0" in files) and leaves every other value as is
 
 
 def _xy(p: Point | None, keys: tuple[str, str] = ("x", "y")) -> dict[str, Any]:
@@ -30,60 +29,80 @@ def _xy(p: Point | None, keys: tuple[str, str] = ("x", "y")) -> dict[str, Any]:
 _CLICK_TYPES = {("left", 1): "click", ("left", 2): "double_click", ("right", 1): "right_click"}
 
 
+def _click(a: t.Click) -> dict[str, Any]:
+    p = a.point
+    name = _CLICK_TYPES.get((a.button, a.clicks))
+    if name is not None and not a.modifiers:
+        return {"type": name, "x": round(p.x, 3) + 0.0, "y": round(p.y, 3) + 0.0}  # _r inline: the common case
+    out = {"type": "click", "x": _r(p.x), "y": _r(p.y), "button": a.button, "clicks": a.clicks}
+    if a.modifiers:
+        out["modifiers"] = list(a.modifiers)
+    return out
+
+
+def _drag(a: t.Drag) -> dict[str, Any]:
+    out = {"type": "drag", **_xy(a.start), **_xy(a.end, ("to_x", "to_y"))}
+    if a.button != "left":
+        out["button"] = a.button
+    if a.via:
+        out["via"] = [[_r(p.x), _r(p.y)] for p in a.via]
+    return out
+
+
+def _scroll(a: t.Scroll) -> dict[str, Any]:
+    out = {"type": "scroll", **_xy(a.point), "direction": a.direction}
+    if a.amount is not None:
+        out["amount"] = a.amount
+    if a.modifiers:
+        out["modifiers"] = list(a.modifiers)
+    return out
+
+
+#: action class -> its JSON form; looked up by exact type first (one dict lookup per action on the parse path),
+#: then in this order with isinstance for subclasses.
+_TO_JSON: dict[type, Callable[[Any], dict[str, Any]]] = {
+    t.Click: _click,
+    t.Drag: _drag,
+    t.Scroll: _scroll,
+    t.Type: lambda a: {"type": "type", "text": a.text, "submit": a.submit},
+    t.Hotkey: lambda a: {"type": "hotkey", "keys": list(a.keys)},
+    t.Press: lambda a: {"type": "press", "key": a.key},
+    t.KeyDown: lambda a: {"type": "key_down", "key": a.key},
+    t.KeyUp: lambda a: {"type": "key_up", "key": a.key},
+    t.MoveTo: lambda a: {"type": "move_to", **_xy(a.point)},
+    t.MouseDown: lambda a: {"type": "mouse_down", **_xy(a.point), "button": a.button},
+    t.MouseUp: lambda a: {"type": "mouse_up", **_xy(a.point), "button": a.button},
+    t.Wait: lambda a: {"type": "wait", "seconds": a.seconds},
+    t.Finished: lambda a: {"type": "finished", "content": a.content},
+    t.CallUser: lambda a: {"type": "call_user", "content": a.content},
+    t.LongPress: lambda a: {"type": "long_press", **_xy(a.point), "seconds": a.seconds},
+    t.OpenApp: lambda a: {"type": "open_app", "name": a.name},
+    t.Navigate: lambda a: {"type": "navigate", "url": a.url},
+    t.PressHome: lambda a: {"type": "press_home"},
+    t.PressBack: lambda a: {"type": "press_back"},
+    t.NavigateBack: lambda a: {"type": "navigate_back"},
+}
+
+
 def action_to_json(action: Action) -> dict[str, Any]:
-    """Plain-data form of an action."""
-    a = action
-    if isinstance(a, t.Click):
-        name = _CLICK_TYPES.get((a.button, a.clicks))
-        if name is not None and not a.modifiers:
-            return {"type": name, **_xy(a.point)}
-        out = {"type": "click", **_xy(a.point), "button": a.button, "clicks": a.clicks}
-        if a.modifiers:
-            out["modifiers"] = list(a.modifiers)
-        return out
-    if isinstance(a, t.Drag):
-        out = {"type": "drag", **_xy(a.start), **_xy(a.end, ("to_x", "to_y"))}
-        if a.button != "left":
-            out["button"] = a.button
-        if a.via:
-            out["via"] = [[_r(p.x), _r(p.y)] for p in a.via]
-        return out
-    if isinstance(a, t.Scroll):
-        out = {"type": "scroll", **_xy(a.point), "direction": a.direction}
-        if a.amount is not None:
-            out["amount"] = a.amount
-        if a.modifiers:
-            out["modifiers"] = list(a.modifiers)
-        return out
-    if isinstance(a, t.Type):
-        return {"type": "type", "text": a.text, "submit": a.submit}
-    if isinstance(a, t.Hotkey):
-        return {"type": "hotkey", "keys": list(a.keys)}
-    if isinstance(a, (t.Press, t.KeyDown, t.KeyUp)):
-        return {"type": _KEY_TYPES[type(a)], "key": a.key}
-    if isinstance(a, t.MoveTo):
-        return {"type": "move_to", **_xy(a.point)}
-    if isinstance(a, (t.MouseDown, t.MouseUp)):
-        return {"type": "mouse_down" if isinstance(a, t.MouseDown) else "mouse_up", **_xy(a.point), "button": a.button}
-    if isinstance(a, t.Wait):
-        return {"type": "wait", "seconds": a.seconds}
-    if isinstance(a, t.Finished):
-        return {"type": "finished", "content": a.content}
-    if isinstance(a, t.CallUser):
-        return {"type": "call_user", "content": a.content}
-    if isinstance(a, t.LongPress):
-        return {"type": "long_press", **_xy(a.point), "seconds": a.seconds}
-    if isinstance(a, t.OpenApp):
-        return {"type": "open_app", "name": a.name}
-    if isinstance(a, t.Navigate):
-        return {"type": "navigate", "url": a.url}
-    for cls, name in ((t.PressHome, "press_home"), (t.PressBack, "press_back"), (t.NavigateBack, "navigate_back")):
-        if isinstance(a, cls):
-            return {"type": name}
+    """Plain-data form of an action.
+
+    Args:
+        action: any typed action (a subclass of an action class gets its base class's form).
+
+    Returns:
+        The JSON object: ``type`` plus the action's fields, coordinates rounded to 3 decimals.
+
+    Raises:
+        ActionError: ``action`` is not an action.
+    """
+    to_json = _TO_JSON.get(type(action))
+    if to_json is not None:
+        return to_json(action)
+    for cls, to_json in _TO_JSON.items():
+        if isinstance(action, cls):
+            return to_json(action)
     raise ActionError(f"not an action: {action!r}")
-
-
-_KEY_TYPES = {t.Press: "press", t.KeyDown: "key_down", t.KeyUp: "key_up"}
 
 
 def _modifiers(data: dict[str, Any]) -> tuple[str, ...]:

@@ -53,6 +53,38 @@ class Point:
         object.__setattr__(self, "space", Space(self.space))
 
 
+_new_object = object.__new__
+_isfinite = math.isfinite
+
+
+def make_point(x: float, y: float, space: Space) -> Point:
+    """``Point(x, y, space)``, made without the dataclass constructor when the values need no conversion.
+
+    Parsers and coordinate maps make one point per mapped coordinate; a frozen dataclass sets each field through
+    ``object.__setattr__``, which costs more than the rest of the mapping. Two finite floats and a Space are stored
+    as they are (exactly what ``Point`` would store); anything else goes through ``Point`` and its checks.
+
+    Args:
+        x: horizontal coordinate.
+        y: vertical coordinate.
+        space: the space the coordinates are in.
+
+    Returns:
+        The point, equal to ``Point(x, y, space)``.
+
+    Raises:
+        ActionError: a coordinate that is not a finite number (from ``Point``).
+    """
+    if type(x) is float and type(y) is float and type(space) is Space and _isfinite(x) and _isfinite(y):
+        p = _new_object(Point)
+        d = p.__dict__
+        d["x"] = x
+        d["y"] = y
+        d["space"] = space
+        return p
+    return Point(x, y, space)
+
+
 Button = Literal["left", "right", "middle", "back", "forward"]
 Direction = Literal["up", "down", "left", "right"]
 #: Mouse buttons: the three main ones and the two side buttons (X11 buttons 8 and 9, "browser back/forward").
@@ -95,7 +127,7 @@ def _set_modifiers(action: object, what: str) -> None:
     object.__setattr__(action, "modifiers", names)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Click:
     """Press and release a mouse button ``clicks`` times at ``point``, with ``modifiers`` held down throughout
     (e.g. ``("shift",)`` for shift+click)."""
@@ -104,6 +136,27 @@ class Click:
     button: Button = "left"
     clicks: int = 1
     modifiers: tuple[str, ...] = ()
+
+    def __init__(self, point: Point, button: Button = "left", clicks: int = 1,
+                 modifiers: tuple[str, ...] = ()) -> None:
+        """The dataclass constructor, written out (the generated frozen one sets each field through
+        ``object.__setattr__``; parsers make a click for most answers), then the checks of ``__post_init__``.
+
+        Args:
+            point: where to click.
+            button: one of ``BUTTONS``.
+            clicks: 1, 2 or 3.
+            modifiers: modifier keys held down during the click.
+
+        Raises:
+            ActionError: a field with an invalid value.
+        """
+        fields = self.__dict__
+        fields["point"] = point
+        fields["button"] = button
+        fields["clicks"] = clicks
+        fields["modifiers"] = modifiers
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         # Parsers make one per click: the usual values are checked inline, anything else by the full checks.
@@ -141,8 +194,9 @@ class Drag:
     via: tuple[Point, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_point(self.start, "drag start")
-        _check_point(self.end, "drag end")
+        if type(self.start) is not Point or type(self.end) is not Point:  # the usual case in one test
+            _check_point(self.start, "drag start")
+            _check_point(self.end, "drag end")
         if self.button != "left":
             _check_choice(self.button, DRAG_BUTTONS, "drag button")
         if self.via != ():
@@ -166,8 +220,10 @@ class Scroll:
     def __post_init__(self) -> None:
         if self.modifiers != ():
             _set_modifiers(self, "scroll")
-        _check_choice(self.direction, DIRECTIONS, "scroll direction")
-        _check_point(self.point, "scroll point", allow_none=True)
+        if self.direction not in DIRECTIONS:
+            _check_choice(self.direction, DIRECTIONS, "scroll direction")
+        if self.point is not None and type(self.point) is not Point:
+            _check_point(self.point, "scroll point")
         if self.amount is not None and (isinstance(self.amount, bool) or not isinstance(self.amount, int)
                                         or self.amount <= 0):
             raise ActionError(f"scroll amount must be a positive integer or None, got {self.amount!r}")
@@ -181,7 +237,8 @@ class Type:
     submit: bool = False
 
     def __post_init__(self) -> None:
-        _check_text(self.text, "typed text")
+        if type(self.text) is not str:
+            _check_text(self.text, "typed text")
         if not isinstance(self.submit, bool):
             raise ActionError(f"submit must be a bool, got {self.submit!r}")
 
@@ -395,24 +452,31 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
     """
     cls = type(action)
     names, many = _field_kinds(cls)
+    fields = getattr(action, "__dict__", None)
+    if fields is None or len(fields) != len(names):  # slots or extra state: read the fields, rebuild below
+        fields = {n: getattr(action, n) for n in names}
+        plain = False
+    else:
+        plain = True
     values: dict[str, Any] | None = None
     all_points = True
-    for name in names:
-        value = getattr(action, name)
+    for name, value in fields.items():  # the instance dict itself: no getattr per field
         if isinstance(value, Point):
             value = fn(value)
-            all_points = all_points and type(value) is Point
+            if type(value) is not Point:
+                all_points = False
         elif many and value and name in many:  # a drag's via points
-            value = tuple(fn(p) for p in value)
-            all_points = all_points and all(type(p) is Point for p in value)
+            value = tuple([fn(p) for p in value])
+            if not all(type(p) is Point for p in value):
+                all_points = False
         else:
             continue
         if values is None:
-            values = {n: getattr(action, n) for n in names}
+            values = fields.copy()
         values[name] = value
     if values is None:
         return action
-    if not all_points or not hasattr(action, "__dict__") or len(action.__dict__) != len(names):
+    if not all_points or not plain:
         return cls(**values)  # checked by the constructor (and classes with slots or extra state are rebuilt)
     new = object.__new__(cls)
     new.__dict__.update(values)
@@ -426,7 +490,7 @@ def canonical(action: Action) -> Action:
     return action
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Step:
     """One parsed model response."""
 
@@ -439,6 +503,30 @@ class Step:
     #: the actions as the model wrote them (MODEL space) when ``actions`` were mapped to the screenshot
     #: (``Profile.read``); None for a step straight from a grammar, whose ``actions`` are the model's own
     model_actions: tuple[Action, ...] | None = field(default=None, compare=False)
+
+    def __init__(self, actions: tuple[Action, ...], raw: str, thought: str | None = None,
+                 reflection: str | None = None, summary: str | None = None, extra: dict[str, str] | None = None,
+                 model_actions: tuple[Action, ...] | None = None) -> None:
+        """The dataclass constructor, written out: a frozen dataclass's own sets each of the seven fields through
+        ``object.__setattr__``, which made building the step the largest single cost of parsing a response.
+
+        Args:
+            actions: the actions, in order.
+            raw: the model's whole answer.
+            thought: the reasoning before the actions, if any.
+            reflection: the reflection section, if any.
+            summary: the action summary, if any.
+            extra: other named parts of the answer (a new empty dict when omitted).
+            model_actions: the actions as the model wrote them, when ``actions`` were mapped (see above).
+        """
+        fields = self.__dict__
+        fields["actions"] = actions
+        fields["raw"] = raw
+        fields["thought"] = thought
+        fields["reflection"] = reflection
+        fields["summary"] = summary
+        fields["extra"] = {} if extra is None else extra
+        fields["model_actions"] = model_actions
 
     def mapped(self, actions: tuple[Action, ...]) -> Step:
         """This step with ``actions`` (the same actions, their points in another space) in place of its own, which

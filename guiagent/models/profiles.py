@@ -135,16 +135,20 @@ class Profile:
             ActionError: an action with invalid fields.
         """
         step = get_grammar(self.grammar).parse(text)
-        frame = self.frame(screenshot_size)
+        frame = self._frames.get(screenshot_size) if type(screenshot_size) is tuple else None
+        if frame is None:
+            frame = self.frame(screenshot_size)
         model_actions = step.actions
-
-        def to_screenshot(point: Point) -> Point:
-            return frame.to_screenshot(frame.check_in_image(point))
+        check, to_pixels = frame.check_in_image, frame.to_screenshot
+        # relative coordinates: a point off the image is a misreading (absolute ones are the budget's business)
+        to_screenshot = to_pixels if frame.convention.units is None else (lambda point: to_pixels(check(point)))
 
         # grammars put every point in MODEL space (anything else is a grammar bug: ActionError). The step is new
-        # and ours alone, so it is completed in place: a copy would cost as much as the mapping (parse benchmark).
-        object.__setattr__(step, "actions", tuple([map_points(a, to_screenshot) for a in model_actions]))
-        object.__setattr__(step, "model_actions", model_actions)
+        # and ours alone, so it is completed in place (its instance dict: a frozen dataclass refuses setattr): a
+        # copy would cost as much as the mapping (parse benchmark).
+        fields = step.__dict__
+        fields["actions"] = tuple([map_points(a, to_screenshot) for a in model_actions])
+        fields["model_actions"] = model_actions
         return step
 
     def to_screenshot(self, step: Step, screenshot_size: Size) -> Step:

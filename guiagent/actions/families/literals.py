@@ -21,7 +21,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, NamedTuple
 
-from guiagent.actions.types import TERMINAL_ACTIONS, Action, Point, Space, Type
+from guiagent.actions.types import TERMINAL_ACTIONS, Action, Point, Space, Type, make_point
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
 #: Longest response the scanners accept; longer text is rejected instead of being scanned slowly.
@@ -430,7 +430,7 @@ def parse_box(text: str, *, fast: bool = True) -> Point:
         raise ParseError(f"a box must be a string such as '(x,y)', got {text!r}")
     if fast and (m := _FAST_BOX.fullmatch(text)):
         x, y = m.group(1, 2) if m.group(1) is not None else m.group(3, 4)
-        return Point(float(x), float(y), Space.MODEL)
+        return make_point(float(x), float(y), Space.MODEL)
     inner = _box_inner(text)
     if inner is None:
         raise ParseError("not a box or point (expected '(x,y)', '[x1,y1,x2,y2]', '<point>x y</point>', ...)", text)
@@ -477,8 +477,8 @@ def _box_parts(inner: str) -> list[str]:
 def box_point(nums: list[float]) -> Point:
     """The MODEL-space point of a box given as 2 numbers (a point) or 4 (x1, y1, x2, y2: its centre)."""
     if len(nums) == 4:
-        return Point((nums[0] + nums[2]) / 2, (nums[1] + nums[3]) / 2, Space.MODEL)
-    return Point(nums[0], nums[1], Space.MODEL)
+        return make_point((nums[0] + nums[2]) / 2, (nums[1] + nums[3]) / 2, Space.MODEL)
+    return make_point(nums[0], nums[1], Space.MODEL)
 
 
 # ---------------------------------------------------------------- formatting

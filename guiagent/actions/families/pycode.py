@@ -55,7 +55,7 @@ from guiagent.actions.families.literals import (
 )
 from guiagent.actions.families.compound import merge, split
 from guiagent.actions.families.wrappers import strip_end_tokens
-from guiagent.actions.types import Action, Point, Space, Step, canonical
+from guiagent.actions.types import Action, Point, Space, Step, canonical, make_point
 from guiagent.errors import ParseError, UnsupportedAction
 
 THINK_OPEN, THINK_CLOSE = "◁think▷", "◁/think▷"
@@ -113,7 +113,7 @@ def _xy(b: dict[str, Any], frag: str, required: bool = True) -> Point | None:
         return None
     if x is None or y is None:
         raise ParseError("give both x and y", frag)
-    return Point(_num(x, "x", frag), _num(y, "y", frag), Space.MODEL)
+    return make_point(_num(x, "x", frag), _num(y, "y", frag), Space.MODEL)
 
 
 def _button(value: Any, frag: str) -> str:
@@ -197,7 +197,7 @@ def _hotkey(b: dict[str, Any], f: str) -> list[Action]:
 def _coord(value: Any, what: str, frag: str) -> Point:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ParseError(f"{what} must be a list [x, y]", frag)
-    return Point(_num(value[0], what, frag), _num(value[1], what, frag), Space.MODEL)
+    return make_point(_num(value[0], what, frag), _num(value[1], what, frag), Space.MODEL)
 
 
 def _drag_to(b: dict[str, Any], f: str) -> list[Action]:
