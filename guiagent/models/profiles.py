@@ -25,7 +25,7 @@ from typing import Any, Literal, Mapping
 
 from guiagent.actions.coords import Convention, ModelFrame, Size
 from guiagent.actions.families import Grammar, get_grammar
-from guiagent.actions.types import Action, Point, Space, Step, map_points
+from guiagent.actions.types import Action, Space, Step, map_points
 from guiagent.errors import ActionError, ConfigError
 from guiagent.models.base import Sampling
 from guiagent.models.budget import ImageBudget
