@@ -146,6 +146,22 @@ class ModelFrame:
         ux, uy, iw, ih, cw, ch, sw, sh = self._factors
         return make_point(point.x * iw / ux * sw / cw, point.y * ih / uy * sh / ch, _SCREENSHOT)
 
+    def read_point(self, point: Point) -> Point:
+        """``to_screenshot`` for a point read from model text (``Profile.read``): under a relative convention a
+        point off the image is refused first (``check_in_image``), in the same pass.
+
+        Raises:
+            ParseError: a coordinate outside 0..1 (or 0..1000) under a relative convention.
+            ActionError: the point is not in MODEL space.
+        """
+        if point.space is not _MODEL:
+            _expect_space(point, _MODEL)
+        ux, uy, iw, ih, cw, ch, sw, sh = self._factors
+        x, y = point.x, point.y
+        if self.convention.units is not None and not (0 <= x <= ux and 0 <= y <= uy):
+            self.check_in_image(point)  # raises, naming the value and the range
+        return make_point(x * iw / ux * sw / cw, y * ih / uy * sh / ch, _SCREENSHOT)
+
     def check_in_image(self, point: Point) -> Point:
         """``point`` itself, once it is known to lie in the image: 0..1 (or 0..1000) on each axis under a relative
         convention. The model saw only the image, so a point off it is a misreading (``x=5`` would land 5 screen

@@ -139,9 +139,7 @@ class Profile:
         if frame is None:
             frame = self.frame(screenshot_size)
         model_actions = step.actions
-        check, to_pixels = frame.check_in_image, frame.to_screenshot
-        # relative coordinates: a point off the image is a misreading (absolute ones are the budget's business)
-        to_screenshot = to_pixels if frame.convention.units is None else (lambda point: to_pixels(check(point)))
+        to_screenshot = frame.read_point  # under a relative convention a point off the image is a misreading
 
         # grammars put every point in MODEL space (anything else is a grammar bug: ActionError). The step is new
         # and ours alone, so it is completed in place (its instance dict: a frozen dataclass refuses setattr): a
