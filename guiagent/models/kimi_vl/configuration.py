@@ -104,11 +104,25 @@ def read_config_json(path: str | Path) -> dict[str, Any]:
     Raises:
         ModelError: the file is missing, unreadable or not a JSON object.
     """
-    file = Path(path) / "config.json"
+    return read_json_object(path, "config.json", "is it a checkpoint folder?")
+
+
+def read_json_object(folder: str | Path, name: str, hint: str = "") -> dict[str, Any]:
+    """The JSON object in the file ``name`` of a checkpoint folder (config.json, preprocessor_config.json).
+
+    Args:
+        folder: the checkpoint folder.
+        name: the file's name in it.
+        hint: added to the error when the file is missing (what the user may have got wrong).
+
+    Raises:
+        ModelError: the file is missing, unreadable, not JSON, nested too deeply or not a JSON object.
+    """
+    file = Path(folder) / name
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ModelError(f"{Path(path)} has no readable config.json; is it a checkpoint folder?") from exc
+        raise ModelError(f"{Path(folder)} has no readable {name}" + (f"; {hint}" if hint else "")) from exc
     except ValueError as exc:
         raise ModelError(f"{file} is not valid JSON: {exc}") from exc
     except RecursionError:

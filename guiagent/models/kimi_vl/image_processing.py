@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Sequence
@@ -22,6 +21,7 @@ from PIL import Image
 from transformers import BatchFeature
 
 from guiagent.errors import ModelError
+from guiagent.models.kimi_vl.configuration import read_json_object
 
 PREPROCESSOR_FILE = "preprocessor_config.json"
 _CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -60,17 +60,8 @@ class KimiVLImageProcessor:
         Raises:
             ModelError: the file is missing or not a JSON object.
         """
+        data = read_json_object(path, PREPROCESSOR_FILE)
         file = Path(path) / PREPROCESSOR_FILE
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ModelError(f"{Path(path)} has no readable {PREPROCESSOR_FILE}") from exc
-        except ValueError as exc:
-            raise ModelError(f"{file} is not valid JSON: {exc}") from exc
-        except RecursionError:
-            raise ModelError(f"{file} is not valid JSON: nested too deeply") from None
-        if not isinstance(data, dict):
-            raise ModelError(f"{file} must hold a JSON object")
         try:
             return cls(**data)
         except (TypeError, ValueError) as exc:
