@@ -30,3 +30,16 @@ def stub_openai():
 # ---------------------------------------------------------------- real desktop (Xvfb; tests/desktop_apps)
 
 from desktop_apps.fixtures import tk_app_factory, xauthority  # noqa: F401 (registers the fixtures)
+
+
+# ---------------------------------------------------------------- model code (torch)
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """torch on one thread for a test module (tiny models: threads only add contention on a shared machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

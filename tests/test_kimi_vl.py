@@ -33,12 +33,7 @@ from guiagent.models.kimi_vl.tokenization import ChatImage, chat_ids  # noqa: E4
 SCREEN_GRIDS = [(18, 32), (18, 32), (20, 32), (24, 32), (32, 18)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,7 @@ from guiagent.agent.spec import load_model  # noqa: E402
 TASK = "Click OK"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
