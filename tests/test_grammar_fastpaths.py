@@ -56,6 +56,40 @@ def test_call_fast_path_agrees_on_strings_with_escapes(text, lenient, prefix):
     assert _calls(text, lenient, True, prefix) == _calls(text, lenient, False, prefix)
 
 
+def _import_line(line: str) -> bool:
+    """Import lines, and (to show that the fast path asks) calls of ``f``, which the fast path could read."""
+    return line.startswith(("import ", "f("))
+
+
+def _calls_skipping(text: str, fast: bool):
+    try:
+        return parse_calls(text, allow_comments=True, skip_line=_import_line, fast=fast)
+    except ParseError as e:
+        return ("error", str(e))
+
+
+# Code as the pyautogui families write it: calls, import lines the grammar skips, and lines that only look alike.
+_CODE_LINES = st.one_of(_LABELED, st.sampled_from(["import pyautogui", "import time", "  import pyautogui  ",
+                                                    "imports(1)", "import(1)", "# import x", "import pyautogui; f()"]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_CODE_LINES, min_size=1, max_size=4), st.sampled_from(["\n", "\n\n", " "]))
+def test_call_fast_path_agrees_when_lines_are_skipped(lines, sep):
+    """With ``skip_line`` (what the pyautogui grammars pass) the fast path must leave every skipped line to the
+    scanner, and give the scanner's answer on everything else."""
+    text = sep.join(lines)
+    assert _calls_skipping(text, True) == _calls_skipping(text, False)
+
+
+def test_call_fast_path_is_taken_with_skip_line_and_no_skipped_line():
+    from guiagent.actions.families import literals
+
+    text = "pyautogui.click(x=0.5, y=0.25)\npyautogui.write('hi')"
+    assert literals._fast_calls(text, None, _import_line) == parse_calls(text, skip_line=_import_line, fast=False)
+    assert literals._fast_calls("import pyautogui\n" + text, None, _import_line) is None
+
+
 def test_call_fast_path_reads_escapes_like_python():
     text = "type(content='He said \\\"hi\\\" and it\\'s fine\\n')"
     assert parse_calls(text, lenient_quotes=True)[0].kwargs == (("content", "He said \"hi\" and it's fine\n"),)
@@ -76,3 +110,42 @@ _BOXES = st.builds(
 @given(_BOXES)
 def test_box_fast_path_agrees_with_the_general_reader(text):
     assert _box(text, True) == _box(text, False)
+
+
+# The UI-TARS-2 XML form is read with str.find scans; these regexes say what they must find (their lazy ".*?" is
+# what the scans replaced: slower, and the obvious statement of the rule).
+_TOOL_RE = re.compile(r"<seed:tool_call>(.*?)(?:</seed:tool_call>|\Z)", re.S)
+_ITEM_RE = {tag: re.compile(rf"\s*<{tag}=([^<>\s]+)>(.*?)</{tag}>", re.S) for tag in ("function", "parameter")}
+
+
+def _items_by_regex(body: str, tag: str):
+    items, pos = [], 0
+    while (m := _ITEM_RE[tag].match(body, pos)) is not None:
+        items.append((m.group(1), m.group(2), m.group(0).strip()))
+        pos = m.end()
+    if body[pos:].strip():
+        return ("error", str(ParseError(f"expected <{tag}=NAME>...</{tag}>", body[pos:].strip()[:80])))
+    return items
+
+
+def _items_by_scan(body: str, tag: str):
+    from guiagent.actions.families.uitars import xml_items
+
+    try:
+        return xml_items(body, tag)
+    except ParseError as e:
+        return ("error", str(e))
+
+
+_XML_PIECES = st.lists(st.sampled_from(["<seed:tool_call>", "</seed:tool_call>", "<function=", "</function>",
+                                        "<parameter=", "</parameter>", ">", "<", "click", "a b", "=", " ", "\n",
+                                        "\u3000", "<point>1 2</point>"]), max_size=14).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_XML_PIECES, st.sampled_from(["function", "parameter"]))
+def test_xml_scans_find_what_the_regexes_describe(text, tag):
+    from guiagent.actions.families.uitars import tool_call_blocks
+
+    assert tool_call_blocks(text) == ([m.group(1) for m in _TOOL_RE.finditer(text)], _TOOL_RE.sub("", text))
+    assert _items_by_scan(text, tag) == _items_by_regex(text, tag)

@@ -35,7 +35,10 @@ class Convention(str, Enum):
     @property
     def units(self) -> float | None:
         """Model units per image side (1000 or 1); None for absolute pixels of the image the model saw."""
-        return {Convention.RELATIVE_1000: 1000.0, Convention.RELATIVE_1: 1.0}.get(self)
+        return _UNITS.get(self)
+
+
+_UNITS = {Convention.RELATIVE_1000: 1000.0, Convention.RELATIVE_1: 1.0}
 
 
 # ---------------------------------------------------------------- image budgets
@@ -130,6 +133,11 @@ class ModelFrame:
         return (u, u) if u is not None else (float(self.image_size[0]), float(self.image_size[1]))
 
     @functools.cached_property
+    def _relative(self) -> bool:
+        """Whether the convention is relative (0..1 or 0..1000), so that ``read_point`` checks the bounds."""
+        return self.convention.units is not None
+
+    @functools.cached_property
     def _factors(self) -> tuple[float, float, int, int, int, int, int, int]:
         """(units x, units y, image w, h, content w, h, screenshot w, h): what ``to_screenshot`` needs, in one
         lookup (it runs once per mapped point; the arithmetic, and so every result, is unchanged)."""
@@ -158,7 +166,7 @@ class ModelFrame:
             _expect_space(point, _MODEL)
         ux, uy, iw, ih, cw, ch, sw, sh = self._factors
         x, y = point.x, point.y
-        if self.convention.units is not None and not (0 <= x <= ux and 0 <= y <= uy):
+        if self._relative and not (0 <= x <= ux and 0 <= y <= uy):
             self.check_in_image(point)  # raises, naming the value and the range
         return make_point(x * iw / ux * sw / cw, y * ih / uy * sh / ch, _SCREENSHOT)
 

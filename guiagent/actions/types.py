@@ -184,7 +184,7 @@ def right_click(point: Point) -> Click:
 MAX_VIA = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Drag:
     """Press ``button`` at ``start``, move through the ``via`` points in order to ``end``, release."""
 
@@ -192,6 +192,25 @@ class Drag:
     end: Point
     button: Button = "left"
     via: tuple[Point, ...] = ()
+
+    def __init__(self, start: Point, end: Point, button: Button = "left", via: tuple[Point, ...] = ()) -> None:
+        """The dataclass constructor, written out (as ``Click``'s), then the checks of ``__post_init__``.
+
+        Args:
+            start: where the button goes down.
+            end: where it comes up.
+            button: one of ``DRAG_BUTTONS``.
+            via: the points passed through on the way, in order (at most ``MAX_VIA``).
+
+        Raises:
+            ActionError: a field with an invalid value.
+        """
+        fields = self.__dict__
+        fields["start"] = start
+        fields["end"] = end
+        fields["button"] = button
+        fields["via"] = via
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if type(self.start) is not Point or type(self.end) is not Point:  # the usual case in one test
@@ -207,7 +226,7 @@ class Drag:
             object.__setattr__(self, "via", tuple(self.via))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Scroll:
     """Scroll the wheel; ``point`` None means wherever the pointer is. ``amount`` None means the env default.
     ``modifiers`` are held down while scrolling (e.g. ``("ctrl",)`` to zoom)."""
@@ -216,6 +235,26 @@ class Scroll:
     point: Point | None = None
     amount: int | None = None
     modifiers: tuple[str, ...] = ()
+
+    def __init__(self, direction: Direction, point: Point | None = None, amount: int | None = None,
+                 modifiers: tuple[str, ...] = ()) -> None:
+        """The dataclass constructor, written out (as ``Click``'s), then the checks of ``__post_init__``.
+
+        Args:
+            direction: one of ``DIRECTIONS``.
+            point: where to scroll; None for wherever the pointer is.
+            amount: wheel clicks; None for the environment's default.
+            modifiers: modifier keys held down while scrolling.
+
+        Raises:
+            ActionError: a field with an invalid value.
+        """
+        fields = self.__dict__
+        fields["direction"] = direction
+        fields["point"] = point
+        fields["amount"] = amount
+        fields["modifiers"] = modifiers
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if self.modifiers != ():
@@ -229,12 +268,27 @@ class Scroll:
             raise ActionError(f"scroll amount must be a positive integer or None, got {self.amount!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Type:
     """Type ``text`` into the focused widget; ``submit`` presses Enter afterwards."""
 
     text: str
     submit: bool = False
+
+    def __init__(self, text: str, submit: bool = False) -> None:
+        """The dataclass constructor, written out (as ``Click``'s), then the checks of ``__post_init__``.
+
+        Args:
+            text: what to type.
+            submit: press Enter afterwards.
+
+        Raises:
+            ActionError: a field with an invalid value.
+        """
+        fields = self.__dict__
+        fields["text"] = text
+        fields["submit"] = submit
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if type(self.text) is not str:
@@ -427,7 +481,13 @@ def points_of(action: Action) -> list[Point]:
 @functools.cache
 def _field_kinds(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
     """(the constructor's field names, those holding a tuple of points) of an action class, looked up once."""
-    return _init_fields(cls), _point_tuple_fields(cls)
+    kinds = _FIELD_KINDS.get(cls)
+    if kinds is None:  # a plain dict lookup: map_points asks once per mapped action
+        kinds = _FIELD_KINDS[cls] = (_init_fields(cls), _point_tuple_fields(cls))
+    return kinds
+
+
+_FIELD_KINDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
 
 
 @functools.cache
@@ -451,7 +511,8 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
     from ``fn`` goes through the class's constructor, like ``dataclasses.replace``, and is refused there.
     """
     cls = type(action)
-    names, many = _field_kinds(cls)
+    kinds = _FIELD_KINDS.get(cls)
+    names, many = kinds if kinds is not None else _field_kinds(cls)
     fields = getattr(action, "__dict__", None)
     if fields is None or len(fields) != len(names):  # slots or extra state: read the fields, rebuild below
         fields = {n: getattr(action, n) for n in names}

@@ -24,6 +24,10 @@ from typing import Any, Callable, Iterator, NamedTuple
 from guiagent.actions.types import TERMINAL_ACTIONS, Action, Point, Space, Type, make_point
 from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
+_new_object = object.__new__
+_new_tuple = tuple.__new__
+_MODEL = Space.MODEL
+
 #: Longest response the scanners accept; longer text is rejected instead of being scanned slowly.
 MAX_TEXT = 200_000
 #: Deepest list/tuple nesting accepted inside an argument.
@@ -290,18 +294,24 @@ def _fast_call(text: str, start: int) -> tuple[Call, int] | None:
     n = len(kwargs)
     if n == 2 and kwargs[0][0] == kwargs[1][0] or n > 2 and len({k for k, _ in kwargs}) != n:
         return None
-    return Call(head.group(1), tuple(args), tuple(kwargs), text[start:pos + 1]), pos + 1
+    # tuple.__new__ directly: what Call(...) does, without the Python-level __new__ a NamedTuple adds
+    return _new_tuple(Call, (head.group(1), tuple(args), tuple(kwargs), text[start:pos + 1])), pos + 1
 
 
-def _fast_calls(text: str, prefix: re.Pattern[str] | None) -> list[Call] | None:
+def _fast_calls(text: str, prefix: re.Pattern[str] | None,
+                skip_line: Callable[[str], bool] | None = None) -> list[Call] | None:
     """The calls of ``text`` when it is nothing but ``_fast_call`` shapes separated by blank space (the usual
     answer; the scanner accepts the same); None when the full scanner must decide (anything else, e.g. ``;``
-    separators, comments, or a ``prefix`` to drop)."""
+    separators, comments, a ``prefix`` to drop, or a line that ``skip_line`` accepts)."""
     calls: list[Call] = []
     pos = _BLANK.match(text).end()  # type: ignore[union-attr]
     while pos < len(text):
         if prefix is not None and prefix.match(text, pos):
             return None
+        if skip_line is not None:  # the scanner asks skip_line about the rest of the line first
+            end = text.find("\n", pos)
+            if skip_line(text[pos:end if end >= 0 else len(text)].strip()):
+                return None
         found = _fast_call(text, pos)
         if found is None:
             return None
@@ -371,7 +381,7 @@ def parse_calls(text: str, *, lenient_quotes: bool = False, allow_comments: bool
     ``fast=False`` turns off the regex fast path (for tests that compare the two).
     """
     check_length(text)
-    if fast and skip_line is None and (calls := _fast_calls(text, prefix)) is not None:
+    if fast and (calls := _fast_calls(text, prefix, skip_line)) is not None:
         return calls
     s = _Scanner(text, lenient_quotes, allow_comments, fast)
     calls: list[Call] = []
@@ -430,7 +440,13 @@ def parse_box(text: str, *, fast: bool = True) -> Point:
         raise ParseError(f"a box must be a string such as '(x,y)', got {text!r}")
     if fast and (m := _FAST_BOX.fullmatch(text)):
         x, y = m.group(1, 2) if m.group(1) is not None else m.group(3, 4)
-        return make_point(float(x), float(y), Space.MODEL)
+        # at most 15 + 15 digits: always finite, so the point is stored as ``Point`` would store it, unchecked
+        p = _new_object(Point)
+        fields = p.__dict__
+        fields["x"] = float(x)
+        fields["y"] = float(y)
+        fields["space"] = _MODEL
+        return p
     inner = _box_inner(text)
     if inner is None:
         raise ParseError("not a box or point (expected '(x,y)', '[x1,y1,x2,y2]', '<point>x y</point>', ...)", text)
@@ -617,11 +633,13 @@ def action_errors(fragment: str) -> Iterator[None]:
 
 # ---------------------------------------------------------------- step rules shared by the grammars
 
-def check_terminal_last(actions: list[Action], frag: str) -> None:
-    """A parsed step: nothing may follow finished/call_user (ParseError quoting ``frag``)."""
-    for a in actions[:-1]:
-        if isinstance(a, TERMINAL_ACTIONS):
-            raise ParseError(f"actions after {type(a).__name__} would never run", frag)
+def check_terminal_last(actions: list[Action], text: str) -> None:
+    """A parsed step: nothing may follow finished/call_user (ParseError quoting the end of ``text``, the answer
+    or the part of it that holds the actions)."""
+    if len(actions) > 1:  # the usual step has one action; the quote is cut only when there is an error
+        for a in actions[:-1]:
+            if isinstance(a, TERMINAL_ACTIONS):
+                raise ParseError(f"actions after {type(a).__name__} would never run", text[-120:])
 
 
 def check_step(actions: list[Action]) -> None:

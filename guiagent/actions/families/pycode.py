@@ -50,13 +50,13 @@ from typing import Any, Callable, Iterable
 
 from guiagent.actions import types as t
 from guiagent.actions.families.literals import (
-    Call, action_errors, as_int, as_number, as_text, bind, check_length, check_step, check_terminal_last, fmt_number,
+    Call, as_int, as_number, as_text, bind, check_length, check_step, check_terminal_last, fmt_number,
     model_point, parse_calls, py_str, split_keys, typed,
 )
 from guiagent.actions.families.compound import merge, split
 from guiagent.actions.families.wrappers import strip_end_tokens
 from guiagent.actions.types import Action, Point, Space, Step, canonical, make_point
-from guiagent.errors import ParseError, UnsupportedAction
+from guiagent.errors import ActionError, ParseError, UnsupportedAction
 
 THINK_OPEN, THINK_CLOSE = "◁think▷", "◁/think▷"
 
@@ -142,6 +142,11 @@ class _Fn:
     build: Handler
     required: tuple[str, ...] = ()
     varargs: bool = False
+    #: ``params`` plus the pyautogui arguments every call may carry and that change nothing here (``_IGNORED``)
+    accepted: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accepted", self.params + tuple(p for p in _IGNORED if p not in self.params))
 
 
 def _clicker(button: str | None, clicks: int | None) -> Handler:
@@ -263,10 +268,11 @@ def build(call: Call) -> list[Action]:
     if fn is None:
         known = ", ".join(sorted(FUNCTIONS))
         raise ParseError(f"unknown or disallowed call {call.name}(); known calls: {known}", call.text)
-    params = fn.params + tuple(p for p in _IGNORED if p not in fn.params)
-    bound = bind(call, params, fn.required, name=call.name, varargs=fn.varargs)
-    with action_errors(call.text):
+    bound = bind(call, fn.accepted, fn.required, name=call.name, varargs=fn.varargs)
+    try:  # what action_errors does, without a context manager's cost on every call
         return fn.build(bound, call.text)
+    except ActionError as e:
+        raise ParseError(str(e), call.text) from None
 
 
 # ---------------------------------------------------------------- the grammar
@@ -313,7 +319,7 @@ class PyCodeGrammar:
             actions = merge(actions)
         if not actions:
             raise ParseError("the code holds no action", code[:120])
-        check_terminal_last(actions, code[-120:])
+        check_terminal_last(actions, code)
         extra = {"thinking": thinking} if thinking else {}
         thought = sections.get("Thought") or thinking
         if thought is None and self.style != "opencua":  # Kimi-VL Instruct: the action sentence is all it says

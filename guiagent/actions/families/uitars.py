@@ -350,25 +350,53 @@ def split_gui_think(body: str) -> tuple[list[str], str]:
         pos = end + len(_THINK_CLOSE)
     kept.append(body[pos:])
     return thinks, "".join(kept)
-_TOOL = re.compile(r"<seed:tool_call>(.*?)(?:</seed:tool_call>|\Z)", re.S)
-_FUNC = re.compile(r"\s*<function=([^<>\s]+)>(.*?)</function>", re.S)
-_PARAM = re.compile(r"\s*<parameter=([^<>\s]+)>(.*?)</parameter>", re.S)
+_TOOL_OPEN, _TOOL_CLOSE = "<seed:tool_call>", "</seed:tool_call>"
+_BLANKS = re.compile(r"\s*")
+_XML_NAME = re.compile(r"[^<>\s]+")
 _XML_STOPPERS = ("</parameter>", "</function>", "<seed:tool_call>", "</seed:tool_call>", "<gui_think>",
                  "</gui_think>")
 _TEXT_PARAMS = frozenset({"content", "url", "app_name"})
+_XML_TAGS = {tag: (f"<{tag}=", f"</{tag}>") for tag in ("function", "parameter")}
 
 
-def _xml_items(pattern: re.Pattern[str], body: str, what: str) -> list[re.Match[str]]:
-    items, pos = [], 0
+def tool_call_blocks(body: str) -> tuple[list[str], str]:
+    """(the bodies of the ``<seed:tool_call>...</seed:tool_call>`` blocks, the text outside them), in one linear
+    scan with ``str.find``. Each block ends at the first closing tag after it; one never closed runs to the end."""
+    blocks: list[str] = []
+    outside: list[str] = []
+    pos = 0
+    while (start := body.find(_TOOL_OPEN, pos)) >= 0:
+        outside.append(body[pos:start])
+        inner = start + len(_TOOL_OPEN)
+        end = body.find(_TOOL_CLOSE, inner)
+        if end < 0:
+            blocks.append(body[inner:])
+            pos = len(body)
+            break
+        blocks.append(body[inner:end])
+        pos = end + len(_TOOL_CLOSE)
+    outside.append(body[pos:])
+    return blocks, "".join(outside)
+
+
+def xml_items(body: str, tag: str) -> list[tuple[str, str, str]]:
+    """(NAME, inner text, the item's text) of each ``<tag=NAME>...</tag>`` in ``body``, with only blanks around
+    and between them; ParseError quoting the rest where something else stands. NAME has no blank, ``<`` or ``>``;
+    an item ends at the first closing tag after it. A scan with ``str`` methods: linear time."""
+    items: list[tuple[str, str, str]] = []
+    opening, closing = _XML_TAGS.get(tag) or (f"<{tag}=", f"</{tag}>")
+    pos = 0
     while True:
-        m = pattern.match(body, pos)
-        if not m:
-            rest = body[pos:]
-            if rest.strip():
-                raise ParseError(f"expected {what}", rest.strip()[:80])
+        start = _BLANKS.match(body, pos).end()  # type: ignore[union-attr]
+        if start == len(body):
             return items
-        items.append(m)
-        pos = m.end()
+        name_end = body.find(">", start) if body.startswith(opening, start) else -1
+        name = body[start + len(opening):name_end] if name_end >= 0 else ""
+        end = body.find(closing, name_end + 1) if name and _XML_NAME.fullmatch(name) else -1
+        if end < 0:
+            raise ParseError(f"expected <{tag}=NAME>...</{tag}>", body[start:].strip()[:80])
+        pos = end + len(closing)
+        items.append((name, body[name_end + 1:end], body[start:pos]))
 
 
 # ---------------------------------------------------------------- the grammar
@@ -430,7 +458,7 @@ class UiTarsGrammar:
             raise ParseError("no action found", text[-120:])
         if self.functions is _V2:
             actions = merge(actions)
-        check_terminal_last(actions, text[-120:])
+        check_terminal_last(actions, text)
         summary = sections.get("Action_Summary") or None
         if thought and sections.get("Thought"):  # <think> before a Thought section: the section is the thought
             extra["thinking"] = thought
@@ -439,28 +467,26 @@ class UiTarsGrammar:
 
     def _parse_xml(self, raw: str, body: str, thought: str | None) -> Step:
         actions: list[Action] = []
-        if "<seed:tool_call>" in body:
-            blocks = [m.group(1) for m in _TOOL.finditer(body)]
-            outside = _TOOL.sub("", body).strip()
+        if _TOOL_OPEN in body:
+            blocks, outside = tool_call_blocks(body)
+            outside = outside.strip()
         else:  # bare <function=...> blocks (what format_action writes)
             blocks, outside = [body], ""
         for block in blocks:
-            for fm in _xml_items(_FUNC, block, "<function=NAME>...</function>"):
-                name = fm.group(1)
+            for name, inner, frag in xml_items(block, "function"):
                 params = {}
-                for pm in _xml_items(_PARAM, fm.group(2), "<parameter=NAME>...</parameter>"):
-                    if pm.group(1) in params:
-                        raise ParseError(f"parameter {pm.group(1)!r} given twice", fm.group(0).strip())
-                    value = pm.group(2)
-                    params[pm.group(1)] = value if pm.group(1) in _TEXT_PARAMS else value.strip()
-                actions += build_actions(self.functions, name, params, None, self.name, fm.group(0).strip())
+                for key, value, _ in xml_items(inner, "parameter"):
+                    if key in params:
+                        raise ParseError(f"parameter {key!r} given twice", frag)
+                    params[key] = value if key in _TEXT_PARAMS else value.strip()
+                actions += build_actions(self.functions, name, params, None, self.name, frag)
         actions = merge(actions)
         if "<function=" in outside or "<parameter=" in outside:
             raise ParseError("a <function=...> block outside <seed:tool_call>", outside[:80])
         if not actions:
             raise ParseError("the <seed:tool_call> block holds no function", raw[-120:])
-        check_terminal_last(actions, raw[-120:])
-        if any(isinstance(a, t.TERMINAL_ACTIONS) for a in actions) and len(actions) > 1:
+        check_terminal_last(actions, raw)
+        if len(actions) > 1 and any(isinstance(a, t.TERMINAL_ACTIONS) for a in actions):
             raise ParseError("finished/call_user must stand alone in their step", raw[-120:])
         return Step(tuple(actions), raw, thought=thought, extra={"text": outside} if outside else {})
 
