@@ -14,6 +14,10 @@ Kimi-VL or OpenCUA code, so those rows are ours only and listed apart.
 Both are called the same way, once per row, inside one loop per round; the package prints on failures, so stdout
 goes to /dev/null around whole loops (not around each call, which would time the redirection too).
 
+``--against COMMIT`` (default: 6545f4a, the last commit before the issue-11 parser work; ``none`` to skip) also
+times the same UI-TARS rows in that commit and in this checkout in one process (``benchmarks/parse_ab.py``), so
+a slowdown of the common inputs shows as a ratio above 1.
+
 "parsed" = returned without an exception; "correct" = same number of actions, every point within 0.01 px of
 the expected screen pixels, typed text equal (the package keeps a trailing "\\n" in content: counted as submit).
 ``type(content=..., start_box=...)`` comes back from the package as one type action, so the click on the box
@@ -166,10 +170,39 @@ def throughput(fns: dict[str, Callable[[dict[str, Any]], Any]], rows: list[dict[
     return {name: len(rows) / best[name] for name in fns}
 
 
+def against(commit: str, rounds: int) -> None:
+    """Print the same-process comparison of the UI-TARS rows with ``commit`` (see ``parse_ab.compare``)."""
+    import subprocess
+
+    import parse_ab  # benchmarks/ is on sys.path when this file runs as a script
+
+    print()
+    print(f"this checkout against {commit} on the same {len(load(UI_TARS))} UI-TARS rows, one process, "
+          f"{rounds} alternating rounds (fastest round per row):")
+    try:
+        table = parse_ab.compare(commit, parse_ab.load_rows(UI_TARS), rounds)
+    except subprocess.CalledProcessError:
+        print(f"  {commit} is not a commit of this checkout (a shallow clone?): skipped")
+        return
+    parse_ab.print_table(table, commit)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=2.0, help="time budget per throughput measurement")
+    ap.add_argument("--against", default="6545f4a", metavar="COMMIT",
+                    help="also compare with this commit in one process ('none' to skip; default 6545f4a)")
+    ap.add_argument("--rounds", type=int, default=300, help="alternating rounds of --against (default 300)")
     args = ap.parse_args()
+    try:
+        report(args)
+    finally:
+        if args.against != "none":
+            against(args.against, args.rounds)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Correctness and throughput of guiagent and of the ui-tars package on the corpus."""
 
     rows = load(UI_TARS)
     theirs = theirs_fn()

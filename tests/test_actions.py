@@ -66,7 +66,8 @@ def test_examples_cover_every_action_class():
     assert {type(a) for a in EXAMPLES} == set(ACTION_CLASSES)
 
 
-@pytest.mark.parametrize("action", EXAMPLES, ids=lambda a: type(a).__name__)
+@pytest.mark.parametrize("action", EXAMPLES + [Drag(P, Point(30, 40), "right", (Point(1, 2), Point(3, 4)))],
+                         ids=lambda a: type(a).__name__)
 def test_json_round_trip(action):
     data = action_to_json(action)
     assert action_from_json(data) == action
@@ -92,6 +93,15 @@ def test_map_points_replaces_only_points():
     assert moved == Drag(Point(20, 40, Space.SCREEN), Point(2, 2, Space.SCREEN))
     assert points_of(Type("x")) == []
     assert map_points(Type("x"), lambda p: p) == Type("x")
+
+
+@pytest.mark.parametrize("action", EXAMPLES + [Drag(P, Point(30, 40), "right", (Point(1, 2), Point(3, 4)))],
+                         ids=lambda a: type(a).__name__)
+def test_map_points_moves_every_point_an_action_carries(action):
+    """map_points reads only the fields annotated as holding points: each class must declare all of them."""
+    moved = map_points(action, lambda p: Point(p.x + 1, p.y + 2, Space.SCREEN))
+    assert points_of(moved) == [Point(p.x + 1, p.y + 2, Space.SCREEN) for p in points_of(action)]
+    assert type(moved) is type(action)
 
 
 def test_canonical_single_key_hotkey_is_press():

@@ -149,3 +149,26 @@ def test_xml_scans_find_what_the_regexes_describe(text, tag):
 
     assert tool_call_blocks(text) == ([m.group(1) for m in _TOOL_RE.finditer(text)], _TOOL_RE.sub("", text))
     assert _items_by_scan(text, tag) == _items_by_regex(text, tag)
+
+
+_SECTION_TEXT = st.lists(st.sampled_from(["Thought", "Action", "Reflection", "Action_Summary", ":", "：", " ", "\t",
+                                          "\n", "\r", "x", "click(", "\n\n", "Thought: ", "\nAction: "]),
+                         max_size=12).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_SECTION_TEXT, st.integers(1, 40))
+def test_next_header_search_finds_what_the_multiline_search_finds(text, pos):
+    """split_sections looks for the header after a header with _NEXT_HEADER (a literal "\\n" first): from a
+    position past the start that does not follow a line break (as a header's end never does) it must find the
+    same header."""
+    from guiagent.actions.families.uitars import _HEADER, _NEXT_HEADER
+
+    pos = min(pos, len(text))
+    if pos == 0 or text[pos - 1] == "\n":
+        return
+    by_line_start, after_break = _HEADER.search(text, pos), _NEXT_HEADER.search(text, pos)
+    assert (by_line_start is None) == (after_break is None)
+    if by_line_start is not None:
+        assert by_line_start.span(1) == after_break.span(1)
+        assert (by_line_start.group(2), by_line_start.end()) == (after_break.group(2), after_break.end())

@@ -140,7 +140,7 @@ class Click:
     def __init__(self, point: Point, button: Button = "left", clicks: int = 1,
                  modifiers: tuple[str, ...] = ()) -> None:
         """The dataclass constructor, written out (the generated frozen one sets each field through
-        ``object.__setattr__``; parsers make a click for most answers), then the checks of ``__post_init__``.
+        ``object.__setattr__``; parsers make a click for most answers), then its checks.
 
         Args:
             point: where to click.
@@ -156,17 +156,14 @@ class Click:
         fields["button"] = button
         fields["clicks"] = clicks
         fields["modifiers"] = modifiers
-        self.__post_init__()
-
-    def __post_init__(self) -> None:
         # Parsers make one per click: the usual values are checked inline, anything else by the full checks.
-        if type(self.point) is not Point:
-            _check_point(self.point, "click point")
-        if self.button not in BUTTONS:
-            _check_choice(self.button, BUTTONS, "button")
-        if type(self.clicks) is not int or not 1 <= self.clicks <= 3:
-            raise ActionError(f"click count must be 1, 2 or 3, got {self.clicks!r}")
-        if self.modifiers != ():
+        if type(point) is not Point:
+            _check_point(point, "click point")
+        if button not in BUTTONS:
+            _check_choice(button, BUTTONS, "button")
+        if type(clicks) is not int or not 1 <= clicks <= 3:
+            raise ActionError(f"click count must be 1, 2 or 3, got {clicks!r}")
+        if modifiers != ():
             _set_modifiers(self, "click")
 
 
@@ -478,16 +475,18 @@ def points_of(action: Action) -> list[Point]:
     return out
 
 
-@functools.cache
-def _field_kinds(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
-    """(the constructor's field names, those holding a tuple of points) of an action class, looked up once."""
+def _field_kinds(cls: type) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """(the constructor's field names, those that may hold points, those holding a tuple of points) of an action
+    class, looked up once."""
     kinds = _FIELD_KINDS.get(cls)
     if kinds is None:  # a plain dict lookup: map_points asks once per mapped action
-        kinds = _FIELD_KINDS[cls] = (_init_fields(cls), _point_tuple_fields(cls))
+        names = _init_fields(cls)
+        pointy = tuple(f.name for f in dataclasses.fields(cls) if f.name in names and "Point" in str(f.type))
+        kinds = _FIELD_KINDS[cls] = (names, pointy, _point_tuple_fields(cls))
     return kinds
 
 
-_FIELD_KINDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+_FIELD_KINDS: dict[type, tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]] = {}
 
 
 @functools.cache
@@ -505,14 +504,16 @@ def _init_fields(cls: type) -> tuple[str, ...]:
 def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
     """Return ``action`` with every point replaced by ``fn(point)``; other fields unchanged.
 
-    When ``fn`` returns Points (a Point checks itself when it is made), the other fields, already checked when
-    ``action`` was made, are copied as they are: no action validates one field against another, so running the
-    constructor's checks again would only cost time (a parsed action is mapped once per step). Anything else
-    from ``fn`` goes through the class's constructor, like ``dataclasses.replace``, and is refused there.
+    The points are those of the fields annotated as holding them (``Point``, ``Point | None``, ``tuple[Point,
+    ...]``): every action class declares its points so. When ``fn`` returns Points (a Point checks itself when it
+    is made), the other fields, already checked when ``action`` was made, are copied as they are: no action
+    validates one field against another, so running the constructor's checks again would only cost time (a parsed
+    action is mapped once per step). Anything else from ``fn`` goes through the class's constructor, like
+    ``dataclasses.replace``, and is refused there.
     """
     cls = type(action)
     kinds = _FIELD_KINDS.get(cls)
-    names, many = kinds if kinds is not None else _field_kinds(cls)
+    names, pointy, many = kinds if kinds is not None else _field_kinds(cls)
     fields = getattr(action, "__dict__", None)
     if fields is None or len(fields) != len(names):  # slots or extra state: read the fields, rebuild below
         fields = {n: getattr(action, n) for n in names}
@@ -521,7 +522,8 @@ def map_points(action: Action, fn: Callable[[Point], Point]) -> Action:
         plain = True
     values: dict[str, Any] | None = None
     all_points = True
-    for name, value in fields.items():  # the instance dict itself: no getattr per field
+    for name in pointy:
+        value = fields[name]
         if isinstance(value, Point):
             value = fn(value)
             if type(value) is not Point:

@@ -87,7 +87,7 @@ def parse_to_json(profile: Profile, screen: tuple[int, int], text: str) -> list[
     Raises:
         ParseError: text off the family's grammar; ActionError: an action with invalid fields.
     """
-    return [action_to_json(a) for a in profile.read(text, screen).actions]
+    return list(map(action_to_json, profile.read(text, screen).actions))
 
 
 def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,

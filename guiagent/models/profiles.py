@@ -145,7 +145,8 @@ class Profile:
         # and ours alone, so it is completed in place (its instance dict: a frozen dataclass refuses setattr): a
         # copy would cost as much as the mapping (parse benchmark).
         fields = step.__dict__
-        fields["actions"] = tuple([map_points(a, to_screenshot) for a in model_actions])
+        fields["actions"] = ((map_points(model_actions[0], to_screenshot),) if len(model_actions) == 1  # the usual
+                             else tuple([map_points(a, to_screenshot) for a in model_actions]))
         fields["model_actions"] = model_actions
         return step
 

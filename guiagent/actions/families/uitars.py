@@ -102,6 +102,9 @@ def _point(args: dict[str, Any], key: str, frag: str) -> Point | None:
 
 
 def _need_point(args: dict[str, Any], key: str, frag: str) -> Point:
+    value = args.get(key)
+    if type(value) is str and value.strip():  # the usual case, read here at once
+        return parse_box(value)
     p = _point(args, key, frag)
     if p is None:
         if isinstance(args.get(key), str):
@@ -255,7 +258,11 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
 
 # what a response that may carry end tokens or a wrapper ends / starts with ('>' or a blank): one C call each
 _ENDS = (">", " ", "\n", "\t", "\r", "<")
-_HEADER = re.compile(r"^[ \t]*(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
+# A section header at a line start; group 1 starts where the header starts, group 2 is its label.
+_HEADER = re.compile(r"^([ \t]*)(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
+# The same after a line break: what follows a header always is (the header ends on its own line), and a search
+# that starts with a literal "\n" skips to it, where a multiline "^" is tried at every position.
+_NEXT_HEADER = re.compile(r"\n([ \t]*)(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*")
 _LOOKS_LIKE_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
 _ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
 _INLINE_ACTION = re.compile(r"(?<![A-Za-z0-9_])Action[ \t]*[:：][ \t]*")
@@ -286,15 +293,15 @@ def split_sections(text: str) -> tuple[dict[str, str], str | None, str]:
     """
     sections: dict[str, str] = {}
     m = _HEADER.search(text)
-    preamble = text[:m.start()] if m else text
+    preamble = text[:m.start(1)] if m else text
     last: tuple[str, int] | None = None
     while m is not None:  # one header at a time: the usual answer stops at the second one, "Action:"
-        label = m.group(1)
+        label = m.group(2)
         if label == "Action":
             return sections, text[m.end():], preamble
-        following = _HEADER.search(text, m.end())
+        following = _NEXT_HEADER.search(text, m.end())
         if label not in sections:
-            sections[label] = text[m.end():following.start() if following else len(text)].strip()
+            sections[label] = text[m.end():following.start(1) if following else len(text)].strip()
             last = (label, m.end())
         m = following
     start = last[1] if last is not None else 0
@@ -462,8 +469,9 @@ class UiTarsGrammar:
         summary = sections.get("Action_Summary") or None
         if thought and sections.get("Thought"):  # <think> before a Thought section: the section is the thought
             extra["thinking"] = thought
-        return Step(tuple(actions), text, thought=sections.get("Thought") or thought or summary,
-                    reflection=sections.get("Reflection") or None, summary=summary, extra=extra)
+        # positional: a step is made per answer, and keyword arguments cost more (thought, reflection, summary)
+        return Step(tuple(actions), text, sections.get("Thought") or thought or summary,
+                    sections.get("Reflection") or None, summary, extra)
 
     def _parse_xml(self, raw: str, body: str, thought: str | None) -> Step:
         actions: list[Action] = []
