@@ -181,8 +181,8 @@ def against(commit: str, rounds: int) -> None:
           f"{rounds} alternating rounds (fastest round per row):")
     try:
         table = parse_ab.compare(commit, parse_ab.load_rows(UI_TARS), rounds)
-    except subprocess.CalledProcessError:
-        print(f"  {commit} is not a commit of this checkout (a shallow clone?): skipped")
+    except (subprocess.CalledProcessError, OSError):
+        print(f"  {commit} is not a commit of this checkout (a shallow clone, or no git?): skipped")
         return
     parse_ab.print_table(table, commit)
 
