@@ -467,3 +467,40 @@ def test_train_resume_drops_loss_log_lines_nested_too_deeply(tmp_path):
     log.write_bytes(b'{"step": 1, "loss": 2.0}\n' + b"[" * 100_000 + b"\n" + b'{"step": 5, "loss": 1.0}\n')
     _truncate_log(log, 3)
     assert log.read_text(encoding="utf-8") == '{"step": 1, "loss": 2.0}\n'
+
+
+# ---------------------------------------------------------------------- checkpoint folders (hf:PATH)
+
+_BAD_CONFIGS = {
+    "a list": b"[1, 2]",
+    "nested too deeply": b"[" * 100_000 + b"]" * 100_000,
+    "not UTF-8": b"\xff\xfe{}",
+    "no model_type": b"{}",
+    "text_config of the wrong type": b'{"model_type": "qwen2_5_vl", "text_config": "x"}',
+}
+
+
+@pytest.fixture(scope="module")
+def recorded_run(tmp_path_factory):
+    """One successful mock run folder (what `guiagent train` reads)."""
+    runs = tmp_path_factory.mktemp("runs")
+    assert main(["run", "--task", "files-open-folder", "--model", "scripted", "--out", str(runs), "--quiet"]) == 0
+    return next(runs.iterdir())
+
+
+@pytest.mark.parametrize("config", list(_BAD_CONFIGS), ids=list(_BAD_CONFIGS))
+@pytest.mark.parametrize("command", ["run", "train"])
+def test_checkpoint_with_a_damaged_config_json_is_one_line_error(tmp_path, capsys, recorded_run, command, config):
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_bytes(_BAD_CONFIGS[config])
+    model = f"hf:{checkpoint}"
+    if command == "run":
+        argv = ["run", "--task", "files-open-folder", "--model", model, "--family", "ui-tars-1.5", "--no-record"]
+    else:
+        argv = ["train", str(recorded_run), "--model", model, "--family", "ui-tars-1.5", "-o", str(tmp_path / "out"),
+                "--quiet"]
+    rc, err = _cli(argv, capsys)
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("family ")]
+    assert rc != 0 and len(lines) == 1, err
+    assert str(checkpoint) in lines[0] and "Traceback" not in err

@@ -1,7 +1,7 @@
 """The layer rule, read from the source: actions <- models <- envs <- agent <- cli; a layer imports only below it.
 
 Every import counts, also one inside a function (a lazy import is still a dependency). ``errors`` and the private
-``_imaging`` (resize, PNG, prepared screenshots) are the floor everyone may use; ``guiagent/__init__.py`` (the
+``_jsonio`` (JSON from outside) and ``_imaging`` (resize, PNG, prepared screenshots) are the floor everyone may use; ``guiagent/__init__.py`` (the
 public API) and ``__main__`` sit above everything.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "guiagent"
 #: bottom to top
-LAYERS = ("errors", "_imaging", "actions", "models", "envs", "agent", "cli")
+LAYERS = ("errors", "_jsonio", "_imaging", "actions", "models", "envs", "agent", "cli")
 RANK = {name: rank for rank, name in enumerate(LAYERS)}
 
 

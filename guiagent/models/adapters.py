@@ -8,12 +8,12 @@ model. The tokenizer and processor are read from the adapter folder when it has 
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from guiagent._jsonio import read_object
 from guiagent.errors import ConfigError, ModelError
 
 ADAPTER_CONFIG = "adapter_config.json"
@@ -37,10 +37,10 @@ def find_adapter(folder: Path) -> Adapter | None:
     if (folder / "config.json").is_file() or not config_file.is_file():
         return None
     try:
-        data = json.loads(config_file.read_text(encoding="utf-8"))
+        data = read_object(config_file)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the LoRA adapter config {config_file}: {exc}") from exc
-    base_name = data.get("base_model_name_or_path") if isinstance(data, dict) else None
+        raise ConfigError(f"cannot read the LoRA adapter config {config_file}: {exc}") from None
+    base_name = data.get("base_model_name_or_path")
     if not isinstance(base_name, str) or not base_name:
         raise ConfigError(f"{config_file} names no base model (base_model_name_or_path)")
     base = Path(base_name).expanduser()

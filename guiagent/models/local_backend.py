@@ -14,12 +14,12 @@ by the checkpoint's own chat template.
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from guiagent._jsonio import read_object
 from guiagent.errors import ConfigError, ModelError
 from guiagent.models.base import ImagePart, Message, ModelResponse, Sampling, TextPart
 from guiagent.models.profiles import Profile
@@ -90,7 +90,7 @@ class LocalQwenModel:
             self.model = model_cls.from_pretrained(weights, dtype=torch_dtype,
                                                    attn_implementation=self.attn_implementation)
         except Exception as exc:  # noqa: BLE001 - torch/safetensors raise many kinds; all mean a bad checkpoint
-            raise ModelError(f"cannot load the checkpoint in {weights}: {type(exc).__name__}: {exc}") from exc
+            raise ModelError(f"cannot load the checkpoint in {weights}: {_one_line(exc)}") from exc
         if adapter:
             self.model = apply_adapter(self.model, adapter)
         self.model.to(self.device).eval()
@@ -165,51 +165,75 @@ class LocalQwenModel:
 
 def _model_type(path: Path) -> str | None:
     try:
-        data = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        data = read_object(path / "config.json")
     except OSError as exc:
         raise ConfigError(f"{path} has no readable config.json; is it a checkpoint folder?") from exc
     except ValueError as exc:
-        raise ModelError(f"{path / 'config.json'} is not valid JSON: {exc}") from exc
-    return data.get("model_type")
+        raise ModelError(f"{path / 'config.json'}: {exc}") from None
+    model_type = data.get("model_type")
+    if not isinstance(model_type, str):
+        raise ModelError(f"{path / 'config.json'} names no model_type; is it a transformers checkpoint?")
+    return model_type
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message`` of a library's exception on one line (transformers' validation errors span several), cut
+    to ``limit`` characters: the user gets one line and the traceback chain keeps the whole text."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _load_processor(path: Path, processor_cls_name: str, profile: Profile):
-    """The checkpoint's processor with the profile's pixel budget. AutoProcessor first; without torchvision
-    (which transformers needs only for the video processor) the same processor class is assembled from the
-    checkpoint's image processor and tokenizer, images only."""
+    """The checkpoint's processor with the profile's pixel budget (see ``_read_processor``).
+
+    Raises:
+        ModelError: the processor files are missing or malformed, or there is no chat template.
+    """
+    try:
+        processor = _read_processor(path, processor_cls_name, profile)
+    except Exception as exc:  # noqa: BLE001 - transformers raises many kinds (OSError, ValueError, TypeError,
+        # KeyError...) for files that are missing or malformed; all mean a bad checkpoint folder
+        raise ModelError(f"cannot load the processor of {path}: {_one_line(exc)}") from exc
+    if not getattr(processor, "chat_template", None):
+        raise ModelError(f"{path} has no chat template (tokenizer_config.json or chat_template.json)")
+    return processor
+
+
+def _read_processor(path: Path, processor_cls_name: str, profile: Profile):
+    """AutoProcessor first; without torchvision (which transformers needs only for the video processor) the same
+    processor class is assembled from the checkpoint's image processor and tokenizer, images only."""
     import transformers
 
     budget = {"min_pixels": profile.budget.min_pixels, "max_pixels": profile.budget.max_pixels}
     try:
-        processor = transformers.AutoProcessor.from_pretrained(path, **budget)
+        return transformers.AutoProcessor.from_pretrained(path, **budget)
     except ImportError as exc:
         if "torchvision" not in str(exc).lower():
             raise
-        log.info("torchvision is not installed: loading %s's processor without its video part", path)
-        base = getattr(transformers, processor_cls_name)
+    log.info("torchvision is not installed: loading %s's processor without its video part", path)
+    base = getattr(transformers, processor_cls_name)
 
-        class ImageOnlyProcessor(base):  # type: ignore[misc, valid-type]
-            def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
-                super().__init__(image_processor=image_processor, tokenizer=tokenizer, video_processor=None,
-                                 chat_template=chat_template, **kwargs)
+    class ImageOnlyProcessor(base):  # type: ignore[misc, valid-type]
+        def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
+            super().__init__(image_processor=image_processor, tokenizer=tokenizer, video_processor=None,
+                             chat_template=chat_template, **kwargs)
 
-        image_processor = transformers.AutoImageProcessor.from_pretrained(path, **budget)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-        template = tokenizer.chat_template or _chat_template_file(path)
-        processor = ImageOnlyProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=template)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load the processor of {path}: {exc}") from exc
-    if not getattr(processor, "chat_template", None):
-        raise ModelError(f"{path} has no chat template (tokenizer_config.json or chat_template.json)")
-    return processor
+    image_processor = transformers.AutoImageProcessor.from_pretrained(path, **budget)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    template = tokenizer.chat_template or _chat_template_file(path)
+    return ImageOnlyProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=template)
 
 
 def _chat_template_file(path: Path) -> str | None:
     for name in ("chat_template.json", "chat_template.jinja"):
         file = path / name
         if file.is_file():
-            text = file.read_text(encoding="utf-8")
-            return json.loads(text)["chat_template"] if name.endswith(".json") else text
+            if name.endswith(".json"):
+                template = read_object(file).get("chat_template")  # ValueError: the caller names the file
+                if not isinstance(template, str):
+                    raise ValueError(f"{file} has no 'chat_template' string")
+                return template
+            return file.read_text(encoding="utf-8")
     return None
 
 

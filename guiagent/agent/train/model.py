@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guiagent._jsonio import read_object
 from guiagent.agent.train.checkpoint import copy_processor_files, publish_model
 from guiagent.agent.train.data import DataStats, TrainExample
 from guiagent.agent.train.plot import plot_loss_log
@@ -121,10 +122,12 @@ def profile_config(profile: Profile) -> dict[str, Any]:
 def _checkpoint_dtype(source: Path) -> str:
     """The dtype the source checkpoint was saved in (the trained model is saved the same way)."""
     try:
-        data = json.loads((source / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_object(source / "config.json")
+    except (OSError, ValueError):  # loading the checkpoint names what is wrong with it
         return "float32"
-    dtype = data.get("dtype") or data.get("torch_dtype") or (data.get("text_config") or {}).get("dtype")
+    text_config = data.get("text_config")
+    dtype = data.get("dtype") or data.get("torch_dtype") or (
+        text_config.get("dtype") if isinstance(text_config, dict) else None)
     return dtype if dtype in ("float32", "bfloat16", "float16") else "float32"
 
 

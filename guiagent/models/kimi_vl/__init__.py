@@ -8,9 +8,10 @@ attention), ``modeling`` (projector, language model, ``from_pretrained``), ``wei
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from guiagent._jsonio import read_object
 
 __all__ = ["KimiVLConfig", "KimiVLForConditionalGeneration", "KimiVLImageProcessor", "KimiVLTokenizer",
            "MoonViT", "is_kimi_vl_checkpoint"]
@@ -27,10 +28,9 @@ _LAZY = {
 def is_kimi_vl_checkpoint(folder: str | Path) -> bool:
     """True when ``folder/config.json`` says model_type ``kimi_vl`` (no torch import)."""
     try:
-        data = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+        return read_object(Path(folder) / "config.json").get("model_type") == "kimi_vl"
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and data.get("model_type") == "kimi_vl"
 
 
 def __getattr__(name: str) -> Any:

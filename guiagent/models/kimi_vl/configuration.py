@@ -6,7 +6,6 @@ The file nests two configs: ``vision_config`` (model_type ``moonvit``, the MoonV
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from huggingface_hub.dataclasses import strict
 from huggingface_hub.errors import StrictDataclassFieldValidationError
 from transformers import DeepseekV3Config, PreTrainedConfig
 
+from guiagent._jsonio import read_object
 from guiagent.errors import ModelError
 
 #: the id of ``<|media_pad|>`` in the official vocabulary
@@ -120,16 +120,11 @@ def read_json_object(folder: str | Path, name: str, hint: str = "") -> dict[str,
     """
     file = Path(folder) / name
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        return read_object(file)
     except OSError as exc:
         raise ModelError(f"{Path(folder)} has no readable {name}" + (f"; {hint}" if hint else "")) from exc
     except ValueError as exc:
-        raise ModelError(f"{file} is not valid JSON: {exc}") from exc
-    except RecursionError:
-        raise ModelError(f"{file} is not valid JSON: nested too deeply") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{file} must hold a JSON object")
-    return data
+        raise ModelError(f"{file}: {exc}") from None
 
 
 def _without_model_type(fields: dict[str, Any]) -> dict[str, Any]:
