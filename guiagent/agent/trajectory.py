@@ -36,6 +36,7 @@ from typing import Any
 from PIL import Image
 
 from guiagent._imaging.png import PNGEncoder
+from guiagent._jsonio import loads
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
 from guiagent.agent.outcome import judge
@@ -405,9 +406,7 @@ def load_run(path: str | os.PathLike) -> Run:
     if not meta_path.is_file():
         raise TrajectoryError(f"{path} is not a run folder: it has no {META_FILE}")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise TrajectoryError(f"cannot read {meta_path}: its JSON is nested too deeply") from None
+        meta = loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise TrajectoryError(f"cannot read {meta_path}: {e}") from e
     try:
@@ -438,10 +437,9 @@ def load_run(path: str | os.PathLike) -> Run:
         if not line.strip():
             continue
         try:
-            data_line = json.loads(line)
-        except (ValueError, RecursionError) as e:
-            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
-            run.problems.append(f"line {number} of {TRAJECTORY_FILE} is not a valid step ({why}); skipped")
+            data_line = loads(line)
+        except ValueError as e:
+            run.problems.append(f"line {number} of {TRAJECTORY_FILE} is not a valid step ({e}); skipped")
             run.skipped_lines += 1
             continue
         try:

@@ -32,7 +32,6 @@ for the sandbox (``tasks()`` says so).
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import stat
@@ -43,6 +42,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+from guiagent._jsonio import loads
 from guiagent.agent.evaluation.suite import CheckOutcome, Episode, EpisodeSpec, TaskRef, WorkerContext
 from guiagent.errors import ConfigError, EnvError
 
@@ -240,11 +240,11 @@ def load_tasks(tasks_dir: str | None = None) -> list[DesktopTask]:
     tasks: dict[str, DesktopTask] = {}
     for f in files:
         try:
-            data = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"desktop task {f.name}: not readable JSON ({e})") from e
-        except RecursionError:
-            raise ConfigError(f"desktop task {f.name}: not readable JSON (nested too deeply)") from None
+            data = loads(f.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"desktop task {f.name}: not readable ({e})") from e
+        except ValueError as e:
+            raise ConfigError(f"desktop task {f.name}: {e}") from None
         task = parse_task(data, f.name)
         if task.id in tasks:
             raise ConfigError(f"desktop task {f.name}: id {task.id!r} is used twice")

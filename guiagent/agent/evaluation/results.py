@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import guiagent
+from guiagent._jsonio import loads
 from guiagent.agent.evaluation.stats import wilson_interval
 from guiagent.agent.trajectory import write_atomic
 from guiagent.errors import ConfigError
@@ -191,11 +192,9 @@ class ResultsDir:
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ConfigError(f"cannot read {path}: {e}") from None
-        except RecursionError:
-            raise ConfigError(f"cannot read {path}: its JSON is nested too deeply") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path} does not hold a JSON object")
         version = data.get("format", 1)
@@ -286,11 +285,9 @@ def read_results(path: str | os.PathLike) -> list[EpisodeResult]:
         if not line.strip():
             continue
         try:
-            result = EpisodeResult.from_json(json.loads(line))
+            result = EpisodeResult.from_json(loads(line))
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{path} line {number} is not an episode record ({e})") from None
-        except RecursionError:
-            raise ConfigError(f"{path} line {number} is not an episode record (nested too deeply)") from None
         by_key.pop(result.key, None)
         by_key[result.key] = result
     return list(by_key.values())

@@ -16,7 +16,6 @@ Every box is turned into corners ``(x1, y1, x2, y2)`` in image pixels once, here
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from guiagent._jsonio import loads
 from guiagent.errors import ConfigError
 
 Box = tuple[float, float, float, float]
@@ -159,11 +159,9 @@ def _read_file(file: Path, images: str | Path | None) -> Iterator[Sample]:
         if size > MAX_ANNOTATION_BYTES:
             raise ConfigError(f"{file}: {size} bytes is too large for an annotation file (the limit is "
                               f"{MAX_ANNOTATION_BYTES >> 20} MiB); split it into several files")
-        records = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise ConfigError(f"{file}: not a readable JSON file ({e})") from e
-    except RecursionError:
-        raise ConfigError(f"{file}: not a readable JSON file (it is nested too deeply)") from None
+        records = loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # ValueError: not UTF-8, not JSON or nested too deeply (_jsonio)
+        raise ConfigError(f"{file}: not a readable JSON file ({e})") from None
     if not isinstance(records, list):
         raise ConfigError(f"{file}: expected a JSON list of samples, got {type(records).__name__}")
     roots = [Path(images).expanduser()] if images else _image_roots(file)

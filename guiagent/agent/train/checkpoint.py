@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from guiagent._jsonio import loads
 from guiagent.errors import ConfigError
 
 CHECKPOINTS = "checkpoints"
@@ -100,8 +101,8 @@ def read_state(folder: Path) -> dict[str, Any]:
     """
     path = Path(folder) / "state.json"
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
+        state = loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot resume from {path}: it is unreadable ({type(exc).__name__}); remove that "
                           f"checkpoint folder to resume from an earlier one") from None
     if not (isinstance(state, dict) and isinstance(state.get("step"), int) and not isinstance(state["step"], bool)

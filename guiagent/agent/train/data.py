@@ -13,7 +13,6 @@ mismatch is an error that says which budget to use.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 from PIL import Image
 
+from guiagent._jsonio import loads
 from guiagent.actions.coords import Convention
 from guiagent.agent.trajectory import META_FILE, Run, TrajectoryError, load_run
 from guiagent.errors import ConfigError
@@ -180,8 +180,8 @@ def _export_examples(path: Path, profile: Profile, success_only: bool, stats: Da
         if not line.strip():
             continue
         try:
-            example = json.loads(line)
-        except (ValueError, RecursionError) as exc:
+            example = loads(line)
+        except ValueError as exc:
             raise ConfigError(f"{path} line {number} is not JSON ({exc}); is it a `guiagent export` file?") from None
         if not isinstance(example, dict) or not isinstance(example.get("messages"), list):
             raise ConfigError(f"{path} line {number} has no 'messages' list; is it a `guiagent export` file?")
