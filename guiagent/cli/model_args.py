@@ -38,8 +38,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_model: str |
     g = parser.add_argument_group("model")
     g.add_argument("--model", dest="model", default=default_model, metavar="SPEC",
                    help="openai:BASE_URL (an OpenAI-compatible server such as vLLM), hf:PATH (a local "
-                        "Qwen2.5-VL-architecture checkpoint), scripted (the mock desktop's built-in model), "
-                        "replay:RUN_DIR" + (f" (default: {default_model})" if default_model else ""))
+                        "Qwen2-VL/Qwen2.5-VL-architecture or Kimi-VL checkpoint folder), scripted (the mock "
+                        "desktop's built-in model), replay:RUN_DIR"
+                        + (f" (default: {default_model})" if default_model else ""))
     g.add_argument("--family", type=family_name, metavar="FAMILY",
                    help=f"model family profile: {families} (default: guessed from the model name)")
     g.add_argument("--model-name", help="served model name (default: asked from the server's /v1/models)")
