@@ -18,12 +18,18 @@ Written to OUT:
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guiagent.errors import ConfigError
+from guiagent.errors import ConfigError, GuiAgentError
 
 #: (width, height, scale) of the screens, cycled
 SCREEN_CONFIGS = ((1280, 800, 1.0), (1024, 768, 1.0), (1440, 900, 1.0), (1280, 800, 1.5))
@@ -77,19 +83,20 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
     """Render the screens and write the dataset (see the module docstring).
 
     Args:
-        out: the folder to write (created; must be empty unless ``force``).
+        out: the folder to write (created; must be empty unless ``force``). The dataset is built in a hidden
+            sibling folder and moved to ``out`` only when complete; on an error or an interrupt nothing is left.
         screens: how many screens (cycled over apps, then sizes, then variants).
         per_screen: at most this many elements per screen.
         seed: picks the elements and the menu positions.
-        force: write into a folder that is not empty (replacing a previous dataset's files).
+        force: write into a folder that is not empty: a previous dataset's files there (images/, trees/, the
+            annotations) are replaced once the new dataset is complete; other files are left alone.
         progress: called with (screens done, screens) after each screen.
 
     Raises:
         ConfigError: counts outside 1..MAX_SCREENS / 1..MAX_PER_SCREEN, or an output folder that holds other
-            files.
+            files, or one that cannot be made.
+        GuiAgentError: the dataset could not be written (a full disk); nothing was written.
     """
-    from guiagent.envs.mock.tasks import APPS
-
     if not 1 <= screens <= MAX_SCREENS or not 1 <= per_screen <= MAX_PER_SCREEN:
         raise ConfigError(f"screens must be 1 to {MAX_SCREENS:,} and per_screen 1 to {MAX_PER_SCREEN:,}, got "
                           f"{screens} and {per_screen}")
@@ -98,11 +105,39 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
         raise ConfigError(f"{folder} is a file, not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise ConfigError(f"{folder} is not empty: choose a new folder, or pass --force to write into it")
+    # Built in a sibling folder and moved into place only when complete: an interrupted or failed run leaves
+    # neither a half-written dataset (which a re-run would refuse as "not empty") nor a damaged old one.
+    target = folder.resolve()
+    partial = target.parent / f".{target.name}.partial-{os.getpid()}"
     try:
-        (folder / "images").mkdir(parents=True, exist_ok=True)
-        (folder / "trees").mkdir(exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if partial.exists():  # left by an earlier process with this id, killed outright: ours to reuse
+            shutil.rmtree(partial)
+        (partial / "images").mkdir(parents=True)
+        (partial / "trees").mkdir()
     except OSError as e:  # a parent that is a file, a read-only place
         raise ConfigError(f"cannot make the dataset folder {folder}: {e.strerror or e}") from e
+    try:
+        records = _write_screens(partial, screens, per_screen, seed, progress)
+        (partial / ANNOTATION_FILE).write_text(json.dumps(records, indent=1), encoding="utf-8")
+        with _signals_held():
+            _move_into_place(partial, target)
+    except OSError as e:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise GuiAgentError(f"cannot write the dataset in {folder}: {e.strerror or e}; nothing was written") from e
+    except BaseException:  # Ctrl-C, SIGTERM (the CLI raises KeyboardInterrupt for it), a bug: leave no trace
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    by_type: dict[str, int] = {}
+    for r in records:
+        by_type[r["data_type"]] = by_type.get(r["data_type"], 0) + 1
+    return GroundingSet(folder, screens, len(records), by_type)
+
+
+def _write_screens(folder: Path, screens: int, per_screen: int, seed: int, progress) -> list[dict[str, Any]]:
+    """Render the screens into ``folder`` (images/ and trees/) and return the annotation records."""
+    from guiagent.envs.mock.tasks import APPS
+
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     for i in range(screens):
@@ -111,9 +146,8 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
         variant = VARIANTS[(i // (len(APPS) * len(SCREEN_CONFIGS)) + i) % len(VARIANTS)]
         stem = f"mock-{i:03d}-{app}"
         image, nodes = _screen(app, variant, width, height, scale, seed + i, rng, APPS)
-        image.save(folder / "images" / f"{stem}.png")
-        (folder / "trees" / f"{stem}.json").write_text(json.dumps(
-            {"size": list(image.size), "app": app, "variant": variant, "nodes": nodes}, indent=1), encoding="utf-8")
+        _write_screen(folder, stem, image, {"size": list(image.size), "app": app, "variant": variant,
+                                            "nodes": nodes})
         targets = _targets(nodes, image.size)
         for node in _pick(targets, per_screen, rng):
             elem_type, instruction = describe(node)  # type: ignore[misc]
@@ -123,11 +157,64 @@ def make_mock_grounding(out: str | Path, *, screens: int = 48, per_screen: int =
                             "data_type": elem_type, "data_source": app, "variant": variant})
         if progress is not None:
             progress(i + 1, screens)
-    (folder / ANNOTATION_FILE).write_text(json.dumps(records, indent=1), encoding="utf-8")
-    by_type: dict[str, int] = {}
-    for r in records:
-        by_type[r["data_type"]] = by_type.get(r["data_type"], 0) + 1
-    return GroundingSet(folder, screens, len(records), by_type)
+    return records
+
+
+def _write_screen(folder: Path, stem: str, image: Any, tree: dict[str, Any]) -> None:
+    """Write one screen's image and element tree."""
+    image.save(folder / "images" / f"{stem}.png")
+    (folder / "trees" / f"{stem}.json").write_text(json.dumps(tree, indent=1), encoding="utf-8")
+
+
+#: What a dataset folder holds; ``--force`` replaces these and leaves anything else in the folder alone.
+_DATASET_ENTRIES = ("images", "trees", ANNOTATION_FILE)
+
+
+def _move_into_place(partial: Path, target: Path) -> None:
+    """Move the complete dataset in ``partial`` to ``target``: a rename when ``target`` is new or empty, else
+    (``--force``) the old dataset's entries are swapped for the new ones, and put back if a move fails."""
+    if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+        os.replace(partial, target)
+        return
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    shutil.rmtree(old, ignore_errors=True)
+    old.mkdir()
+    moved_out: list[str] = []
+    moved_in: list[str] = []
+    try:
+        for name in _DATASET_ENTRIES:
+            if os.path.lexists(target / name):
+                os.replace(target / name, old / name)
+                moved_out.append(name)
+        for name in _DATASET_ENTRIES:
+            os.replace(partial / name, target / name)
+            moved_in.append(name)
+    except OSError:
+        for name in moved_in:
+            os.replace(target / name, partial / name)
+        for name in moved_out:
+            os.replace(old / name, target / name)
+        old.rmdir()
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(partial, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold off Ctrl-C and SIGTERM while the finished dataset is moved into place, so that an interrupt cannot
+    leave it half moved; one that arrives meanwhile is dropped (the dataset is complete: the command then ends
+    normally). Outside the main thread, where handlers cannot be set, it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, frame: None) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _screen(app: str, variant: str, width: int, height: int, scale: float, seed: int, rng: random.Random,
