@@ -9,7 +9,7 @@
     settle = 0.5
 
     [env]
-    kind = "mock"
+    kind = "mock"             # what --env takes: mock, desktop, sandbox, vnc:HOST:PORT
     task = "rename-file"
     size = "1920x1080"
 
@@ -57,6 +57,15 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return check
 
 
+def _env_kind(value: Any) -> str:
+    """[env] kind: exactly what ``--env`` takes (mock, desktop, sandbox, vnc:HOST:PORT), with its message."""
+    from guiagent.cli.sandbox import env_choice
+
+    if not isinstance(value, str):
+        raise argparse.ArgumentTypeError(f"expected mock, desktop, sandbox or vnc:HOST:PORT, got {value!r}")
+    return env_choice(value)
+
+
 def _run_fields() -> dict[str, tuple[str, Callable[[Any], Any]]]:
     from guiagent.cli.argtypes import positive_int, seconds
 
@@ -73,7 +82,6 @@ def _run_fields() -> dict[str, tuple[str, Callable[[Any], Any]]]:
 
 
 def _env_fields() -> dict[str, tuple[str, Callable[[Any], Any]]]:
-    from guiagent.agent.factory import ENV_KINDS
     from guiagent.cli.argtypes import monitor_spec
     from guiagent.envs.desktop.env import UNICODE_METHODS
 
@@ -93,7 +101,7 @@ def _env_fields() -> dict[str, tuple[str, Callable[[Any], Any]]]:
         return v
 
     return {
-        "kind": ("env", _choice(*ENV_KINDS)),
+        "kind": ("env", _env_kind),
         "task": ("task", text),
         "seed": ("seed", whole),
         "size": ("size", _size),
