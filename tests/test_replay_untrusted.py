@@ -40,7 +40,13 @@ def _rewrite(run: Path, env: str, options: dict[str, Any]) -> None:
 @pytest.fixture
 def built(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
     """make_env as replay calls it: records (kind, options) and hands back a mock desktop of the recorded size."""
-    import guiagent.cli.run  # noqa: F401  (imported now, so it keeps the real make_env it imports by name)
+    import importlib
+    import pkgutil
+
+    import guiagent.cli
+
+    for module in pkgutil.iter_modules(guiagent.cli.__path__):  # imported now, so that the commands that import
+        importlib.import_module(f"guiagent.cli.{module.name}")  # make_env by name keep the real one
 
     calls: list[tuple[str, dict[str, Any]]] = []
 
