@@ -40,8 +40,8 @@ def fake_desktop(monkeypatch):
     """Stands in for the real desktop: a board of another size that records what it is told to do."""
     built: list[BoardEnv] = []
 
-    def env_from_meta(meta, kind=None):
-        assert kind == "desktop"
+    def env_from_meta(meta, kind=None, *, given=None, warn=None):
+        assert kind == "desktop" and not any(v is not None for v in (given or {}).values())
         built.append(BoardEnv(1024, 768, dead_width=1))
         return built[-1], {}
 

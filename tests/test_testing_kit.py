@@ -250,12 +250,14 @@ def test_plugin_in_a_users_test_run_closes_desktops_and_reports_failures(pyteste
             assert guiagent_tasks_dir.name == "tasks"
             assert_task_passed(run_agent("standup-reminder"))
 
-        def test_scripted_own_task_replays(scripted_model, run_agent):
+        def test_scripted_own_task_replays(scripted_model, run_agent, guiagent_tasks_dir):
             from guiagent.testing import assert_run_replays
             model = scripted_model("standup-reminder", family="opencua")
             run = run_agent(env=model.env, model=model)
             assert run.success and run.profile.name == "opencua"
-            assert_run_replays(run.run_dir)
+            with pytest.raises(AssertionError, match="pass --tasks-dir"):  # a run folder names no folder to read
+                assert_run_replays(run.run_dir)
+            assert_run_replays(run.run_dir, tasks_dir=guiagent_tasks_dir)
 
         def test_gives_up(run_agent, canned_model):
             assert_task_passed(run_agent("standup-reminder", canned_model(["Thought: no\\nAction: finished(content='')"])))

@@ -102,7 +102,9 @@ def test_cli_tasks_screenshot_run_and_replay_with_tasks_dir(tmp_path, capsys, mo
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["env_options"]["tasks_dir"] == folder and meta["task"] == "standup-reminder"
     monkeypatch.chdir(tmp_path)
-    assert main(["replay", str(run_dir), "--check", "--no-wait"]) == 0
+    assert main(["replay", str(run_dir), "--check", "--no-wait"]) == 2  # replay reads no folder a run names
+    assert "pass --tasks-dir" in capsys.readouterr().err
+    assert main(["replay", str(run_dir), "--check", "--no-wait", "--tasks-dir", folder]) == 0
     assert "every screenshot matches" in capsys.readouterr().out
 
 

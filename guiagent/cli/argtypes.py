@@ -35,3 +35,32 @@ def monitor_spec(text: str) -> int | str:
     if word.isdigit():
         return int(word)
     raise argparse.ArgumentTypeError(f"expected a monitor number, 'all' or 'primary', got {text!r}")
+
+
+def output_overwrites_run(output: str, runs: list[str], allowed: tuple[str, ...] = ()) -> str | None:
+    """Why writing ``output`` would destroy part of a recorded run, or None when it would not.
+
+    Args:
+        output: the -o path the user gave.
+        runs: the run folders the command reads.
+        allowed: paths that may be overwritten all the same (view's own RUN/report.html).
+
+    Returns:
+        A one-line message when ``output`` resolves to an existing file inside one of ``runs`` (through any
+        symlinks), else None.
+    """
+    from pathlib import Path
+
+    try:
+        target = Path(output).expanduser().resolve()
+        if not target.is_file() or any(target == Path(a).expanduser().resolve() and not Path(a).is_symlink()
+                                       for a in allowed):
+            return None
+        for run in runs:
+            folder = Path(run).expanduser().resolve()
+            if folder in target.parents:
+                return (f"{output} is a file of the run folder {run}; writing there would destroy the recording: "
+                        f"choose another -o path")
+    except (OSError, RuntimeError):  # a symlink loop or an unreadable path: the write itself reports it
+        return None
+    return None

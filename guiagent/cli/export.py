@@ -39,10 +39,15 @@ def main(args: argparse.Namespace) -> int:
     """Run ``guiagent export``: write the runs as chat-format JSON lines and report what was left out or converted.
 
     Returns:
-        0, or 2 when a run folder cannot be read or the family is unknown.
+        0, or 2 when a run folder cannot be read, the family is unknown or -o names a file of a run folder.
     """
     from guiagent.agent.export import export_sft
+    from guiagent.cli.argtypes import output_overwrites_run
 
+    problem = output_overwrites_run(args.output, args.runs)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         stats = export_sft(args.runs, args.output, family=args.family, raw=args.raw,
                            success_only=args.success_only, relative=args.relative)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from guiagent.agent.factory import ENV_KINDS, env_from_meta
@@ -45,7 +46,8 @@ def register(subparsers: Any) -> None:
                     "loop instead, use `guiagent run --model replay:RUN`. Replaying onto --env desktop acts on "
                     "this screen: it asks first (--yes to skip the question, required without a terminal).")
     p.add_argument("run", metavar="RUN", help="run folder")
-    p.add_argument("--env", choices=ENV_KINDS, help="environment (default: the one recorded)")
+    p.add_argument("--env", type=_env_kind, metavar="{" + ",".join(ENV_KINDS) + ",vnc:HOST:PORT}",
+                   help="environment (default: the one recorded; a VNC run needs --env vnc:HOST:PORT)")
     p.add_argument("--check", action="store_true", help="compare each screenshot with the recording")
     p.add_argument("--tolerance", type=fraction, default=0.0, metavar="FRACTION",
                    help="with --check: fraction of pixels allowed to differ (default 0)")
@@ -53,7 +55,42 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="list the actions that would be executed; execute nothing")
     p.add_argument("--yes", "-y", action="store_true",
                    help="replay onto the real desktop without asking (needed when there is no terminal)")
+    g = p.add_argument_group(
+        "what a run folder cannot set", "A run folder is untrusted: replay takes no task folder, program, server, "
+                                        "password or looser safety setting from it. Give them again here.")
+    g.add_argument("--tasks-dir", metavar="DIR", help="the folder of task files the run's task came from")
+    g.add_argument("--allow-hotkey", action="append", metavar="COMBO", default=[],
+                   help="let the replay press a combination on the default deny list (repeatable)")
+    g.add_argument("--no-failsafe", dest="failsafe", action="store_const", const=False, default=None,
+                   help="turn off pyautogui's fail-safe on the real desktop")
+    from guiagent.cli.sandbox import add_remote_options
+
+    add_remote_options(p)
     p.set_defaults(func=main)
+
+
+def _env_kind(text: str) -> str:
+    """--env: one of ENV_KINDS, or vnc:HOST:PORT."""
+    from guiagent.cli.sandbox import env_choice
+
+    return text if text in ENV_KINDS else env_choice(text)
+
+
+def given_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The env options the user gave on the replay command line, by ``make_env`` name (None when not given).
+
+    Args:
+        args: the parsed ``guiagent replay`` arguments.
+
+    Returns:
+        The options, for ``env_from_meta(..., given=...)``.
+    """
+    tasks_dir = getattr(args, "tasks_dir", None)
+    return {"tasks_dir": str(Path(tasks_dir).expanduser().resolve()) if tasks_dir else None,
+            "allow_hotkeys": list(args.allow_hotkey) or None, "failsafe": args.failsafe,
+            "apps": list(args.sandbox_app) or None, "vnc": args.sandbox_vnc, "password_env": args.vnc_password_env,
+            "timeout": args.vnc_timeout, "reconnect_s": args.vnc_reconnect, "unicode": args.vnc_unicode,
+            "remote_os": args.remote_os}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -90,7 +127,8 @@ def main(args: argparse.Namespace) -> int:
               "do it without a terminal to confirm on, or --dry-run to list the actions", file=sys.stderr)
         return 2
     try:
-        env, _ = env_from_meta(run.meta, args.env)
+        env, _ = env_from_meta(run.meta, args.env, given=given_options(args),
+                               warn=lambda line: print(f"warning: {line}", file=sys.stderr))
     except (TrajectoryError, ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -98,7 +136,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"could not start the environment: {e}", file=sys.stderr)
         return 1
     try:
-        for warning in target_warnings(run, kind, env.display):
+        base = "vnc" if str(kind).startswith("vnc:") else kind  # the server is not part of the env kind
+        for warning in target_warnings(run, base, env.display):
             print(f"warning: {warning}", file=sys.stderr)
         if kind == "desktop" and not args.yes and not _confirm(len(plan)):
             print("not replayed", file=sys.stderr)

@@ -30,10 +30,18 @@ def main(args: argparse.Namespace) -> int:
     """Run ``guiagent view``: write the run's HTML report and print its path.
 
     Returns:
-        0, or 2 when the run folder cannot be read.
+        0, or 2 when the run folder cannot be read or -o names another file of it.
     """
-    from guiagent.agent.viewer import write_report
+    from pathlib import Path
 
+    from guiagent.agent.viewer import write_report
+    from guiagent.cli.argtypes import output_overwrites_run
+
+    if args.output is not None:
+        problem = output_overwrites_run(args.output, [args.run], allowed=(str(Path(args.run) / "report.html"),))
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
     try:
         path = write_report(args.run, args.output)
     except TrajectoryError as e:

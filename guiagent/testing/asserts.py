@@ -135,9 +135,15 @@ def assert_screenshot(subject: Any, reference: str | os.PathLike, *, tolerance: 
     return image
 
 
-def assert_run_replays(run_dir: str | os.PathLike, *, tolerance: float = 0.0) -> Any:
+def assert_run_replays(run_dir: str | os.PathLike, *, tolerance: float = 0.0,
+                       tasks_dir: str | os.PathLike | None = None) -> Any:
     """Assert that a run folder loads and that its actions, executed again on a fresh environment rebuilt from
     meta.json, give the recorded screenshots (``guiagent replay RUN --check --no-wait``).
+
+    Args:
+        run_dir: the run folder.
+        tolerance: fraction of pixels allowed to differ per screenshot.
+        tasks_dir: the folder of task files the run's task came from (a run folder's own is never read).
 
     Returns:
         The ``ReplayReport``.
@@ -164,7 +170,8 @@ def assert_run_replays(run_dir: str | os.PathLike, *, tolerance: float = 0.0) ->
     if not run.steps:
         raise AssertionError(f"run {run_dir} has no steps: there is nothing to replay")
     try:
-        env, _ = env_from_meta(run.meta)
+        given = {"tasks_dir": str(Path(tasks_dir).expanduser().resolve())} if tasks_dir is not None else None
+        env, _ = env_from_meta(run.meta, given=given)
     except GuiAgentError as e:
         raise AssertionError(f"cannot rebuild the environment of {run_dir}: {e}") from None
     try:

@@ -12,11 +12,12 @@ TASK = "standup-reminder"
 DONE = "Thought: Nothing left to do.\nAction: finished(content='')"
 
 
-def test_reference_solution_passes_and_replays(run_agent):
+def test_reference_solution_passes_and_replays(run_agent, guiagent_tasks_dir):
     run = run_agent(TASK)                      # the scripted model follows the task's solution
     assert_task_passed(run)
     assert run.run_dir is not None and (run.run_dir / "meta.json").is_file()
-    assert_run_replays(run.run_dir)            # the recorded actions give the recorded screens again
+    # the recorded actions give the recorded screens again (a run folder never names the task folder to read)
+    assert_run_replays(run.run_dir, tasks_dir=guiagent_tasks_dir)
 
 
 @pytest.mark.parametrize("family", ["ui-tars-1.5", "kimi-vl", "opencua"])
