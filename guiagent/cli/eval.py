@@ -178,6 +178,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         suite = get_suite(args.suite, **suite_options(args))
         model = eval_model(args)
+        from guiagent.cli.model_args import check_mode
+
+        check_mode(args)
         resources = {"num_cpus": args.ray_cpus, **({"num_gpus": args.ray_gpus} if args.ray_gpus else {})}
         progress = RichEvalProgress(err, disable=args.quiet)
         summary = evaluate(args.out, suite=suite, model=model, tasks=args.tasks, where=selection(args),

@@ -181,6 +181,9 @@ def main(args: argparse.Namespace) -> int:
             from guiagent.models.config import load_config
 
             apply_run_config(args, load_config(args.config), args.config)
+        from guiagent.cli.model_args import check_mode
+
+        check_mode(args)
         options = env_options(args)
         env = make_env(args.env, **options)
     except ConfigError as e:
@@ -212,6 +215,7 @@ def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[
             return 2
     try:
         loaded = load_model_from_args(args, env=env)
+        loaded.profile.prompt(args.mode)  # a guessed family: its mode checked before the run starts
     except ConfigError as e:
         error_console().print(f"[red]error:[/] {escape(str(e))}")
         return 2

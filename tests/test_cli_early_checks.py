@@ -1,0 +1,46 @@
+"""Bad flags are refused before anything starts: exit 2, one line, no traceback, no run or results folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guiagent.cli import main
+
+
+def _usage_error(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str) -> str:
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+# ---------------------------------------------------------------- --mode against the family's prompts
+
+
+@pytest.mark.parametrize("command", [["run", "--task", "rename-file"], ["eval", "--tasks", "rename-file"]])
+def test_mode_the_family_has_no_prompt_for_is_refused_up_front(tmp_path: Path, capsys, monkeypatch,
+                                                              command: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = ["-o", str(tmp_path / "results")] if command[0] == "eval" else ["--out", str(tmp_path / "runs")]
+    _usage_error(capsys, [*command, "--model", "scripted", "--mode", "mobile", "--family", "kimi-vl", *out],
+                 "family 'kimi-vl' has no 'mobile' prompt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_mode_check_reads_the_family_from_config(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "kimi.toml"
+    config.write_text('family = "kimi-vl"\n')
+    _usage_error(capsys, ["run", "--task", "rename-file", "--model", "scripted", "--mode", "mobile", "--config",
+                          str(config), "--out", str(tmp_path / "runs")], "has no 'mobile' prompt")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_mode_the_family_has_still_runs(tmp_path: Path) -> None:
+    assert main(["run", "--task", "rename-file", "--model", "scripted", "--mode", "grounding", "--family",
+                 "kimi-vl", "--quiet", "--out", str(tmp_path / "runs")]) in (0, 1)
+    assert len(list((tmp_path / "runs").iterdir())) == 1
