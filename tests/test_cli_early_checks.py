@@ -44,3 +44,27 @@ def test_a_mode_the_family_has_still_runs(tmp_path: Path) -> None:
     assert main(["run", "--task", "rename-file", "--model", "scripted", "--mode", "grounding", "--family",
                  "kimi-vl", "--quiet", "--out", str(tmp_path / "runs")]) in (0, 1)
     assert len(list((tmp_path / "runs").iterdir())) == 1
+
+
+# ---------------------------------------------------------------- numeric eval flags
+
+
+@pytest.mark.parametrize("flag,value,want", [("--ray-gpus", "-1", "expected a number >= 0"),
+                                             ("--ray-gpus", "nan", "expected a number >= 0"),
+                                             ("--ray-gpus", "inf", "expected a number >= 0"),
+                                             ("--ray-cpus", "0", "expected a number > 0"),
+                                             ("--ray-cpus", "-2", "expected a number > 0"),
+                                             ("--ray-cpus", "many", "expected a number > 0")])
+def test_ray_resources_are_checked_by_argparse(tmp_path: Path, capsys, flag: str, value: str, want: str) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["eval", "--model", "scripted", "--ray", "auto", flag, value, "-o", str(tmp_path / "X")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and f"argument {flag}: {want}, got {value!r}" in err and "Traceback" not in err
+    assert not (tmp_path / "X").exists()
+
+
+def test_ray_resource_types_accept_shares() -> None:
+    from guiagent.cli.argtypes import non_negative_number, positive_number
+
+    assert non_negative_number("0") == 0.0 and non_negative_number("0.5") == 0.5
+    assert positive_number("0.25") == 0.25

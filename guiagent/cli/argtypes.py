@@ -27,6 +27,36 @@ def seconds(text: str) -> float:
     return value
 
 
+def non_negative_number(text: str) -> float:
+    """argparse type: a finite number >= 0 (a resource share such as --ray-gpus 0.5).
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, negative, infinite or NaN.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0 (a resource share such as --ray-cpus 0.5).
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, zero, negative, infinite or NaN.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
 def monitor_spec(text: str) -> int | str:
     """--monitor: a whole number >= 0, 'all' or 'primary' (DesktopEnv's monitor argument)."""
     word = text.strip().lower()
