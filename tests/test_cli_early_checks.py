@@ -68,3 +68,41 @@ def test_ray_resource_types_accept_shares() -> None:
 
     assert non_negative_number("0") == 0.0 and non_negative_number("0.5") == 0.5
     assert positive_number("0.25") == 0.25
+
+
+# ---------------------------------------------------------------- bad paths: exit 2 before the run
+
+
+def test_replay_of_a_missing_run_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    _usage_error(capsys, ["run", "--task", "rename-file", "--model", f"replay:{tmp_path / 'nope'}", "--out",
+                          str(tmp_path / "runs")], "is not a run folder")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("command", [["run", "--task", "rename-file", "--model", "scripted"], ["demo"]])
+@pytest.mark.parametrize("under", [False, True])
+def test_out_in_the_way_of_a_file_is_refused_before_the_run(tmp_path: Path, capsys, command: list[str],
+                                                            under: bool) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    out = blocker / "sub" if under else blocker
+    err = _usage_error(capsys, [*command, "--out", str(out)], f"--out {out}", "not a folder")
+    assert "step 1" not in err  # nothing ran
+    assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_no_record_ignores_out(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    assert main(["run", "--task", "rename-file", "--model", "scripted", "--quiet", "--no-record",
+                 "--out", str(blocker)]) == 0
+
+
+def test_tasks_dir_that_is_a_file_says_so(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    err = _usage_error(capsys, ["run", "--task", "t", "--model", "scripted", "--tasks-dir", str(blocker)],
+                       "is not a folder")
+    assert "does not exist" not in err
+    _usage_error(capsys, ["run", "--task", "t", "--model", "scripted", "--tasks-dir", str(tmp_path / "none")],
+                 "does not exist")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def positive_int(text: str) -> int:
@@ -65,3 +66,25 @@ def monitor_spec(text: str) -> int | str:
     if word.isdigit():
         return int(word)
     raise argparse.ArgumentTypeError(f"expected a monitor number, 'all' or 'primary', got {text!r}")
+
+
+def check_out_folder(path: str | Path, flag: str = "--out") -> None:
+    """Refuse an output folder that cannot be made because a file is in the way (the path itself, or a folder
+    above it), before any work starts.
+
+    Args:
+        path: the folder the command will create (or write into).
+        flag: the flag that named it, for the message.
+
+    Raises:
+        ConfigError: ``path`` or one of its parents is something other than a folder.
+    """
+    from guiagent.errors import ConfigError
+
+    here = Path(path).expanduser()
+    for folder in (here, *here.parents):
+        if folder.is_dir():
+            return
+        if folder.exists() or folder.is_symlink():
+            what = "is a file" if folder == here else f"is under {folder}, which is a file"
+            raise ConfigError(f"{flag} {path} {what}, not a folder: give a folder (or a path where one can be made)")

@@ -26,7 +26,7 @@ from guiagent.agent.hooks import ConfirmHook, Hooks
 from guiagent.agent.loop import Agent, RunResult
 from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
-from guiagent.cli.argtypes import monitor_spec, positive_int, seconds
+from guiagent.cli.argtypes import check_out_folder, monitor_spec, positive_int, seconds
 from guiagent.errors import ConfigError, GuiAgentError, TrajectoryError
 
 EPILOG = """\
@@ -184,6 +184,8 @@ def main(args: argparse.Namespace) -> int:
         from guiagent.cli.model_args import check_mode
 
         check_mode(args)
+        if not args.no_record:
+            check_out_folder(args.out)
         options = env_options(args)
         env = make_env(args.env, **options)
     except ConfigError as e:
