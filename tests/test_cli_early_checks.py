@@ -106,3 +106,15 @@ def test_tasks_dir_that_is_a_file_says_so(tmp_path: Path, capsys) -> None:
     assert "does not exist" not in err
     _usage_error(capsys, ["run", "--task", "t", "--model", "scripted", "--tasks-dir", str(tmp_path / "none")],
                  "does not exist")
+
+
+# ---------------------------------------------------------------- messages
+
+
+@pytest.mark.parametrize("argv,want", [
+    (["--env", "mock", "--monitor", "2"], "--monitor applies to --env desktop only"),
+    (["--env", "mock", "--monitor", "2", "--no-failsafe"], "--monitor, --no-failsafe apply to --env desktop only"),
+    (["--env", "mock", "--sandbox-app", "xterm"], "--sandbox-app applies to --env sandbox / vnc:HOST:PORT only"),
+])
+def test_flags_for_another_env_agree_in_number(capsys, argv: list[str], want: str) -> None:
+    _usage_error(capsys, ["run", "x", "--model", "scripted", "--no-record", *argv], want)

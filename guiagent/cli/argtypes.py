@@ -68,6 +68,12 @@ def monitor_spec(text: str) -> int | str:
     raise argparse.ArgumentTypeError(f"expected a monitor number, 'all' or 'primary', got {text!r}")
 
 
+def flags_apply(flags: list[str]) -> str:
+    """``"--monitor applies"`` / ``"--monitor, --seed apply"``: the start of a "flags given for another env"
+    message, with the verb agreeing with the number of flags."""
+    return f"{', '.join(flags)} {'applies' if len(flags) == 1 else 'apply'}"
+
+
 def check_out_folder(path: str | Path, flag: str = "--out") -> None:
     """Refuse an output folder that cannot be made because a file is in the way (the path itself, or a folder
     above it), before any work starts.

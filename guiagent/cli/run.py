@@ -26,7 +26,7 @@ from guiagent.agent.hooks import ConfirmHook, Hooks
 from guiagent.agent.loop import Agent, RunResult
 from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
-from guiagent.cli.argtypes import check_out_folder, monitor_spec, positive_int, seconds
+from guiagent.cli.argtypes import check_out_folder, flags_apply, monitor_spec, positive_int, seconds
 from guiagent.errors import ConfigError, GuiAgentError, TrajectoryError
 
 EPILOG = """\
@@ -96,7 +96,7 @@ def env_options(args: argparse.Namespace) -> dict[str, Any]:
         other, where = tuple(f for f in MOCK_FLAGS if args.env != "sandbox" or f[0] != "size"), "mock"
     given = [flag for attr, flag in other if getattr(args, attr, None) not in (None, [])]
     if given:
-        raise ConfigError(f"{', '.join(given)} apply to --env {where} only (this run uses --env {args.env})")
+        raise ConfigError(f"{flags_apply(given)} to --env {where} only (this run uses --env {args.env})")
     if args.env == "mock":
         width, height = args.size or (None, None)
         tasks_dir = getattr(args, "tasks_dir", None)
