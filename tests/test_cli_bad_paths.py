@@ -26,9 +26,9 @@ def test_run_folder_under_a_file_is_a_trajectory_error(tmp_path: Path, where: st
 def test_out_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     out = tmp_path / "runs"
     out.write_text("not a folder")
-    assert main([*argv, "--out", str(out), "--quiet"]) == 1
+    assert main([*argv, "--out", str(out), "--quiet"]) == 2  # checked before the run starts
     err = capsys.readouterr().err
-    assert "could not record the run" in err and str(out) in err and "Traceback" not in err
+    assert "is a file, not a folder" in err and str(out) in err and "Traceback" not in err
     assert out.read_text() == "not a folder"
 
 

@@ -45,8 +45,8 @@ def test_unknown_profile_field_in_config_suggests(tmp_path: Path, capsys):
 
 @pytest.mark.parametrize("argv, flags", [
     (["--env", "desktop", "--task", "calc-add", "--seed", "3"], "--task, --seed apply to --env mock only"),
-    (["--env", "desktop", "--size", "800x600"], "--size apply to --env mock only"),
-    (["--env", "mock", "--no-failsafe"], "--no-failsafe apply to --env desktop only"),
+    (["--env", "desktop", "--size", "800x600"], "--size applies to --env mock only"),
+    (["--env", "mock", "--no-failsafe"], "--no-failsafe applies to --env desktop only"),
 ])
 def test_flags_for_the_other_env_are_refused_not_ignored(argv, flags, capsys):
     assert main(["run", "x", "--model", "scripted", "--no-record", *argv]) == 2

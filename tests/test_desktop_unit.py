@@ -301,6 +301,15 @@ def test_scroll_calls_per_os(os_name: str, expected: dict[str, list[tuple[Any, .
     assert gui.calls[0][0] != "moveTo" and ("x", None) in gui.calls[-1 if os_name != "windows" else 0]
 
 
+def test_scroll_up_to_the_cap_is_sent_and_a_larger_default_is_refused() -> None:
+    env, gui = make_env()
+    env.observe()
+    env.execute(t.Scroll("down", Point(40, 50), amount=t.MAX_SCROLL))
+    assert [c[:2] for c in gui.calls if c[0] == "scroll"] == [("scroll", -t.MAX_SCROLL)]
+    with pytest.raises(ConfigError, match="scroll_amount"):
+        make_env(scroll_amount=t.MAX_SCROLL + 1)[0].observe()
+
+
 def test_keys_hotkeys_and_held_keys() -> None:
     env, gui = make_env(os_name="macos")
     env.observe()

@@ -262,7 +262,7 @@ def test_cli_rejects_bad_env_specs_and_misplaced_flags(capsys: pytest.CaptureFix
         main(["run", "x", "--env", "vnc:nohost", "--model", "scripted"])
     assert e.value.code == 2 and "HOST:PORT" in capsys.readouterr().err
     assert main(["run", "x", "--env", "vnc:localhost:5999", "--sandbox-app", "xterm", "--model", "scripted"]) == 2
-    assert "--sandbox-app apply to --env sandbox only" in capsys.readouterr().err
+    assert "--sandbox-app applies to --env sandbox only" in capsys.readouterr().err
     assert main(["run", "x", "--env", "mock", "--vnc-timeout", "3", "--model", "scripted"]) == 2
     assert main(["run", "x", "--env", "sandbox", "--monitor", "2", "--model", "scripted"]) == 2
 

@@ -93,6 +93,11 @@ BUTTONS: tuple[str, ...] = ("left", "right", "middle", "back", "forward")
 DRAG_BUTTONS: tuple[str, ...] = ("left", "right", "middle")
 DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
 
+#: The most wheel clicks one Scroll may ask for. More than any real page needs (a 1000-click scroll moves some
+#: 100 000 px), and about a second of X events on a real desktop; a larger amount from a model is a mistake or an
+#: attack that would tie the desktop up for minutes (1e5 clicks took 31 s and ignored --timeout).
+MAX_SCROLL = 1000
+
 
 def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
     if value not in choices:
@@ -263,6 +268,8 @@ class Scroll:
         if self.amount is not None and (isinstance(self.amount, bool) or not isinstance(self.amount, int)
                                         or self.amount <= 0):
             raise ActionError(f"scroll amount must be a positive integer or None, got {self.amount!r}")
+        if self.amount is not None and self.amount > MAX_SCROLL:
+            raise ActionError(f"scroll amount {self.amount} is more than the limit of {MAX_SCROLL} wheel clicks")
 
 
 @dataclass(frozen=True, init=False)

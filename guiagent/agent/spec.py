@@ -221,9 +221,13 @@ def _load_replay(run: str, request: SpecRequest) -> LoadedModel:
     family, config, overrides = request.family, request.config, request.overrides
     from guiagent.agent.replay import ReplayModel
     from guiagent.agent.trajectory import load_run
+    from guiagent.errors import TrajectoryError
 
-    recorded_run = load_run(Path(run).expanduser())
-    model = ReplayModel.from_run(recorded_run)
+    try:  # a missing or damaged run folder is bad input, like a bad spec: a usage error (exit 2)
+        recorded_run = load_run(Path(run).expanduser())
+        model = ReplayModel.from_run(recorded_run)
+    except TrajectoryError as e:
+        raise ConfigError(str(e)) from e
     meta = getattr(recorded_run, "meta", None) or {}
     recorded = meta.get("family") if isinstance(meta.get("family"), str) else None
     # Precedence: --family, the config file's family, the family the run was recorded with, a guess from its name.

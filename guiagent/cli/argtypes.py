@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def positive_int(text: str) -> int:
@@ -24,6 +25,36 @@ def seconds(text: str) -> float:
         value = -1.0
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    """argparse type: a finite number >= 0 (a resource share such as --ray-gpus 0.5).
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, negative, infinite or NaN.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0 (a resource share such as --ray-cpus 0.5).
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, zero, negative, infinite or NaN.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value
 
 
@@ -64,3 +95,31 @@ def output_overwrites_run(output: str, runs: list[str], allowed: tuple[str, ...]
     except (OSError, RuntimeError):  # a symlink loop or an unreadable path: the write itself reports it
         return None
     return None
+
+
+def flags_apply(flags: list[str]) -> str:
+    """``"--monitor applies"`` / ``"--monitor, --seed apply"``: the start of a "flags given for another env"
+    message, with the verb agreeing with the number of flags."""
+    return f"{', '.join(flags)} {'applies' if len(flags) == 1 else 'apply'}"
+
+
+def check_out_folder(path: str | Path, flag: str = "--out") -> None:
+    """Refuse an output folder that cannot be made because a file is in the way (the path itself, or a folder
+    above it), before any work starts.
+
+    Args:
+        path: the folder the command will create (or write into).
+        flag: the flag that named it, for the message.
+
+    Raises:
+        ConfigError: ``path`` or one of its parents is something other than a folder.
+    """
+    from guiagent.errors import ConfigError
+
+    here = Path(path).expanduser()
+    for folder in (here, *here.parents):
+        if folder.is_dir():
+            return
+        if folder.exists() or folder.is_symlink():
+            what = "is a file" if folder == here else f"is under {folder}, which is a file"
+            raise ConfigError(f"{flag} {path} {what}, not a folder: give a folder (or a path where one can be made)")

@@ -56,6 +56,9 @@ def main(args: argparse.Namespace) -> int:
     task_id = args.task or DEMO_TASK
     env = None
     try:
+        from guiagent.cli.argtypes import check_out_folder
+
+        check_out_folder(args.out)
         env = make_env("mock", task=task_id)
         loaded = load_model("scripted", family=args.family, env=env)
     except (ConfigError, ImportError) as e:

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from guiagent.cli.argtypes import positive_int, seconds
+from guiagent.cli.argtypes import non_negative_number, positive_int, positive_number, seconds
 from guiagent.errors import ConfigError, GuiAgentError
 
 EPILOG = """\
@@ -115,8 +115,8 @@ def register(subparsers: Any) -> None:
                    help="run the episodes as Ray tasks: 'auto' (RAY_ADDRESS, or the cluster `ray start` began on "
                         "this machine, else a new local instance) or a cluster address (host:6379, "
                         "ray://host:10001)")
-    g.add_argument("--ray-cpus", type=positive_float, default=1.0, metavar="N", help="CPUs per episode (default 1)")
-    g.add_argument("--ray-gpus", type=float, default=0.0, metavar="N",
+    g.add_argument("--ray-cpus", type=positive_number, default=1.0, metavar="N", help="CPUs per episode (default 1)")
+    g.add_argument("--ray-gpus", type=non_negative_number, default=0.0, metavar="N",
                    help="GPUs per episode (default 0; e.g. 1 for hf: checkpoints run in the episode's worker)")
     p.set_defaults(func=main)
 
@@ -178,6 +178,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         suite = get_suite(args.suite, **suite_options(args))
         model = eval_model(args)
+        from guiagent.cli.model_args import check_mode
+
+        check_mode(args)
         resources = {"num_cpus": args.ray_cpus, **({"num_gpus": args.ray_gpus} if args.ray_gpus else {})}
         progress = RichEvalProgress(err, disable=args.quiet)
         summary = evaluate(args.out, suite=suite, model=model, tasks=args.tasks, where=selection(args),

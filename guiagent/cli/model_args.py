@@ -90,6 +90,28 @@ def profile_from_args(args: argparse.Namespace, *, name_hint: str | None = None,
     return profile
 
 
+def check_mode(args: argparse.Namespace) -> None:
+    """Refuse ``--mode`` up front when the family the flags name (``--family``, or ``family`` in ``--config``) has
+    no prompt for it, before an environment starts or a run folder is written. A family still to be guessed from
+    the served model's name is checked once the model is loaded (``Profile.prompt``).
+
+    Args:
+        args: the parsed flags (``mode``, ``family``, ``config`` and the overrides).
+
+    Raises:
+        ConfigError: the family has no prompt for the mode.
+    """
+    mode = getattr(args, "mode", None)
+    if not mode or not (getattr(args, "family", None) or getattr(args, "config", None)):
+        return
+    try:
+        profile, guessed = resolve_profile(getattr(args, "family", None), config=getattr(args, "config", None),
+                                           overrides=overrides_from_args(args))
+    except ConfigError:
+        return  # no family named after all (or a bad --config): the model loader says what is wrong
+    profile.prompt(mode)
+
+
 def load_model_from_args(args: argparse.Namespace, *, env: Any = None, spec: str | None = None) -> LoadedModel:
     """``guiagent.agent.spec.load_model`` driven by the flags of ``add_model_arguments``.
 
@@ -110,5 +132,5 @@ def load_model_from_args(args: argparse.Namespace, *, env: Any = None, spec: str
                       **backend_options_from_args(args))
 
 
-__all__ = ["add_model_arguments", "backend_options_from_args", "load_model_from_args", "overrides_from_args",
+__all__ = ["add_model_arguments", "backend_options_from_args", "check_mode", "load_model_from_args", "overrides_from_args",
            "profile_from_args"]

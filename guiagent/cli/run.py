@@ -26,7 +26,7 @@ from guiagent.agent.hooks import ConfirmHook, Hooks
 from guiagent.agent.loop import Agent, RunResult
 from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
-from guiagent.cli.argtypes import monitor_spec, positive_int, seconds
+from guiagent.cli.argtypes import check_out_folder, flags_apply, monitor_spec, positive_int, seconds
 from guiagent.errors import ConfigError, GuiAgentError, TrajectoryError
 
 EPILOG = """\
@@ -96,7 +96,7 @@ def env_options(args: argparse.Namespace) -> dict[str, Any]:
         other, where = tuple(f for f in MOCK_FLAGS if args.env != "sandbox" or f[0] != "size"), "mock"
     given = [flag for attr, flag in other if getattr(args, attr, None) not in (None, [])]
     if given:
-        raise ConfigError(f"{', '.join(given)} apply to --env {where} only (this run uses --env {args.env})")
+        raise ConfigError(f"{flags_apply(given)} to --env {where} only (this run uses --env {args.env})")
     if args.env == "mock":
         width, height = args.size or (None, None)
         tasks_dir = getattr(args, "tasks_dir", None)
@@ -181,6 +181,11 @@ def main(args: argparse.Namespace) -> int:
             from guiagent.models.config import load_config
 
             apply_run_config(args, load_config(args.config), args.config)
+        from guiagent.cli.model_args import check_mode
+
+        check_mode(args)
+        if not args.no_record:
+            check_out_folder(args.out)
         options = env_options(args)
         env = make_env(args.env, **options)
     except ConfigError as e:
@@ -212,6 +217,7 @@ def run_with_env(args: argparse.Namespace, env, console: Console, options: dict[
             return 2
     try:
         loaded = load_model_from_args(args, env=env)
+        loaded.profile.prompt(args.mode)  # a guessed family: its mode checked before the run starts
     except ConfigError as e:
         error_console().print(f"[red]error:[/] {escape(str(e))}")
         return 2

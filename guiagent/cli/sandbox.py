@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from guiagent.cli.argtypes import flags_apply
 from guiagent.errors import ConfigError, GuiAgentError
 
 KINDS = ("mock", "desktop", "sandbox", "vnc")
@@ -81,12 +82,12 @@ def remote_env_options(args: argparse.Namespace, desktop: dict[str, Any]) -> dic
     vnc_given = [flag for attr, flag in REMOTE_FLAGS[2:] if getattr(args, attr, None) not in (None, [])]
     if kind in ("mock", "desktop"):
         if sandbox_given or vnc_given:
-            raise ConfigError(f"{', '.join(sandbox_given + vnc_given)} apply to --env sandbox / vnc:HOST:PORT only")
+            raise ConfigError(f"{flags_apply(sandbox_given + vnc_given)} to --env sandbox / vnc:HOST:PORT only")
         return desktop
     keep = {k: v for k, v in desktop.items() if k in ("allow_hotkeys", "deny_hotkeys")}
     if kind == "sandbox":
         if vnc_given:
-            raise ConfigError(f"{', '.join(vnc_given)} apply to --env vnc:HOST:PORT only")
+            raise ConfigError(f"{flags_apply(vnc_given)} to --env vnc:HOST:PORT only")
         if getattr(args, "monitor", None) is not None:
             raise ConfigError("--monitor does not apply to a sandbox (it has one screen; its size is --size)")
         width, height = args.size or (1280, 800)
@@ -96,7 +97,7 @@ def remote_env_options(args: argparse.Namespace, desktop: dict[str, Any]) -> dic
         return {**keep, **{k: v for k, v in out.items() if v is not None}}
     # vnc:HOST:PORT
     if sandbox_given:
-        raise ConfigError(f"{', '.join(sandbox_given)} apply to --env sandbox only")
+        raise ConfigError(f"{flags_apply(sandbox_given)} to --env sandbox only")
     for attr, flag in (("monitor", "--monitor"), ("failsafe", "--no-failsafe"), ("unicode_method", "--unicode-method")):
         if getattr(args, attr, None) is not None:
             raise ConfigError(f"{flag} does not apply to --env vnc (use --vnc-unicode for non-ASCII text)")

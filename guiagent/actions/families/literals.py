@@ -452,12 +452,25 @@ def parse_box(text: str, *, fast: bool = True) -> Point:
         raise ParseError("not a box or point (expected '(x,y)', '[x1,y1,x2,y2]', '<point>x y</point>', ...)", text)
     parts = _box_parts(inner)
     if len(parts) not in (2, 4) or not all(_NUM_FULL.fullmatch(p) for p in parts):
-        raise ParseError("a box needs 2 or 4 non-negative numbers", text)
+        raise ParseError(_bad_box_numbers(parts), text)
     nums = [float(p) for p in parts]
     if not all(math.isfinite(v) for v in nums):
         raise ParseError("box coordinates must be finite", text)
     return box_point(nums)
 
+
+def _bad_box_numbers(parts: list[str]) -> str:
+    """What is wrong with box numbers that are not 2 or 4 plain decimals (the error path only)."""
+    if len(parts) in (2, 4):
+        exponent = next((p for p in parts if not _NUM_FULL.fullmatch(p) and _EXPONENT.fullmatch(p)), None)
+        if exponent is not None:
+            return (f"box numbers must be plain decimals such as 512 or 0.25, without exponents "
+                    f"(got {exponent[:40]!r})")
+    return "a box needs 2 or 4 non-negative numbers"
+
+
+#: a number in exponent form; each digit run can be matched one way only, so a failed match takes linear time
+_EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
 
 _BOX_WRAPPERS = (("(", ")", "()"), ("[", "]", "[]"), ("<point>", "</point>", "<>"), ("<bbox>", "</bbox>", "<>"))
 _BARE = re.compile(r"[0-9.][0-9., \t]*")  # one character class repeated: no backtracking

@@ -101,8 +101,9 @@ class DesktopEnv:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or value < 0:
                 raise ConfigError(f"{label} must be a non-negative number of seconds, got {value!r}")
-        if isinstance(scroll_amount, bool) or not isinstance(scroll_amount, int) or scroll_amount <= 0:
-            raise ConfigError(f"scroll_amount must be a positive integer, got {scroll_amount!r}")
+        if isinstance(scroll_amount, bool) or not isinstance(scroll_amount, int) or scroll_amount <= 0 \
+                or scroll_amount > t.MAX_SCROLL:
+            raise ConfigError(f"scroll_amount must be a positive integer up to {t.MAX_SCROLL}, got {scroll_amount!r}")
         self.monitor_spec = monitor
         self.scale_override = scale
         self.unicode_method = unicode_method

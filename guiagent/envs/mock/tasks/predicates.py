@@ -315,14 +315,14 @@ def _mail_in(spec: Any, where: str, folder: str | None) -> Evaluator:
         for m in msgs:
             ok, why = matches(m)
             (hits if ok else misses).append(why)
-        desc = f"a message in {folder}" + (f" ({', '.join(f'{k}={v!r}' for k, v in (spec or {}).items())})"
-                                           if isinstance(spec, Mapping) else "")
+        desc = f"message in {folder}" + (f" ({', '.join(f'{k}={v!r}' for k, v in (spec or {}).items())})"
+                                         if isinstance(spec, Mapping) else "")
         if count is not None:
             if len(hits) == count:
                 return True, f"{count} matching message(s) in {folder}"
             return False, f"{len(hits)} matching message(s) in {folder}, expected {count}"
         if hits:
-            return True, f"found {desc}"
+            return True, f"found a {desc}"
         if not msgs:
             return False, f"no {desc}: the folder is empty"
         return False, f"no {desc}; closest: {misses[-1]}"

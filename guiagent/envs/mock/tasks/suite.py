@@ -213,7 +213,8 @@ def load_suite(folder: str | Path | None = None) -> list[Task]:
 
 def _load_folder(folder: Path, check_setup: bool = True) -> list[Task]:
     if not folder.is_dir():
-        raise ConfigError(f"task folder {folder} does not exist")
+        raise ConfigError(f"task folder {folder} is not a folder" if folder.exists()
+                          else f"task folder {folder} does not exist")
     tasks = [load_task_file(p, check_setup=check_setup) for p in sorted(folder.glob("*.json"))]
     if not tasks:
         raise ConfigError(f"task folder {folder} holds no *.json task files")
