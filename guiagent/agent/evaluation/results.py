@@ -182,12 +182,12 @@ class ResultsDir:
         elif self.results_file.exists() and self.results_file.stat().st_size:
             raise ConfigError(f"{self.path} holds a {RESULTS_FILE} but no {CONFIG_FILE}; it was not written by "
                               f"guiagent eval. Use another results folder")
+        self._drop_unterminated_tail()  # before eval.json is written: a results.jsonl it refuses leaves no trace
         if recorded is None or not isinstance(recorded.get("run_id"), str):
             recorded = {"format": FORMAT_VERSION, **config, "run_id": uuid.uuid4().hex,
                         "guiagent_version": guiagent.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             write_atomic(self.path / CONFIG_FILE,
                          (json.dumps(recorded, indent=2, ensure_ascii=False) + "\n").encode())
-        self._drop_unterminated_tail()
         return recorded["run_id"]
 
     def read_config(self) -> dict[str, Any] | None:
