@@ -124,11 +124,20 @@ def read_text(path: str | Path, *, limit: int, inside: str | Path | None = None)
 
 
 def read_bytes(path: str | Path, *, limit: int, inside: str | Path | None = None) -> bytes:
-    """The bytes of a file from a folder the program does not own; arguments and errors as ``read_text``
-    (less the UTF-8 check).
+    """The bytes of a file from a folder the program does not own (see ``open_checked``).
+
+    Args:
+        path: the file.
+        limit: the largest size in bytes accepted; at most ``limit + 1`` bytes are ever read.
+        inside: when given, the folder the file's real location (links followed) must be in.
 
     Returns:
         The file's bytes.
+
+    Raises:
+        OSError: the file is missing (FileNotFoundError) or unreadable.
+        ValueError: not a regular file, a link leading outside ``inside``, or bigger than ``limit`` (also when it
+            grew past it while it was read).
     """
     with open_checked(path, limit=limit, inside=inside) as f:
         data = f.read(limit + 1)
