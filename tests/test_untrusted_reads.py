@@ -248,3 +248,13 @@ def test_read_text_refuses_what_is_not_a_regular_file_and_reads_what_is(tmp_path
     (tmp_path / "latin1.json").write_bytes(b"\xff{}")
     with pytest.raises(ValueError, match="not UTF-8 text"):
         read_text(tmp_path / "latin1.json", limit=10)
+
+
+def test_train_export_file_over_its_limit_is_refused(tmp_path, monkeypatch):
+    from guiagent.agent.train import data
+    from guiagent.models.profiles import get_profile
+    export = tmp_path / "export.jsonl"
+    export.write_text('{"messages": []}\n' * 10, encoding="utf-8")
+    monkeypatch.setattr(data, "EXPORT_LIMIT", 100)
+    with pytest.raises(ConfigError, match=f"cannot read {export}: it is 170 bytes; the limit is 100"):
+        data.load_examples([export], get_profile("ui-tars-1.5"))
