@@ -16,13 +16,13 @@ module sits in the agent layer, next to ``factory.make_env``, because two of its
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from guiagent._jsonio import loads, read_text
 from guiagent.envs.base import ProvidesScriptedModel
 from guiagent.errors import ConfigError
 from guiagent.models.base import Model
@@ -197,7 +197,7 @@ def _load_hf(path: str, request: SpecRequest) -> LoadedModel:
 def _checkpoint_name(folder: Path) -> str | None:
     """The name a checkpoint calls itself (``_name_or_path`` in config.json), for folders named e.g. 'ckpt-100'."""
     try:
-        data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        data = loads(read_text(folder / "config.json", limit=16 << 20))  # a config.json is a few KB
     except (OSError, ValueError):
         return None
     name = data.get("_name_or_path") if isinstance(data, dict) else None

@@ -36,7 +36,7 @@ from typing import Any
 from PIL import Image
 
 from guiagent._imaging.png import PNGEncoder
-from guiagent._jsonio import loads
+from guiagent._jsonio import loads, read_bytes, read_text
 from guiagent.actions.jsonform import action_from_json
 from guiagent.actions.types import Action, Space
 from guiagent.agent.outcome import judge
@@ -45,6 +45,12 @@ from guiagent.errors import GuiAgentError, TrajectoryError
 
 META_FILE = "meta.json"
 TRAJECTORY_FILE = "trajectory.jsonl"
+#: the largest meta.json read: the writer's is a few KB (task, config, outcome); 16 MiB leaves room for a huge
+#: config or instruction, and still refuses a file that only a mistake or an attacker makes
+META_LIMIT = 16 << 20
+#: the largest trajectory.jsonl read: a step line is ~1-20 KB (thought, raw answer, actions, timings; screenshots
+#: are separate files), so 1 GiB holds some 50,000+ steps, far past any real run
+TRAJECTORY_LIMIT = 1 << 30
 #: bumped when a field changes meaning; readers refuse newer formats
 FORMAT_VERSION = 1
 
@@ -403,12 +409,14 @@ def load_run(path: str | os.PathLike) -> Run:
     """
     path = Path(path)
     meta_path = path / META_FILE
-    if not meta_path.is_file():
+    if not os.path.lexists(meta_path):  # a link to a device or elsewhere is named below, not called missing
         raise TrajectoryError(f"{path} is not a run folder: it has no {META_FILE}")
     try:
-        meta = loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise TrajectoryError(f"cannot read {meta_path}: {e}") from e
+        meta = loads(read_text(meta_path, limit=META_LIMIT, inside=path))
+    except OSError as e:
+        raise TrajectoryError(f"cannot read {meta_path}: {e.strerror or e}") from e
+    except ValueError as e:
+        raise TrajectoryError(f"cannot read {meta_path}: {e}") from None
     try:
         check_meta(meta)
     except FieldError as e:
@@ -422,12 +430,14 @@ def load_run(path: str | os.PathLike) -> Run:
 
     lines_path = path / TRAJECTORY_FILE
     try:
-        data = lines_path.read_bytes()
+        data = read_bytes(lines_path, limit=TRAJECTORY_LIMIT, inside=path)
     except FileNotFoundError:
         data = b""
         run.problems.append(f"{TRAJECTORY_FILE} is missing")
     except OSError as e:
         raise TrajectoryError(f"cannot read {lines_path}: {e.strerror or e}") from e
+    except ValueError as e:
+        raise TrajectoryError(f"cannot read {lines_path}: {e}") from None
     lines = data.split(b"\n")
     tail = lines.pop()  # empty when the file ends with a newline
     if tail:

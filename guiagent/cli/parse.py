@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any, TextIO
 
+from guiagent._jsonio import loads
 from guiagent.actions.families.literals import MAX_TEXT
 from guiagent.actions.jsonform import action_to_json
 from guiagent.errors import ConfigError, GuiAgentError
@@ -163,9 +164,9 @@ def _run_jsonl(profile: Profile, screen: tuple[int, int], stdin: TextIO, stdout:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except ValueError as e:
-            out: dict[str, Any] = {"error": f"line {number}: not JSON ({e})"}
+            record = loads(line)
+        except ValueError as e:  # malformed, or nested too deeply
+            out: dict[str, Any] = {"error": f"line {number}: not JSON ({str(e).removeprefix('not valid JSON: ')})"}
         else:
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 out = {"error": f'line {number}: expected an object {{"text": "..."}}'}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 from pathlib import Path
@@ -179,14 +178,18 @@ def _train(args: argparse.Namespace) -> int:
 
 def _recorded_family(sources: list[Path]) -> str | None:
     """The family the first run (or export line) was recorded with, if it says."""
+    from guiagent._jsonio import loads, open_checked, read_text
+    from guiagent.agent.train.data import EXPORT_LIMIT
+    from guiagent.agent.trajectory import META_FILE, META_LIMIT
+
     for source in sources:
         try:
             if source.is_dir():
-                family = json.loads((source / "meta.json").read_text(encoding="utf-8")).get("family")
+                family = loads(read_text(source / META_FILE, limit=META_LIMIT, inside=source)).get("family")
             else:
-                with open(source, encoding="utf-8") as f:
-                    family = (json.loads(f.readline()).get("meta") or {}).get("family")
-        except (OSError, ValueError, AttributeError, RecursionError):  # the data loader names what is wrong
+                with open_checked(source, limit=EXPORT_LIMIT) as f:
+                    family = (loads(f.readline(META_LIMIT)).get("meta") or {}).get("family")
+        except (OSError, ValueError, AttributeError):  # the data loader names what is wrong
             continue
         if isinstance(family, str) and family:
             return family

@@ -19,11 +19,11 @@ tables hold run settings (step limit, environment options) for ``guiagent run`` 
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Mapping
 
+from guiagent._jsonio import loads
 from guiagent.errors import ConfigError
 from guiagent.models.profiles import PROFILES, Profile, get_profile, guess_family, override_names
 
@@ -43,9 +43,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except ValueError as exc:
-            raise ConfigError(f"config file {path} is not valid JSON: {exc}") from exc
+            data = loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        except ValueError as exc:  # "not valid JSON: ...", nested too deeply included
+            raise ConfigError(f"config file {path}: {exc}") from None
     else:
         try:
             import tomllib
@@ -59,6 +61,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
             data = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        except RecursionError:  # tomllib recurses once per nested array or table
+            raise ConfigError(f"config file {path} is not valid TOML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a table of settings")
     prompts = data.get("prompts")

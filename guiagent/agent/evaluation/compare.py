@@ -68,7 +68,7 @@ def load_results(path: str | os.PathLike) -> list[EpisodeResult]:
         ConfigError: not a results folder, or an unreadable / malformed results.jsonl.
     """
     path = Path(path)
-    file = path / RESULTS_FILE if path.is_dir() else path
+    file = path / RESULTS_FILE if path.is_dir() else path.resolve()  # a file named by the user: its links followed
     if not file.is_file():
         raise ConfigError(f"{path} is not a results folder of guiagent eval (it has no {RESULTS_FILE})")
     results = read_results(file)

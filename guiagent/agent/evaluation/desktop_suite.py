@@ -42,7 +42,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from guiagent._jsonio import loads
+from guiagent._jsonio import loads, read_text
 from guiagent.agent.evaluation.suite import CheckOutcome, Episode, EpisodeSpec, TaskRef, WorkerContext
 from guiagent.errors import ConfigError, EnvError
 
@@ -59,6 +59,8 @@ CHECK_SETTLE_S = 3.0
 SCREEN_SETTLE_S = 15.0
 #: a file check reads at most this much of the file
 MAX_CHECKED_BYTES = 1 << 20
+#: the largest task file of --tasks-dir read (a task is a few KB)
+TASK_FILE_LIMIT = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def load_tasks(tasks_dir: str | None = None) -> list[DesktopTask]:
     Raises:
         ConfigError: the folder is missing or empty, a file is malformed, two tasks share an id.
     """
+    path: Path | None = None  # the user's folder, whose files are read with care
     if tasks_dir is None:
         folder = resources.files("guiagent.agent.evaluation") / "desktop_tasks"
         files = sorted((f for f in folder.iterdir() if f.name.endswith(".json")), key=lambda f: f.name)
@@ -240,7 +243,9 @@ def load_tasks(tasks_dir: str | None = None) -> list[DesktopTask]:
     tasks: dict[str, DesktopTask] = {}
     for f in files:
         try:
-            data = loads(f.read_text(encoding="utf-8"))
+            # the user's folder may hold links to devices or to files elsewhere: only its own regular files are read
+            text = f.read_text(encoding="utf-8") if path is None else read_text(f, limit=TASK_FILE_LIMIT, inside=path)
+            data = loads(text)
         except OSError as e:
             raise ConfigError(f"desktop task {f.name}: not readable ({e})") from e
         except ValueError as e:

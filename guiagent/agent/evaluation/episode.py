@@ -9,7 +9,6 @@ every other episode would fail the same way and a later run should not skip them
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import tempfile
 import time
@@ -19,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guiagent.agent.evaluation.results import CONFIG_FILE, EPISODES_DIR, EpisodeResult, failure_kind
+from guiagent._jsonio import loads, read_text
+from guiagent.agent.evaluation.results import CONFIG_FILE, CONFIG_LIMIT, EPISODES_DIR, EpisodeResult, failure_kind
 from guiagent.agent.evaluation.suite import CheckOutcome, EpisodeSpec, Suite, WorkerContext
 
 #: model options that change how requests are sent, not what the model answers (left out of the run's identity)
@@ -116,7 +116,8 @@ class EpisodeOutput:
 def results_dir_is_shared(job: EvalJob) -> bool:
     """Whether this process sees the results folder the evaluation writes to."""
     try:
-        data = json.loads((Path(job.results_dir) / CONFIG_FILE).read_text(encoding="utf-8"))
+        folder = Path(job.results_dir)
+        data = loads(read_text(folder / CONFIG_FILE, limit=CONFIG_LIMIT, inside=folder))
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.get("run_id") == job.run_id

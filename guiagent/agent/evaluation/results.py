@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import guiagent
-from guiagent._jsonio import loads
+from guiagent._jsonio import loads, read_bytes, read_text
 from guiagent.agent.evaluation.stats import wilson_interval
 from guiagent.agent.trajectory import write_atomic
 from guiagent.errors import ConfigError
@@ -33,6 +33,10 @@ RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
 EPISODES_DIR = "episodes"
 FORMAT_VERSION = 1
+#: the largest eval.json read (the one guiagent writes is about 1 KB)
+CONFIG_LIMIT = 16 << 20
+#: the largest results.jsonl read: a line is under 1 KB, so 1 GiB is a million episodes and more
+RESULTS_LIMIT = 1 << 30
 
 #: failure kinds of episodes that did not get to finish in their worker
 WORKER_FAILURES = ("episode_timeout", "worker_crashed", "setup_error", "error")
@@ -178,22 +182,24 @@ class ResultsDir:
         elif self.results_file.exists() and self.results_file.stat().st_size:
             raise ConfigError(f"{self.path} holds a {RESULTS_FILE} but no {CONFIG_FILE}; it was not written by "
                               f"guiagent eval. Use another results folder")
+        self._drop_unterminated_tail()  # before eval.json is written: a results.jsonl it refuses leaves no trace
         if recorded is None or not isinstance(recorded.get("run_id"), str):
             recorded = {"format": FORMAT_VERSION, **config, "run_id": uuid.uuid4().hex,
                         "guiagent_version": guiagent.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             write_atomic(self.path / CONFIG_FILE,
                          (json.dumps(recorded, indent=2, ensure_ascii=False) + "\n").encode())
-        self._drop_unterminated_tail()
         return recorded["run_id"]
 
     def read_config(self) -> dict[str, Any] | None:
         """The recorded configuration, or None when there is none yet."""
         path = self.path / CONFIG_FILE
-        if not path.exists():
+        if not os.path.lexists(path):
             return None
         try:
-            data = loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
+            data = loads(read_text(path, limit=CONFIG_LIMIT, inside=self.path))
+        except OSError as e:
+            raise ConfigError(f"cannot read {path}: {e.strerror or e}") from None
+        except ValueError as e:
             raise ConfigError(f"cannot read {path}: {e}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path} does not hold a JSON object")
@@ -219,9 +225,9 @@ class ResultsDir:
     def _drop_unterminated_tail(self) -> None:
         """Cut a line a killed run left half-written, so the next append starts on a line of its own."""
         path = self.results_file
-        if not path.exists():
+        if not os.path.lexists(path):
             return
-        data = path.read_bytes()
+        data = _read_results_file(path)
         if data and not data.endswith(b"\n"):
             with open(path, "r+b") as f:
                 f.truncate(data.rfind(b"\n") + 1)
@@ -272,12 +278,12 @@ def read_results(path: str | os.PathLike) -> list[EpisodeResult]:
         ConfigError: the file cannot be read, or a complete line is not an episode record (naming the line).
     """
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read {path}: {e}") from None
+        text = _read_results_file(path).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"cannot read {path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     lines = text.split("\n")
     lines.pop()  # the unterminated tail (empty when the file ends with a newline) does not count
     by_key: dict[str, EpisodeResult] = {}
@@ -291,6 +297,17 @@ def read_results(path: str | os.PathLike) -> list[EpisodeResult]:
         by_key.pop(result.key, None)
         by_key[result.key] = result
     return list(by_key.values())
+
+
+def _read_results_file(path: Path) -> bytes:
+    """The bytes of a results.jsonl, refused (ConfigError) when it is not a regular file inside its results folder
+    or is over ``RESULTS_LIMIT``."""
+    try:
+        return read_bytes(path, limit=RESULTS_LIMIT, inside=path.parent)
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise ConfigError(f"cannot read {path}: {e}") from None
 
 
 # ---------------------------------------------------------------- the summary

@@ -21,12 +21,16 @@ from typing import Any
 
 from PIL import Image
 
-from guiagent._jsonio import loads
+from guiagent._jsonio import loads, read_text
 from guiagent.actions.coords import Convention
 from guiagent.agent.trajectory import META_FILE, Run, TrajectoryError, load_run
 from guiagent.errors import ConfigError
 from guiagent.models.base import ImagePart, Message, TextPart
 from guiagent.models.profiles import Profile
+
+#: the largest ``guiagent export`` file read: a line (one step, images by reference) is a few KB, so 1 GiB is
+#: hundreds of thousands of examples; split a bigger export into several files
+EXPORT_LIMIT = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -172,9 +176,9 @@ def _size(size: Any) -> str:
 
 def _export_examples(path: Path, profile: Profile, success_only: bool, stats: DataStats) -> Iterator[TrainExample]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+        lines = read_text(path, limit=EXPORT_LIMIT).splitlines()
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
     stats.exports += 1
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from guiagent._jsonio import loads
 
 WIDTH, HEIGHT = 800, 450
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 36, 46
@@ -96,7 +97,7 @@ def plot_loss_log(folder: str | Path) -> Path | None:
     steps, losses = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            data = json.loads(line)
+            data = loads(line)
             steps.append(int(data["step"]))
             losses.append(float(data["loss"]))
         except (ValueError, KeyError, TypeError):

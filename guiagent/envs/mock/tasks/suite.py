@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from guiagent._jsonio import read_bytes
 from guiagent.envs.mock.tasks.plan import PlanStep, compile_plan
 from guiagent.envs.mock.tasks.predicates import (
     Predicate,
@@ -38,6 +39,8 @@ from guiagent.envs.mock.tasks.predicates import (
 from guiagent.errors import ConfigError
 
 APPS = ("files", "editor", "calculator", "settings", "mail", "webform")
+#: the largest task file read: a task is a few KB; 16 MiB leaves room for big initial files, nothing more
+TASK_FILE_LIMIT = 16 << 20
 DIFFICULTIES = ("easy", "medium", "hard")
 TAGS = ("click", "double-click", "right-click", "drag", "scroll", "shortcut", "typing", "non-ascii", "multi-app",
         "menu", "dialog", "dropdown", "slider", "toggle", "tabs", "window", "search", "clipboard", "validation")
@@ -180,15 +183,18 @@ def _expand_paths(init: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def load_task_file(path: str | Path, *, check_setup: bool = True) -> Task:
+def load_task_file(path: str | Path, *, check_setup: bool = True, inside: str | Path | None = None) -> Task:
     """Load and validate one task file. With ``check_setup`` (the default for files users write) its initial
     state is also built on a mock desktop, and a check that already passes there is refused
-    (``validate.check_task_setup``)."""
+    (``validate.check_task_setup``). With ``inside`` (a task folder), a file whose links lead outside it is
+    refused; a file that is not a regular one or is over ``TASK_FILE_LIMIT`` always is."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
+        raw = read_bytes(path, limit=TASK_FILE_LIMIT, inside=inside)
+    except (OSError, ValueError) as e:
         raise ConfigError(f"cannot read task file {path}: {e}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except UnicodeDecodeError as e:
@@ -215,7 +221,7 @@ def _load_folder(folder: Path, check_setup: bool = True) -> list[Task]:
     if not folder.is_dir():
         raise ConfigError(f"task folder {folder} is not a folder" if folder.exists()
                           else f"task folder {folder} does not exist")
-    tasks = [load_task_file(p, check_setup=check_setup) for p in sorted(folder.glob("*.json"))]
+    tasks = [load_task_file(p, check_setup=check_setup, inside=folder) for p in sorted(folder.glob("*.json"))]
     if not tasks:
         raise ConfigError(f"task folder {folder} holds no *.json task files")
     seen: dict[str, str] = {}
