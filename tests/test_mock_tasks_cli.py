@@ -42,6 +42,15 @@ def test_screenshot_writes_the_initial_screen(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().err
 
 
+def test_screenshot_format_follows_the_file_name(tmp_path, capsys):
+    out = tmp_path / "desk.JPG"
+    assert main(["screenshot", "-o", str(out)]) == 0
+    assert Image.open(out).format == "JPEG"
+    assert main(["screenshot", "-o", str(tmp_path / "desk.txt")]) == 2
+    assert "must end in .png, .jpg or .jpeg" in capsys.readouterr().err
+    assert not (tmp_path / "desk.txt").exists()
+
+
 def test_screenshot_without_task_and_with_errors(tmp_path, capsys):
     out = tmp_path / "desk.png"
     assert main(["screenshot", "-o", str(out)]) == 0

@@ -151,7 +151,7 @@ def profile_for(run: Run) -> Profile:
     """
     family = run.meta.get("family")
     if not family:
-        raise ConfigError(f"{run.path}/meta.json names no model family; pass the family explicitly")
+        raise ConfigError(f"{run.path}/meta.json names no model family; pass it with --family")
     return get_profile(family)
 
 

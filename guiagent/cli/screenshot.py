@@ -16,6 +16,10 @@ from rich.markup import escape
 from guiagent.errors import ConfigError, EnvError
 
 
+#: file name suffix -> Pillow format of the written screenshot
+_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
 def _scale(text: str) -> float:
     try:
         value = float(text)
@@ -41,7 +45,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--task", metavar="ID", help="mock task whose initial screen to render (`guiagent tasks` lists them)")
     p.add_argument("--tasks-dir", metavar="DIR", help="take --task from the task files in DIR instead of the "
                                                        "built-in suite")
-    p.add_argument("-o", "--output", required=True, metavar="PNG", help="where to write the PNG")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the image (.png, or .jpg / .jpeg for JPEG)")
     p.add_argument("--size", type=screen_size, default=(1280, 800), metavar="WxH",
                    help="desktop size in points (default 1280x800)")
     p.add_argument("--scale", type=_scale, default=1.0, help="HiDPI scale (default 1; 2 doubles the pixels)")
@@ -59,6 +63,12 @@ def main(args: argparse.Namespace) -> int:
     from guiagent.envs.mock import MockDesktop
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Path(args.output).expanduser()
+    image_format = _FORMATS.get(out.suffix.lower())
+    if image_format is None:
+        err.print(f"[red]error:[/] -o {escape(args.output)}: the file name must end in .png, .jpg or .jpeg (the "
+                  f"format is taken from it)")
+        return 2
     try:
         if args.tasks_dir and not args.task:
             raise ConfigError("--tasks-dir needs --task ID (the task whose first screen to render)")
@@ -70,10 +80,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     shot = desk.observe().screenshot
     desk.close()
-    out = Path(args.output).expanduser()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        shot.save(out, format="PNG")
+        shot.convert("RGB").save(out, format=image_format)
     except OSError as e:
         err.print(f"[red]error:[/] cannot write {escape(str(out))}: {escape(str(e))}")
         return 2

@@ -69,7 +69,8 @@ class LocalQwenModel:
         model_type = _model_type(weights)
         if model_type not in _ARCHITECTURES:
             raise ModelError(f"{self.path} is a {model_type!r} checkpoint; hf: supports "
-                             f"{', '.join(_ARCHITECTURES)} (serve other models with vLLM and use openai:URL)")
+                             f"{', '.join(_ARCHITECTURES)} and kimi_vl (serve other models with vLLM and use "
+                             f"openai:URL)")
         model_cls_name, processor_cls_name = _ARCHITECTURES[model_type]
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
