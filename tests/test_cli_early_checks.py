@@ -118,3 +118,13 @@ def test_tasks_dir_that_is_a_file_says_so(tmp_path: Path, capsys) -> None:
 ])
 def test_flags_for_another_env_agree_in_number(capsys, argv: list[str], want: str) -> None:
     _usage_error(capsys, ["run", "x", "--model", "scripted", "--no-record", *argv], want)
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["run", "   ", "--task", "rename-file", "--model", "scripted"], ["INSTRUCTION is blank"]),
+    (["run", "--task", "rename-file", "--model", "scripted", "--no-record", "--report"], ["--report", "--no-record"]),
+])
+def test_run_flags_that_cannot_mean_anything_are_refused(tmp_path: Path, capsys, monkeypatch, argv, words) -> None:
+    monkeypatch.chdir(tmp_path)
+    _usage_error(capsys, argv + ["--quiet"], *words)
+    assert not (tmp_path / "runs").exists()

@@ -184,6 +184,11 @@ def main(args: argparse.Namespace) -> int:
         from guiagent.cli.model_args import check_mode
 
         check_mode(args)
+        if args.instruction is not None and not args.instruction.strip():
+            raise ConfigError("the INSTRUCTION is blank: say what to do (or leave it out and give a mock --task)")
+        if args.no_record and args.report:
+            raise ConfigError("--report writes RUN/report.html into the run folder, which --no-record does not "
+                              "write: drop one of them")
         if not args.no_record:
             check_out_folder(args.out)
         options = env_options(args)
