@@ -216,3 +216,17 @@ def test_replay_tolerance_is_a_fraction(pristine: Path, tolerance: str, capsys):
     with pytest.raises(SystemExit) as e:
         main(["replay", str(pristine), "--check", "--tolerance", tolerance])
     assert e.value.code == 2 and "fraction from 0 to 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["view", "export"])
+def test_skipped_step_lines_are_said_on_stderr(pristine: Path, tmp_path: Path, command: str, capsys):
+    """view and export go on past a step line that is not valid, and say so (the report lists it too)."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(pristine, run)
+    _raw_step(1, "{not json")(run)
+    argv = [command, str(run), "-o", str(tmp_path / ("out.html" if command == "view" else "out.jsonl"))]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "line 2" in err and "not a valid step" in err

@@ -55,6 +55,8 @@ class ExportStats:
     unexpressible: int = 0
     #: what was converted or could not be expressed, with how often
     notes: Counter = field(default_factory=Counter)
+    #: damage found in the run folders (a step line that is not valid, a truncated last line), each naming its run
+    run_problems: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         """One line per kind of conversion or unexpressible action, with its count."""
@@ -191,6 +193,7 @@ def _export_run(f, run: Run, profile: Profile | None, stats: ExportStats, *, raw
         stats.skipped_runs.append(f"{run.path}: outcome {run.outcome}")
         return
     stats.runs += 1
+    stats.run_problems += [f"{run.path}: {problem}" for problem in run.problems]
     exported = 0
     for example in step_examples(run, profile, raw=raw, image_root=image_root, stats=stats):
         f.write(json.dumps(example, ensure_ascii=False) + "\n")

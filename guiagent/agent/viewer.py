@@ -46,7 +46,22 @@ def render_html(run: Run) -> str:
 
 def write_report(run_path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
     """Render the run folder at ``run_path`` to ``out`` (default: ``RUN/report.html``); returns the path."""
-    run = load_run(run_path)
+    return write_run_report(load_run(run_path), out)
+
+
+def write_run_report(run: Run, out: str | os.PathLike | None = None) -> Path:
+    """Render a loaded run to ``out`` (default: ``RUN/report.html``).
+
+    Args:
+        run: the run, from ``load_run``.
+        out: the HTML file to write.
+
+    Returns:
+        The path written.
+
+    Raises:
+        TrajectoryError: the file cannot be written.
+    """
     target = Path(out) if out is not None else run.path / "report.html"
     try:
         write_atomic(target, render_html(run).encode("utf-8"))

@@ -57,6 +57,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"{stats.examples} examples from {stats.runs} runs written to {args.output}"
           + (f"; {stats.skipped_steps} steps left out (vetoed, refused, unparsed, unexpressible or without a usable screenshot)" if stats.skipped_steps else "")
           + (f"; {len(stats.skipped_runs)} runs skipped" if stats.skipped_runs else ""), file=sys.stderr)
+    for line in stats.run_problems:
+        print(f"warning: {line}", file=sys.stderr)
     if stats.converted or stats.unexpressible:
         print(f"warning: {stats.converted} examples converted to fit {args.family}'s actions, "
               f"{stats.unexpressible} steps left out because {args.family} cannot express them:", file=sys.stderr)

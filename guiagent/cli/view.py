@@ -34,7 +34,8 @@ def main(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from guiagent.agent.viewer import write_report
+    from guiagent.agent.trajectory import load_run
+    from guiagent.agent.viewer import write_run_report
     from guiagent.cli.argtypes import output_overwrites_run
 
     if args.output is not None:
@@ -43,9 +44,12 @@ def main(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
             return 2
     try:
-        path = write_report(args.run, args.output)
+        run = load_run(args.run)
+        path = write_run_report(run, args.output)
     except TrajectoryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    for problem in run.problems:  # also listed in the report; said here so that a script sees them too
+        print(f"warning: {problem}", file=sys.stderr)
     print(path)
     return 0
