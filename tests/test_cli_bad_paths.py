@@ -79,6 +79,21 @@ def test_prompt_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys: pytest
     assert "prompt.txt" in err and "UTF-8" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("name", ["../secret.txt", "ABSOLUTE"])
+def test_prompt_file_outside_the_config_folder_is_not_read(tmp_path: Path, capsys, name: str) -> None:
+    """A config (maybe one shipped with a downloaded model) cannot make the agent send another file to the server."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("PRIVATE KEY {instruction}", encoding="utf-8")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    value = str(secret) if name == "ABSOLUTE" else name
+    (folder / "model.toml").write_text(f'[prompts]\ncomputer_file = "{value}"\n', encoding="utf-8")
+    assert main(["run", "--env", "mock", "--task", "rename-file", "--model", "scripted", "--no-record", "--quiet",
+                 "--config", str(folder / "model.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "outside" in err and "PRIVATE" not in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("line,message", [("temperature = inf", "temperature must be a number >= 0 and finite"),
                                           ("temperature = nan", "temperature must be a number >= 0 and finite"),
                                           ('seed = "x"', "seed must be a whole number"),

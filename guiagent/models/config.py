@@ -8,7 +8,7 @@ plus ``family`` (which profile to start from). Prompt templates can be given inl
     max_images = 3
 
     [prompts]
-    computer_file = "my_computer_prompt.txt"   # read byte-exact, relative to this file
+    computer_file = "my_computer_prompt.txt"   # read byte-exact, relative to this file, in its folder
 
     [budget]
     max_pixels = 2_000_000
@@ -23,7 +23,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from guiagent._jsonio import loads
+from guiagent._jsonio import loads, read_text
 from guiagent.errors import ConfigError
 from guiagent.models.profiles import PROFILES, Profile, get_profile, guess_family, override_names
 
@@ -32,6 +32,8 @@ log = logging.getLogger("guiagent.models")
 #: tables of a config file that hold run settings rather than profile fields (``[run]``: max_steps, timeout...;
 #: ``[env]``: the environment's options); ``guiagent run`` reads them
 RUN_TABLES = ("run", "env")
+#: Largest prompt file read (a prompt template is a few KB)
+MAX_PROMPT_FILE = 1 << 20
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -74,13 +76,16 @@ def load_config(path: str | Path) -> dict[str, Any]:
             if key.endswith("_file"):
                 prompt_path = path.parent / str(value)
                 try:
-                    resolved[key[: -len("_file")]] = prompt_path.read_bytes().decode("utf-8")
+                    # the prompt is sent to the model server: a config (maybe one that came with a downloaded
+                    # model) may only name files in its own folder, not /etc/passwd or ~/.ssh/id_rsa
+                    resolved[key[: -len("_file")]] = read_text(prompt_path, limit=MAX_PROMPT_FILE,
+                                                               inside=path.parent)
                 except OSError as exc:
                     raise ConfigError(f"{path}: cannot read prompt file {prompt_path}: "
                                       f"{exc.strerror or exc}") from exc
-                except UnicodeDecodeError as exc:
-                    raise ConfigError(f"{path}: prompt file {prompt_path} is not UTF-8 text (byte {exc.start}); "
-                                      "save it as UTF-8") from exc
+                except ValueError as exc:
+                    raise ConfigError(f"{path}: prompt file {prompt_path}: {exc} (prompt files are UTF-8 text "
+                                      f"in the config file's folder)") from None
             else:
                 resolved[key] = value
         data["prompts"] = resolved
