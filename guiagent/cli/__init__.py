@@ -11,9 +11,39 @@ import sys
 COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot", "eval", "compare",
             "eval_grounding", "make_grounding", "train", "sandbox"]
 
+# Module -> (the name it registers, its line in `guiagent --help`). Written here as well as in each module so that
+# `guiagent --help`, and a command, import no other sub-command's module (each pulls in its part of the package:
+# all of them took about a second). tests/test_cli_lazy.py checks that these match what the modules register.
+SUMMARIES: dict[str, tuple[str, str]] = {
+    "parse": ("parse", "parse model output into actions (JSON, screen pixels)"),
+    "run": ("run", "run a model on a task, with live progress, recording a run folder"),
+    "demo": ("demo", "solve a mock desktop task with the scripted model; write the run and its HTML report"),
+    "replay": ("replay", "execute a recorded run's actions again, optionally checking every screenshot"),
+    "view": ("view", "write a run folder as one self-contained HTML report"),
+    "export": ("export", "turn recorded runs into fine-tuning data (chat-format JSON lines)"),
+    "tasks": ("tasks", "list the mock desktop's tasks (id, app, difficulty, instruction)"),
+    "screenshot": ("screenshot", "write a mock desktop task's first screen as a PNG or JPEG"),
+    "eval": ("eval", "evaluate a model on a task suite: parallel workers or Ray, resumable, success by group"),
+    "compare": ("compare", "compare two eval results: per-task deltas, overall delta with a paired bootstrap CI"),
+    "eval_grounding": ("eval-grounding", "grounding accuracy on ScreenSpot-format data (click accuracy by type "
+                                         "and split, box AP/mAP)"),
+    "make_grounding": ("make-grounding", "make a ScreenSpot-format grounding dataset from the mock desktop"),
+    "train": ("train", "fine-tune a local Qwen2.5-VL-architecture checkpoint on recorded runs (SFT, full or LoRA)"),
+    "sandbox": ("sandbox", "start a disposable virtual desktop to look at (Linux)"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``guiagent`` argument parser with every sub-command of ``COMMANDS`` registered, in --help order."""
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``guiagent`` argument parser, sub-commands in --help order.
+
+    Args:
+        command: the sub-command to build in full (its module is imported and registers its arguments); the others
+            are listed by name and help line only. None builds every one in full; a name that is not a
+            sub-command builds none (enough for ``guiagent --help`` and for argparse to refuse the name).
+
+    Returns:
+        The parser.
+    """
     parser = argparse.ArgumentParser(
         prog="guiagent",
         description="Multimodal GUI agents: run a model on a desktop, record, replay and inspect trajectories.",
@@ -21,9 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     from guiagent import __version__
     parser.add_argument("--version", action="version", version=f"guiagent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"guiagent.cli.{name}").register(sub)
+    for module in COMMANDS:
+        name, summary = SUMMARIES[module]
+        if command is None or command == name:
+            importlib.import_module(f"guiagent.cli.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=summary)
     return parser
+
+
+def _command_in(argv: list[str]) -> str:
+    """The sub-command named in ``argv``: its first word that is not an option (the top level has no option
+    that takes a value); "" when there is none."""
+    return next((arg for arg in argv if not arg.startswith("-")), "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit status: the sub-command's, or 2 (after printing the help) when no sub-command was given.
     """
-    parser = build_parser()
-    for arg in sys.argv[1:] if argv is None else argv:
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command_in(words))
+    for arg in words:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:  # bytes the locale could not decode: they would fail later, mid-run, in a JSON file

@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     from guiagent.cli.parse import screen_size
 
     p = subparsers.add_parser(
-        "screenshot", help="write a mock desktop task's first screen as a PNG",
+        "screenshot", help="write a mock desktop task's first screen as a PNG or JPEG",
         description="Render the mock desktop as a task starts (or the empty desktop without --task) and write it "
                     "as a PNG. The image is size x scale pixels.")
     p.add_argument("--task", metavar="ID", help="mock task whose initial screen to render (`guiagent tasks` lists them)")
