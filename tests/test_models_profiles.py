@@ -221,7 +221,9 @@ def test_json_config_and_precedence(tmp_path):
     ("bad.json", "{", "not valid JSON"),
     ("list.json", "[1, 2]", "must hold a table"),
     ("missing.toml", "[prompts]\ncomputer_file = 'nope.txt'\n", "cannot read prompt file"),
-    ("typo.toml", "temprature = 1.0\n", "unknown profile field 'temprature'"),
+    ("typo.toml", "temprature = 1.0\n", "unknown setting 'temprature'; did you mean: temperature"),
+    ("case.toml", "[Run]\nmax_steps = 3\n", "unknown setting 'Run'; did you mean: run?"),
+    ("sub.toml", "[budget]\nmax_pixel = 5\n", "unknown budget field 'max_pixel'; did you mean: max_pixels"),
 ])
 def test_bad_config_files(tmp_path, name, content, message):
     cfg = tmp_path / name

@@ -25,7 +25,8 @@ from typing import Any, Mapping
 
 from guiagent._jsonio import loads, read_text
 from guiagent.errors import ConfigError
-from guiagent.models.profiles import PROFILES, Profile, get_profile, guess_family, override_names
+from guiagent.models.profiles import (PROFILES, Profile, did_you_mean, get_profile, guess_family,
+                                      override_names)
 
 log = logging.getLogger("guiagent.models")
 
@@ -100,6 +101,11 @@ def resolve_profile(family: str | None = None, *, name_hint: str | None = None, 
     model name or checkpoint path); ``default``. No family at all raises ConfigError listing the choices.
     """
     file_overrides = load_config(config) if config else {}
+    known = [*override_names(), "family", *RUN_TABLES]
+    for key in file_overrides:  # the file's keys named with the file, and with the keys only files have
+        if key not in known:
+            raise ConfigError(f"{config}: unknown setting {key!r}; {did_you_mean(key, known)}valid: "
+                              f"{', '.join(known)}")
     for table in RUN_TABLES:  # read by the command line (guiagent.cli.runconfig), not part of the profile
         file_overrides.pop(table, None)
     family = family or file_overrides.pop("family", None)

@@ -193,7 +193,8 @@ class Profile:
                     raise ConfigError(f"{key} must be a table of fields, got {value!r}")
                 for sub_key, sub_value in value.items():
                     if sub_key not in _SUB_FIELDS[key]:
-                        raise ConfigError(f"unknown {key} field {sub_key!r}; valid: {', '.join(_SUB_FIELDS[key])}")
+                        raise ConfigError(f"unknown {key} field {sub_key!r}; {did_you_mean(sub_key, _SUB_FIELDS[key])}"
+                                          f"valid: {', '.join(_SUB_FIELDS[key])}")
                     if sub_value is not None:
                         nested[key][sub_key] = sub_value
             elif key in _TOP_FIELDS:
@@ -303,8 +304,9 @@ def did_you_mean(name: object, choices: list[str] | tuple[str, ...]) -> str:
     """"did you mean: a, b? " for the close matches of ``name`` among ``choices`` ("" when there are none)."""
     import difflib
 
-    close = difflib.get_close_matches(str(name), list(choices), n=3, cutoff=0.6)
-    return f"did you mean: {', '.join(close)}? " if close else ""
+    by_case = {str(c).lower(): str(c) for c in choices}  # "Run" is a typo of "run" as much as "rn" is
+    close = difflib.get_close_matches(str(name).lower(), list(by_case), n=3, cutoff=0.6)
+    return f"did you mean: {', '.join(by_case[c] for c in close)}? " if close else ""
 
 
 def override_names() -> list[str]:
