@@ -567,7 +567,15 @@ def test_run_with_desktop_flags_records_them_and_replay_rebuilds_the_same_env(mo
                "allow_hotkeys": ["ctrl+alt+delete"], "deny_hotkeys": ["alt+f4"]}
     assert run.meta["env_options"] == options
 
-    rebuilt, used = factory.env_from_meta(run.meta)
+    # a run folder may not loosen safety by itself (tests/test_replay_untrusted.py): the allowed hotkey and the
+    # failsafe turned off are left out, with a warning each, unless the replay command line gives them again
+    warnings: list[str] = []
+    rebuilt, used = factory.env_from_meta(run.meta, warn=warnings.append)
+    assert used == {k: v for k, v in options.items() if k not in ("allow_hotkeys", "failsafe")}
+    assert len(warnings) == 2 and isinstance(rebuilt, FakeDesktopEnv)
+    assert rebuilt.executor.failsafe is True and rebuilt.deny.match(["ctrl", "alt", "delete"])
+    rebuilt, used = factory.env_from_meta(run.meta, given={"allow_hotkeys": ["ctrl+alt+delete"], "failsafe": False},
+                                          warn=warnings.append)
     assert used == options and isinstance(rebuilt, FakeDesktopEnv)
     assert rebuilt.monitor == cli_env.monitor and rebuilt.monitor.index == 2
     assert rebuilt.deny.entries == cli_env.deny.entries and rebuilt.deny.match(["alt", "f4"]) == "alt+f4"
