@@ -273,3 +273,22 @@ def test_a_family_without_a_grounding_prompt_is_a_usage_error(mock_set, tmp_path
                  str(tmp_path / "r"), "--quiet"]) == 2
     assert "no 'grounding' prompt" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_scripted_model_reads_no_element_tree_outside_the_dataset(mock_set, tmp_path):
+    """The scripted model's trees are part of the dataset: one linked to a file elsewhere is an error for its
+    screen's samples, and the file is not read."""
+    import shutil
+
+    folder, made = mock_set
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"elements": [], "PRIVATE": 1}))
+    tree = sorted((copy / "trees").glob("*.json"))[0]
+    tree.unlink()
+    tree.symlink_to(secret)
+    summary = evaluate_grounding(copy, tmp_path / "res", lambda: load_grounding_model("scripted"), workers=1)
+    assert summary["samples"] == made.samples and summary["model_errors"] == 4  # the 4 samples of that screen
+    text = (tmp_path / "res" / "predictions.jsonl").read_text()
+    assert "outside" in text and "PRIVATE" not in text

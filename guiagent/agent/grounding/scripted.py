@@ -13,16 +13,19 @@ centre (other families), mapped to the family's model space. It never reads the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from guiagent._jsonio import loads, read_text
 from guiagent.actions import types as T
 from guiagent.actions.coords import Convention
 from guiagent.agent.grounding.mock_data import describe
 from guiagent.errors import ModelError
 from guiagent.models.base import ImagePart, Message, ModelResponse, Sampling, TextPart
+
+#: Largest element tree read (a mock screen's tree is a few KB)
+MAX_TREE_BYTES = 16 << 20
 
 #: grammars whose click can carry a box (x1,y1,x2,y2)
 BOX_GRAMMARS = ("ui-tars-1.0", "ui-tars-1.5")
@@ -111,10 +114,10 @@ def _read_tree(ref: str) -> dict:
     image = Path(ref)
     for folder in (image.parent.parent / "trees", image.parent / "trees"):
         path = folder / f"{image.stem}.json"
-        if path.is_file():
-            try:
-                return json.loads(path.read_text(encoding="utf-8"))
+        if path.is_file() or path.is_symlink():
+            try:  # a dataset is not ours: its trees stay in their folder, and are JSON objects of a sane size
+                return loads(read_text(path, limit=MAX_TREE_BYTES, inside=folder))
             except (OSError, ValueError) as e:
-                raise ModelError(f"cannot read the element tree {path}: {e}") from e
+                raise ModelError(f"cannot read the element tree {path}: {e}") from None
     raise ModelError(f"no element tree for {image.name}: the scripted grounding model answers on datasets made by "
                      f"`guiagent make-grounding` only")
