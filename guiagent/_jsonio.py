@@ -2,9 +2,9 @@
 
 ``json.loads`` fails in more ways than ``ValueError``: text nested thousands of levels deep raises
 ``RecursionError``, and valid JSON of the wrong shape (a list where an object belongs) fails later with an
-``AttributeError`` far from the file. Here both are a ``ValueError`` whose message says what is wrong ("not valid JSON: ...", "not a JSON
-object (found a list)"), so a reader needs one ``except (OSError, ValueError)`` and ``f"{file}: {exc}"`` to turn
-every bad file into a one-line error.
+``AttributeError`` far from the file. Here both are a ``ValueError`` whose message says what is wrong ("not
+valid JSON: ...", "not a JSON object (found a list)"), so a reader needs one ``except (OSError, ValueError)`` and
+``f"{file}: {exc}"`` to turn every bad file into a one-line error.
 
 Files from folders the program does not own (run folders, results folders, task folders) are read through
 ``read_text`` / ``open_checked``: only a regular file, no bigger than a limit the caller names, and, when the
