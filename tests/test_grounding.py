@@ -243,7 +243,8 @@ def test_a_failing_model_or_damaged_image_costs_only_its_sample(tmp_path):
     assert first["samples"] == 3 and first["hits"] == 1 and first["model_errors"] == 1
     rows = {json.loads(x)["instruction"] + json.loads(x)["image"]: json.loads(x)
             for x in (tmp_path / "res" / "predictions.jsonl").read_text().splitlines()}
-    assert rows["oka.png"]["point"] == [10.0, 5.0] and "cannot read the image" in rows["okb.png"]["error"]
+    assert rows["oka.png"]["point"] == [10.0, 5.0] and "cannot read the image" in rows["okb.png"]["image_error"]
+    assert first["image_errors"] == 1 and first["unparsed"] == 0  # the data's fault, not an unusable answer
     # resume asks the failed request again (and only it)
     second = evaluate_grounding(tmp_path / "d.json", tmp_path / "res", load, workers=1)
     assert second["hits"] == 2 and second["model_errors"] == 0 and Flaky.calls == 3

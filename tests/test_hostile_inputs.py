@@ -85,7 +85,7 @@ def test_grounding_decompression_bomb_costs_its_sample_not_the_run(tmp_path, cap
     rc, _ = _ground(tmp_path, capsys, data)
     lines = [json.loads(x) for x in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
     assert rc == 0 and len(lines) == 2
-    assert "cannot read the image" in next(r for r in lines if r["image"] == "bomb.png")["error"]
+    assert "cannot read the image" in next(r for r in lines if r["image"] == "bomb.png")["image_error"]
 
 
 @pytest.mark.parametrize("line", [{"id": ["x"]}, {"id": "screenspot_desktop#0"}, {"id": "screenspot_desktop#0",

@@ -139,8 +139,9 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     if s.get("box_predictions"):
         console.print(f"boxes: {s['box_predictions']} of {s['samples']} answers; AP@0.5 {s['ap50']:.3f}, "
                       f"mAP@0.5:0.95 {s['map']:.3f}")
-    if s.get("unparsed") or s.get("model_errors"):
-        console.print(f"[yellow]{s['unparsed']} answers without a usable point, {s['model_errors']} model errors "
-                      f"(see predictions.jsonl)[/]")
+    if s.get("unparsed") or s.get("model_errors") or s.get("image_errors"):
+        console.print(f"[yellow]{s['unparsed']} answers without a usable point, {s['model_errors']} model errors, "
+                      f"{s.get('image_errors', 0)} images that could not be read (each a miss; see "
+                      f"predictions.jsonl)[/]")
     if not s.get("complete", True):
         console.print("[yellow]not every sample has an answer: run the same command again to finish[/]")

@@ -54,7 +54,8 @@ def ground_sample(model: Any, profile: Any, sample: Sample, mode: str = "groundi
     try:
         image = _load_image(sample.image)
     except (OSError, ValueError, Image.DecompressionBombError) as e:  # a bad image costs its sample, not the run
-        record.update(hit=False, error=f"cannot read the image: {e}")
+        # a miss, but the dataset's fault, not the model's: counted as image_errors, not as an unusable answer
+        record.update(hit=False, image_error=f"cannot read the image: {e}")
         return record
     record["img_size"] = list(image.size)
     messages = build_messages(profile, sample.instruction, [], image, screenshot_ref=str(sample.image), mode=mode)
@@ -91,7 +92,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     Returns:
         ``samples``, ``hits``, ``click_accuracy``; the same by ``type``, ``split``, ``split_type`` and ``source``;
-        ``unparsed`` and ``model_errors`` counts; and, when any answer was a box: ``box_predictions``, ``ap50``,
+        ``unparsed``, ``model_errors`` and ``image_errors`` counts; and, when any answer was a box: ``box_predictions``, ``ap50``,
         ``map``, ``ap_by_iou``.
     """
     def cell(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -109,6 +110,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out[name] = {k: cell(v) for k, v in sorted(groups.items())}
     out["unparsed"] = sum(1 for r in records if r.get("error"))
     out["model_errors"] = sum(1 for r in records if r.get("model_error"))
+    out["image_errors"] = sum(1 for r in records if r.get("image_error"))
     boxed = [r for r in records if r.get("iou") is not None]
     out["box_predictions"] = len(boxed)
     if boxed:
