@@ -97,6 +97,20 @@ def test_replay_spec_guesses_from_the_recorded_model_name(tmp_path):
     assert loaded.profile.name == "ui-tars-1.0" and loaded.family_guessed
 
 
+def test_replay_spec_warns_when_the_env_runs_another_task(tmp_path, caplog):
+    from guiagent.envs.mock import MockDesktop
+    from guiagent.envs.mock.tasks import get_task
+
+    run = _record_run(tmp_path, "ui-tars-1.5", ["x"])  # recorded without a task
+    with caplog.at_level("WARNING", logger="guiagent.models"):
+        load_model(f"replay:{run}", env=MockDesktop(640, 480, task=get_task("rename-file")))
+    assert "recorded on task None, not on 'rename-file'" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="guiagent.models"):
+        load_model(f"replay:{run}", env=MockDesktop(640, 480))  # no task to compare with
+    assert caplog.text == ""
+
+
 def test_load_model_from_cli_flags(stub_openai, tmp_path):
     cfg = tmp_path / "m.toml"
     cfg.write_text('family = "ui-tars-2"\nmax_tokens = 300\n', encoding="utf-8")

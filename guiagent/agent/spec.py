@@ -229,6 +229,9 @@ def _load_replay(run: str, request: SpecRequest) -> LoadedModel:
     except TrajectoryError as e:
         raise ConfigError(str(e)) from e
     meta = getattr(recorded_run, "meta", None) or {}
+    task = getattr(getattr(request.env, "task", None), "id", None)
+    if task is not None and meta.get("task") != task:  # its answers were for another screen: they will misclick
+        log.warning("the answers replayed from %s were recorded on task %r, not on %r", run, meta.get("task"), task)
     recorded = meta.get("family") if isinstance(meta.get("family"), str) else None
     # Precedence: --family, the config file's family, the family the run was recorded with, a guess from its name.
     profile, guessed = resolve_profile(family, name_hint=None if recorded else meta.get("model"),
