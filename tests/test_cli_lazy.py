@@ -57,3 +57,13 @@ def test_an_unknown_command_is_refused_with_the_list(capsys) -> None:
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'evall'" in err and "eval-grounding" in err
+
+
+def test_extra_arguments_are_refused_with_the_sub_commands_usage(capsys) -> None:
+    from guiagent.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["view", "run-a", "run-b"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: guiagent view") and "unrecognized arguments: run-b" in err

@@ -84,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             parser.exit(2, f"guiagent: error: argument {shown!r} is not valid UTF-8 (instructions, task ids and "
                            f"paths must be UTF-8 text)\n")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(words)
+    if extra:  # refused by the sub-command's parser, so that the usage shown is the sub-command's own
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        sub.choices.get(getattr(args, "command", None) or "", parser).error(
+            f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
