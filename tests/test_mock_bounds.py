@@ -105,3 +105,17 @@ def test_async_vector_env_keeps_the_instruction():
         assert info["instruction"][0] == "Use the Calculator to add 12 and 30."
     finally:
         envs.close()
+
+
+def test_file_system_makes_folders_thousands_deep_without_recursion():
+    """A task may name a very deep path: its folders are made in a loop (this was a RecursionError)."""
+    from guiagent.envs.mock.fs import FileSystem, FsError
+
+    fs = FileSystem()
+    deep = "/home/user/" + "/".join(f"d{i}" for i in range(5000))
+    fs.write(deep + "/note.txt", "hi", parents=True)
+    assert fs.read(deep + "/note.txt") == "hi" and fs.is_dir("/home/user/d0/d1") and fs.is_dir(deep)
+    fs.write("/home/user/plain.txt", "x")
+    with pytest.raises(FsError, match="'plain.txt' already exists"):
+        fs.mkdir("/home/user/plain.txt/a/b", parents=True)
+    assert not fs.exists("/home/user/plain.txt/a")

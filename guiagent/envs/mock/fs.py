@@ -125,10 +125,19 @@ class FileSystem:
 
     def _ensure_parent(self, p: str, parents: bool) -> None:
         parent = posixpath.dirname(p)
-        if parent not in self.dirs:
-            if not parents:
-                raise FsError(f"no such folder: {parent}")
-            self.mkdir(parent, parents=True)
+        if parent in self.dirs:
+            return
+        if not parents:
+            raise FsError(f"no such folder: {parent}")
+        missing = []  # a loop, not a recursion: a task may name a path thousands of folders deep
+        while parent not in self.dirs and parent != posixpath.dirname(parent):
+            if parent in self.files:
+                raise FsError(f"a file named {posixpath.basename(parent)!r} already exists")
+            missing.append(parent)
+            parent = posixpath.dirname(parent)
+        for folder in reversed(missing):
+            self.dirs.add(folder)
+            self._changed()
 
     def mkdir(self, path: str, parents: bool = False) -> str:
         """Create the folder at ``path`` (an existing folder is fine).
