@@ -391,13 +391,22 @@ class XKeysymTyper:
             start += len(batch)
 
     def _bind(self, chars: set[str]) -> None:
+        changed = self._assign(chars)
+        if not changed:
+            return
+        self._write_mapping(changed)
+        self._conn.sync()
+        time.sleep(self.bind_settle)
+
+    def _assign(self, chars: set[str]) -> dict[int, int]:
+        """Give each of ``chars`` not bound yet a spare keycode (a free one, else the least recently used one
+        that no character of ``chars`` needs); returns keycode -> keysym of the new bindings."""
         for ch in chars:  # mark as recently used
             if ch in self._bound:
                 self._bound[ch] = self._bound.pop(ch)
         missing = [ch for ch in chars if ch not in self._bound]
-        if not missing:
-            return
-        free = [k for k in self._spare if k not in self._bound.values()]
+        free = [k for k in self._spare if k not in self._bound.values()] if missing else []
+        changed: dict[int, int] = {}
         for ch in missing:
             if free:
                 keycode = free.pop()
@@ -405,10 +414,13 @@ class XKeysymTyper:
                 victim = next(c for c in self._bound if c not in chars)
                 keycode = self._bound.pop(victim)
             self._bound[ch] = keycode
-            sym = keysym_for(ch)
+            changed[keycode] = keysym_for(ch)
+        return changed
+
+    def _write_mapping(self, changed: dict[int, int]) -> None:
+        """Put the new bindings in the server's keyboard mapping: one request per keycode."""
+        for keycode, sym in changed.items():
             self._conn.change_keyboard_mapping(keycode, [(sym, sym)])
-        self._conn.sync()
-        time.sleep(self.bind_settle)
 
     def close(self) -> None:
         """Wait ``settle``, unbind the spare keycodes and close the X connection. Safe to call twice."""

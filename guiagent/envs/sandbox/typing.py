@@ -16,31 +16,15 @@ sandbox, whose X server and keymap are its own; the desktop env keeps the per-ch
 
 from __future__ import annotations
 
-import time
-
-from guiagent.envs.desktop.text import XKeysymTyper, keysym_for
+from guiagent.envs.desktop.text import XKeysymTyper
 
 
 class BatchedKeysymTyper(XKeysymTyper):
     """``XKeysymTyper`` with one keyboard-mapping change per batch of new characters."""
 
-    def _bind(self, chars: set[str]) -> None:
-        for ch in chars:  # mark as recently used
-            if ch in self._bound:
-                self._bound[ch] = self._bound.pop(ch)
-        missing = [ch for ch in chars if ch not in self._bound]
-        if not missing:
-            return
-        free = [k for k in self._spare if k not in self._bound.values()]
-        changed: dict[int, int] = {}
-        for ch in missing:
-            if free:
-                keycode = free.pop()
-            else:
-                victim = next(c for c in self._bound if c not in chars)
-                keycode = self._bound.pop(victim)
-            self._bound[ch] = keycode
-            changed[keycode] = keysym_for(ch)
+    def _write_mapping(self, changed: dict[int, int]) -> None:
+        """One ``ChangeKeyboardMapping`` for the whole span of changed keycodes; the keycodes in between keep their
+        current symbols."""
         first, last = min(changed), max(changed)
         current = self._conn.get_keyboard_mapping(first, last - first + 1)
         width = max(2, max((len(syms) for syms in current), default=2))
@@ -52,5 +36,3 @@ class BatchedKeysymTyper(XKeysymTyper):
             else:
                 rows.append(list(syms) + [0] * (width - len(syms)))
         self._conn.change_keyboard_mapping(first, rows)
-        self._conn.sync()
-        time.sleep(self.bind_settle)
