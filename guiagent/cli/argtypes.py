@@ -17,15 +17,25 @@ def positive_int(text: str) -> int:
     return value
 
 
-def seconds(text: str) -> float:
-    """argparse type: a finite number of seconds >= 0."""
+def _finite(text: str, *, above_zero: bool, expected: str) -> float:
+    """``text`` as a finite number >= 0 (> 0 with ``above_zero``); ArgumentTypeError "expected EXPECTED"."""
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    if not (0 < value if above_zero else 0 <= value) or not value < float("inf"):  # NaN fails both tests
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite number of seconds >= 0."""
+    return _finite(text, above_zero=False, expected="a number of seconds >= 0")
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds > 0 (a timeout, a duration)."""
+    return _finite(text, above_zero=True, expected="a positive number of seconds")
 
 
 def non_negative_number(text: str) -> float:
@@ -34,13 +44,7 @@ def non_negative_number(text: str) -> float:
     Raises:
         argparse.ArgumentTypeError: not a number, negative, infinite or NaN.
     """
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+    return _finite(text, above_zero=False, expected="a number >= 0")
 
 
 def positive_number(text: str) -> float:
@@ -49,13 +53,7 @@ def positive_number(text: str) -> float:
     Raises:
         argparse.ArgumentTypeError: not a number, zero, negative, infinite or NaN.
     """
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+    return _finite(text, above_zero=True, expected="a number > 0")
 
 
 def monitor_spec(text: str) -> int | str:

@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from guiagent.cli.argtypes import flags_apply
+from guiagent.cli.argtypes import flags_apply, positive_seconds
 from guiagent.errors import ConfigError, GuiAgentError
 
 KINDS = ("mock", "desktop", "sandbox", "vnc")
@@ -43,16 +43,6 @@ def env_choice(text: str) -> str:
     raise argparse.ArgumentTypeError(f"expected mock, desktop, sandbox or vnc:HOST:PORT, got {text!r}")
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
 def add_remote_options(p: argparse.ArgumentParser) -> None:
     """Add the ``--env sandbox`` and ``--env vnc:HOST:PORT`` flags to ``p``."""
     g = p.add_argument_group("sandbox and VNC (--env sandbox, --env vnc:HOST:PORT)")
@@ -64,9 +54,9 @@ def add_remote_options(p: argparse.ArgumentParser) -> None:
                    help="also serve the sandbox over VNC (x11vnc) so you can watch; the port is printed")
     g.add_argument("--vnc-password-env", metavar="NAME",
                    help="environment variable holding the VNC password (default GUIAGENT_VNC_PASSWORD)")
-    g.add_argument("--vnc-timeout", type=_seconds, metavar="S",
+    g.add_argument("--vnc-timeout", type=positive_seconds, metavar="S",
                    help="seconds the VNC server may take to answer before the run ends (default 15)")
-    g.add_argument("--vnc-reconnect", type=_seconds, metavar="S",
+    g.add_argument("--vnc-reconnect", type=positive_seconds, metavar="S",
                    help="seconds to keep reconnecting after the VNC connection drops (default 30)")
     g.add_argument("--vnc-unicode", choices=("auto", "keysym", "off"), default=None,
                    help="non-ASCII text over VNC: Unicode keysyms (keysym), refuse it (off), or keysym except on "
@@ -137,7 +127,7 @@ def register(subparsers: Any) -> None:
     s.add_argument("--no-wm", action="store_true", help="no window manager")
     s.add_argument("--no-vnc", action="store_true", help="do not start x11vnc")
     s.add_argument("--keep-home", action="store_true", help="leave the temp HOME behind at the end")
-    s.add_argument("--for", dest="duration", type=_seconds, metavar="S", help="end after S seconds")
+    s.add_argument("--for", dest="duration", type=positive_seconds, metavar="S", help="end after S seconds")
     s.set_defaults(func=shell_main)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
