@@ -43,7 +43,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from guiagent._jsonio import loads, read_text
-from guiagent.agent.evaluation.suite import CheckOutcome, Episode, EpisodeSpec, TaskRef, WorkerContext
+from guiagent.agent.evaluation.suite import (CheckOutcome, Episode, EpisodeSpec, TaskRef, WorkerContext,
+                                             select_ids)
 from guiagent.errors import ConfigError, EnvError
 
 ENVS = ("sandbox", "vnc")
@@ -311,12 +312,11 @@ class DesktopSuite:
             raise ConfigError(f"the desktop suite has no filter {sorted(where)}; select tasks with --tasks ID,ID")
         tasks = load_tasks(self.tasks_dir)
         if ids:
-            by_id = {t.id: t for t in tasks}
-            missing = [i for i in ids if i not in by_id]
+            selected, missing = select_ids(tasks, ids)
             if missing:
                 raise ConfigError(f"unknown desktop task(s) {', '.join(missing)}; the tasks are: "
-                                  f"{', '.join(by_id)}")
-            tasks = [by_id[i] for i in dict.fromkeys(ids)]
+                                  f"{', '.join(t.id for t in tasks)}")
+            tasks = selected
         if self.env == "vnc":
             local = [t.id for t in tasks if t.needs_sandbox]
             if local:

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from guiagent.agent.evaluation.suite import CheckOutcome, Episode, EpisodeSpec, TaskRef, WorkerContext
+from guiagent.agent.evaluation.suite import (CheckOutcome, Episode, EpisodeSpec, TaskRef, WorkerContext,
+                                             select_ids)
 from guiagent.errors import ConfigError
 
 
@@ -59,11 +60,9 @@ class MockSuite:
                 raise ConfigError(f"unknown {key} {where[key]!r}; choose one of: {', '.join(choices)}")
         tasks = _load_tasks(self.tasks_dir)
         if ids:
-            by_id = {t.id: t for t in tasks}
-            missing = [i for i in ids if i not in by_id]
+            tasks, missing = select_ids(tasks, ids)
             if missing:
                 _get_task(missing[0], self.tasks_dir)  # raises ConfigError naming close matches
-            tasks = [by_id[i] for i in dict.fromkeys(ids)]
         if "app" in where:
             tasks = [t for t in tasks if where["app"] in t.apps]
         if "difficulty" in where:

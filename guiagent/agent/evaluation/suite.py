@@ -186,6 +186,22 @@ class Suite(Protocol):
     # files, a browser to start): its cost then stays out of the episodes' timings.
 
 
+def select_ids(tasks: Sequence[T], ids: Sequence[str]) -> tuple[list[T], list[str]]:
+    """The tasks (anything with an ``id``) that ``ids`` name, in the order given and each once, and the ids that
+    name none (the suite says what it has, in its own words).
+
+    Args:
+        tasks: the suite's tasks.
+        ids: the ids asked for.
+
+    Returns:
+        ``(selected, unknown)``.
+    """
+    by_id = {t.id: t for t in tasks}  # type: ignore[attr-defined]
+    unknown = [i for i in ids if i not in by_id]
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id], unknown
+
+
 def prepare_worker(suite: Suite, worker: WorkerContext) -> None:
     """Call the suite's optional ``prepare(worker)`` hook, and import the agent loop, once per worker."""
     import guiagent.agent.loop  # noqa: F401 - loaded before the first episode, not during it
