@@ -19,15 +19,7 @@ from guiagent.cli import main as cli  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_two_process_gloo_ddp_matches_one_process_with_twice_the_accumulation(tmp_path, one_thread):
+def test_two_process_gloo_ddp_matches_one_process_with_twice_the_accumulation(tmp_path, torch_one_thread):
     runs = record_runs(tmp_path)
     base = tiny_checkpoint(tmp_path)
     config = write_profile_config(tmp_path)

@@ -26,15 +26,7 @@ def run_task(task: str, model: Path, config: Path, out: Path) -> dict:
     return load_run(run).meta
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_record_train_run_closes_the_loop(tmp_path, capsys, one_thread):
+def test_record_train_run_closes_the_loop(tmp_path, capsys, torch_one_thread):
     runs = record_runs(tmp_path)
     base = tiny_checkpoint(tmp_path)
     config = write_profile_config(tmp_path)
