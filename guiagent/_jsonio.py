@@ -20,6 +20,9 @@ import stat
 from pathlib import Path
 from typing import Any, BinaryIO
 
+#: Largest config file (config.json, adapter_config.json...) ``read_object`` reads: they are a few KB
+MAX_CONFIG_BYTES = 16 << 20
+
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
 
@@ -44,25 +47,22 @@ def loads(text: str | bytes) -> Any:
         raise ValueError(f"not valid JSON: {exc}") from None
 
 
-def read_object(path: str | Path) -> dict[str, Any]:
-    """The JSON object in the file ``path``.
+def read_object(path: str | Path, *, limit: int = MAX_CONFIG_BYTES) -> dict[str, Any]:
+    """The JSON object in the file ``path`` (read with ``read_text``: a regular file of at most ``limit`` bytes).
 
     Args:
         path: the file (UTF-8).
+        limit: the largest size in bytes accepted (default: ``MAX_CONFIG_BYTES``, for a config file).
 
     Returns:
         The decoded object.
 
     Raises:
         OSError: the file is missing or unreadable.
-        ValueError: not UTF-8, malformed or too deeply nested JSON ("not valid JSON: ..."), or a JSON value that is
-            not an object ("not a JSON object (found a list)").
+        ValueError: not a regular file, too big, not UTF-8, malformed or too deeply nested JSON ("not valid JSON:
+            ..."), or a JSON value that is not an object ("not a JSON object (found a list)").
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    data = loads(text)
+    data = loads(read_text(path, limit=limit))
     if not isinstance(data, dict):
         kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(data), "a number")
         raise ValueError(f"not a JSON object (found {kind})")
