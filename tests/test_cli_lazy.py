@@ -28,7 +28,7 @@ def _modules_after(argv: list[str]) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_summaries_match_what_each_module_registers() -> None:
+def test_each_module_registers_its_name_and_summary() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     registered = [(action.dest, action.help) for action in sub._choices_actions]

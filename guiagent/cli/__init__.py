@@ -11,9 +11,9 @@ import sys
 COMMANDS = ["parse", "run", "demo", "replay", "view", "export", "tasks", "screenshot", "eval", "compare",
             "eval_grounding", "make_grounding", "train", "sandbox"]
 
-# Module -> (the name it registers, its line in `guiagent --help`). Written here as well as in each module so that
-# `guiagent --help`, and a command, import no other sub-command's module (each pulls in its part of the package:
-# all of them took about a second). tests/test_cli_lazy.py checks that these match what the modules register.
+# Module -> (the name it registers, its line in `guiagent --help`). Kept here, and read by each module's register
+# (``summary``), so that `guiagent --help`, and a command, import no other sub-command's module (each pulls in its
+# part of the package: all of them took about a second). tests/test_cli_lazy.py checks the modules use them.
 SUMMARIES: dict[str, tuple[str, str]] = {
     "parse": ("parse", "parse model output into actions (JSON, screen pixels)"),
     "run": ("run", "run a model on a task, with live progress, recording a run folder"),
@@ -31,6 +31,11 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "train": ("train", "fine-tune a local Qwen2.5-VL-architecture checkpoint on recorded runs (SFT, full or LoRA)"),
     "sandbox": ("sandbox", "start a disposable virtual desktop to look at (Linux)"),
 }
+
+
+def summary(module: str) -> str:
+    """The --help line of the sub-command in ``guiagent.cli.<module>`` (what its ``register`` passes as help)."""
+    return SUMMARIES[module][1]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from guiagent.cli import summary
 from guiagent.errors import ConfigError
 
 
@@ -45,7 +46,7 @@ def register(subparsers: Any) -> None:
     from guiagent.cli.argtypes import positive_int
 
     p = subparsers.add_parser(
-        "compare", help="compare two eval results: per-task deltas, overall delta with a paired bootstrap CI",
+        "compare", help=summary("compare"),
         description="Compare two results folders of `guiagent eval` task by task. Each task's success rate "
                     "(over its repeats) in A and B gives a paired difference B - A; the overall delta is their "
                     "mean over the tasks both hold, with a percentile bootstrap confidence interval from "

@@ -16,6 +16,7 @@ from guiagent.agent.config import AgentConfig
 from guiagent.agent.factory import make_env, task_evaluator
 from guiagent.agent.loop import Agent
 from guiagent.agent.progress import RichProgress
+from guiagent.cli import summary
 from guiagent.errors import ConfigError, TrajectoryError
 
 DEFAULT_FAMILY = "ui-tars-1.5"
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
         subparsers: the object ``ArgumentParser.add_subparsers`` returned.
     """
     p = subparsers.add_parser(
-        "demo", help="solve a mock desktop task with the scripted model; write the run and its HTML report",
+        "demo", help=summary("demo"),
         description="Run one mock desktop task end to end with the built-in scripted model (it writes real model "
                     "text in the chosen family's format), record the run and write its HTML report.")
     p.add_argument("--task", metavar="ID", help=f"mock task (default {DEMO_TASK}; `guiagent tasks` lists them)")

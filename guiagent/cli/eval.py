@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from guiagent.cli import summary
 from guiagent.cli.argtypes import non_negative_number, positive_int, positive_number, seconds
 from guiagent.errors import ConfigError, GuiAgentError
 
@@ -71,7 +72,7 @@ def register(subparsers: Any) -> None:
     from guiagent.cli.model_args import add_model_arguments
 
     p = subparsers.add_parser(
-        "eval", help="evaluate a model on a task suite: parallel workers or Ray, resumable, success by group",
+        "eval", help=summary("eval"),
         description="Run every selected task of a suite as an episode (each in a worker process with its own "
                     "environment), judge it with the task's own check, and tabulate the success rate by app and "
                     "difficulty with 95% Wilson intervals, mean steps and time, and the failure reasons.",

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from guiagent.cli import summary
 from guiagent.cli.argtypes import positive_int
 from guiagent.errors import ConfigError, GuiAgentError
 
@@ -38,8 +39,7 @@ def register(subparsers: Any) -> None:
     from guiagent.cli.model_args import add_model_arguments
 
     p = subparsers.add_parser(
-        "eval-grounding", help="grounding accuracy on ScreenSpot-format data (click accuracy by type and split, "
-                               "box AP/mAP)",
+        "eval-grounding", help=summary("eval_grounding"),
         description="Ask a model to locate the element each instruction names, on ScreenSpot / ScreenSpot-v2 / "
                     "ScreenSpot-Pro annotations, and score the answers.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

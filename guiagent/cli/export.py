@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from guiagent.agent.trajectory import TrajectoryError
+from guiagent.cli import summary
 from guiagent.errors import ConfigError
 
 
@@ -17,7 +18,7 @@ def register(subparsers: Any) -> None:
         subparsers: the object ``ArgumentParser.add_subparsers`` returned.
     """
     p = subparsers.add_parser(
-        "export", help="turn recorded runs into fine-tuning data (chat-format JSON lines)",
+        "export", help=summary("export"),
         description="Write one chat example per step of each run: the messages the agent sent at that step "
                     "(system prompt, prompt, history with screenshots as file paths, following the family's "
                     "history policy) and the assistant's answer in the family's format.")

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from guiagent.cli import summary
 from guiagent.cli.argtypes import positive_int
 from guiagent.errors import ConfigError, GuiAgentError
 
@@ -25,7 +26,7 @@ from guiagent.errors import ConfigError, GuiAgentError
 def register(subparsers: Any) -> None:
     """Add the ``make-grounding`` sub-command to ``subparsers`` (the parser of the ``guiagent`` command)."""
     p = subparsers.add_parser(
-        "make-grounding", help="make a ScreenSpot-format grounding dataset from the mock desktop",
+        "make-grounding", help=summary("make_grounding"),
         description="Render mock desktop screens (every app, several sizes and HiDPI scales, with menus open and "
                     "windows stacked) and write ScreenSpot-format annotations of elements picked from the "
                     "accessibility tree (types text, icon, field, menu item), the images, and each screen's "

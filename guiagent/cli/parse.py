@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from guiagent._jsonio import loads
 from guiagent.actions.families.literals import MAX_TEXT
 from guiagent.actions.jsonform import action_to_json
+from guiagent.cli import summary
 from guiagent.errors import ConfigError, GuiAgentError
 from guiagent.models.profiles import PROFILES, Profile, get_profile
 
@@ -63,7 +64,7 @@ def register(subparsers: Any) -> None:
     """
     p = subparsers.add_parser(
         "parse",
-        help="parse model output into actions (JSON, screen pixels)",
+        help=summary("parse"),
         description="Parse one model response (or JSON lines of them) with the family's grammar and print the "
                     "actions as JSON, with coordinates mapped from the model's image space to pixels of the "
                     "given screen (e.g. through smart_resize for ui-tars-1.5). Nothing in the text is executed.",

@@ -17,6 +17,7 @@ from typing import Any
 
 from guiagent.agent.factory import ENV_KINDS, env_from_meta
 from guiagent.agent.trajectory import TrajectoryError, load_run
+from guiagent.cli import summary
 from guiagent.errors import ConfigError, GuiAgentError
 
 
@@ -38,7 +39,7 @@ def register(subparsers: Any) -> None:
         subparsers: the object ``ArgumentParser.add_subparsers`` returned.
     """
     p = subparsers.add_parser(
-        "replay", help="execute a recorded run's actions again, optionally checking every screenshot",
+        "replay", help=summary("replay"),
         description="Re-execute the actions a run executed (in screenshot pixels, as recorded) against a fresh "
                     "environment. For a mock run the desktop is rebuilt from the recorded task, seed, size and "
                     "scale. With --check, each step's screenshot is compared with the recorded one first and the "

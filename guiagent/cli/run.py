@@ -26,6 +26,7 @@ from guiagent.agent.hooks import ConfirmHook, Hooks
 from guiagent.agent.loop import Agent, RunResult
 from guiagent.agent.outcome import check_sentence
 from guiagent.agent.progress import RichProgress, TerminalUser, terminal_confirm
+from guiagent.cli import summary
 from guiagent.cli.argtypes import check_out_folder, flags_apply, monitor_spec, positive_int, seconds
 from guiagent.errors import ConfigError, GuiAgentError, TrajectoryError
 
@@ -132,7 +133,7 @@ def register(subparsers: Any) -> None:
         subparsers: the object ``ArgumentParser.add_subparsers`` returned.
     """
     p = subparsers.add_parser(
-        "run", help="run a model on a task, with live progress, recording a run folder",
+        "run", help=summary("run"),
         description="Run the agent loop: screenshot -> model -> parse -> map coordinates -> execute, until the "
                     "model says finished or a limit stops it. Every run is recorded in a folder under --out "
                     "(meta.json, trajectory.jsonl, screenshots) that `guiagent view`, `replay` and `export` read.",

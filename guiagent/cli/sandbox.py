@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from guiagent.cli import summary
 from guiagent.cli.argtypes import flags_apply, positive_seconds
 from guiagent.errors import ConfigError, GuiAgentError
 
@@ -113,7 +114,7 @@ def register(subparsers: Any) -> None:
     """
     from guiagent.cli.parse import screen_size
 
-    p = subparsers.add_parser("sandbox", help="start a disposable virtual desktop to look at (Linux)",
+    p = subparsers.add_parser("sandbox", help=summary("sandbox"),
                               description="Disposable virtual desktops: their own Xvfb, a window manager, the apps "
                                           "you name, a temp HOME; everything ends when the command ends.")
     sub = p.add_subparsers(dest="sandbox_command", metavar="ACTION")

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from guiagent.cli import summary
 from guiagent.errors import ConfigError, EnvError
 
 
@@ -39,7 +40,7 @@ def register(subparsers: Any) -> None:
     from guiagent.cli.parse import screen_size
 
     p = subparsers.add_parser(
-        "screenshot", help="write a mock desktop task's first screen as a PNG or JPEG",
+        "screenshot", help=summary("screenshot"),
         description="Render the mock desktop as a task starts (or the empty desktop without --task) and write it "
                     "as a PNG. The image is size x scale pixels.")
     p.add_argument("--task", metavar="ID", help="mock task whose initial screen to render (`guiagent tasks` lists them)")

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 
+from guiagent.cli import summary
 from guiagent.errors import ConfigError
 
 #: terminals at least this wide get the table; narrower ones one paragraph per task
@@ -32,7 +33,7 @@ def register(subparsers: Any) -> None:
     from guiagent.envs.mock.tasks import APPS, DIFFICULTIES, TAGS
 
     p = subparsers.add_parser(
-        "tasks", help="list the mock desktop's tasks (id, app, difficulty, instruction)",
+        "tasks", help=summary("tasks"),
         description="List the mock desktop's task suite. Run one with `guiagent run --env mock --task ID ...` or "
                     "`guiagent demo --task ID`; see its first screen with `guiagent screenshot --task ID`.")
     p.add_argument("--app", choices=APPS, help="only tasks that use this app")

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from guiagent.cli import summary
 from guiagent.errors import GuiAgentError
 
 EPILOG = """\
@@ -24,7 +25,7 @@ then:
 def register(subparsers: Any) -> None:
     """Add the ``train`` sub-command to ``subparsers`` (the parser of the ``guiagent`` command)."""
     p = subparsers.add_parser(
-        "train", help="fine-tune a local Qwen2.5-VL-architecture checkpoint on recorded runs (SFT, full or LoRA)",
+        "train", help=summary("train"),
         description=textwrap.fill("Supervised fine-tuning on recorded runs or `guiagent export` files. Each step of a run becomes "
                     "one example laid out exactly as the agent sends it (the family's system prompt, prompt, "
                     "history window and image budget); the loss covers the answer's tokens only. Successful runs "

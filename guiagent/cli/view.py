@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from guiagent.agent.trajectory import TrajectoryError
+from guiagent.cli import summary
 
 
 def register(subparsers: Any) -> None:
@@ -16,7 +17,7 @@ def register(subparsers: Any) -> None:
         subparsers: the object ``ArgumentParser.add_subparsers`` returned.
     """
     p = subparsers.add_parser(
-        "view", help="write a run folder as one self-contained HTML report",
+        "view", help=summary("view"),
         description="Render a recorded run as one HTML file with the screenshots embedded: instruction and "
                     "outcome, then each step with its screenshot, a marker at each click and an arrow for each "
                     "drag at the executed coordinates, the thought, the actions and the timings. Navigate with "
