@@ -259,10 +259,11 @@ def build_actions(functions: dict[str, _Fn], name: str, args: dict[str, Any] | N
 # what a response that may carry end tokens or a wrapper ends / starts with ('>' or a blank): one C call each
 _ENDS = (">", " ", "\n", "\t", "\r", "<")
 # A section header at a line start; group 1 starts where the header starts, group 2 is its label.
-_HEADER = re.compile(r"^([ \t]*)(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*", re.M)
-# The same after a line break: what follows a header always is (the header ends on its own line), and a search
-# that starts with a literal "\n" skips to it, where a multiline "^" is tried at every position.
-_NEXT_HEADER = re.compile(r"\n([ \t]*)(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*")
+_LABEL = r"([ \t]*)(Thought|Reflection|Action_Summary|Action)[ \t]*[:：][ \t]*"
+_HEADER = re.compile("^" + _LABEL, re.M)
+# The same after a line break. Searched from a header's end (never a line start) it finds what _HEADER finds, and
+# a search that starts with a literal "\n" skips to the candidates, where a multiline "^" is tried everywhere.
+_NEXT_HEADER = re.compile("\n" + _LABEL)
 _LOOKS_LIKE_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(")
 _ACTION_LABEL = re.compile(r"Action[ \t]*[:：]")
 _INLINE_ACTION = re.compile(r"(?<![A-Za-z0-9_])Action[ \t]*[:：][ \t]*")
